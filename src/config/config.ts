@@ -1,0 +1,62 @@
+import type { Target } from './defaults.js';
+
+/** The validated, typed server configuration: durations in nanoseconds, sizes in bytes. */
+export interface Config {
+  target: Target;
+  authEnabled: boolean;
+  server: {
+    address: string;
+    port: number;
+    logLevel: string;
+    gracefulShutdownTimeoutMs: number;
+  };
+  storage: {
+    path: string;
+    backend: 'filesystem' | 's3';
+    s3: {
+      endpoint: string;
+      region: string;
+      bucket: string;
+      prefix: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      forcePathStyle: boolean;
+    };
+  };
+  ingester: {
+    maxChunkAge: bigint;
+    chunkIdlePeriod: bigint;
+    chunkTargetSize: number;
+    chunkBlockSize: number;
+    flushCheckPeriodMs: number;
+    outOfOrderWindow: bigint;
+    concurrentFlushes: number;
+    wal: {
+      enabled: boolean;
+      sync: 'always' | 'interval' | 'never';
+      syncIntervalMs: number;
+      segmentSize: number;
+    };
+  };
+  distributor: { ingesters: string[] };
+  querier: { ingesters: string[] };
+  limits: Limits;
+}
+
+export interface Limits {
+  rejectOldSamples: boolean;
+  rejectOldSamplesMaxAge: bigint;
+  creationGracePeriod: bigint;
+  maxLineSize: number;
+  maxLineSizeTruncate: boolean;
+  maxLabelNamesPerSeries: number;
+  maxLabelNameLength: number;
+  maxLabelValueLength: number;
+  ingestionRateBytes: number;
+  ingestionBurstBytes: number;
+  maxGlobalStreamsPerUser: number;
+  maxEntriesLimitPerQuery: number;
+  maxQuerySeries: number;
+  queryTimeoutMs: number;
+  maxQueryLength: bigint;
+}

@@ -1,0 +1,70 @@
+/**
+ * Every server setting with its default. Keys follow Loki's YAML where Loki has one; README documents each.
+ * Durations and sizes stay strings here and are parsed once by `load.ts` into the typed `Config`.
+ */
+export const DEFAULTS = {
+  target: 'all',
+  auth_enabled: false,
+  server: {
+    http_listen_address: '0.0.0.0',
+    http_listen_port: 3100,
+    log_level: 'info',
+    graceful_shutdown_timeout: '30s',
+  },
+  storage: {
+    path: './data',
+    backend: 'filesystem',
+    s3: {
+      endpoint: '',
+      region: 'us-east-1',
+      bucket: '',
+      prefix: '',
+      access_key_id: '',
+      secret_access_key: '',
+      force_path_style: true,
+    },
+  },
+  ingester: {
+    max_chunk_age: '2h',
+    chunk_idle_period: '30m',
+    chunk_target_size: '1.5MB',
+    chunk_block_size: '256KB',
+    flush_check_period: '30s',
+    out_of_order_window: '1h',
+    concurrent_flushes: 2,
+    wal: {
+      enabled: true,
+      sync: 'always',
+      sync_interval: '100ms',
+      segment_size: '64MB',
+    },
+  },
+  distributor: {
+    ingesters: [] as string[],
+  },
+  querier: {
+    ingesters: [] as string[],
+  },
+  limits: {
+    reject_old_samples: true,
+    reject_old_samples_max_age: '7d',
+    creation_grace_period: '10m',
+    max_line_size: '256KB',
+    max_line_size_truncate: false,
+    max_label_names_per_series: 15,
+    max_label_name_length: 1024,
+    max_label_value_length: 2048,
+    ingestion_rate_mb: 4,
+    ingestion_burst_size_mb: 6,
+    max_global_streams_per_user: 5000,
+    max_entries_limit_per_query: 5000,
+    max_query_series: 500,
+    query_timeout: '1m',
+    max_query_length: '30d1h',
+  },
+};
+
+export type RawConfig = typeof DEFAULTS;
+
+export const TARGETS = ['all', 'distributor', 'ingester', 'querier', 'query-frontend', 'compactor'] as const;
+export type Target = (typeof TARGETS)[number];

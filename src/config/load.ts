@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { parseBytes, parseDuration } from '../model/time.js';
+import type { Config } from './config.js';
+import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
+import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
+
+export { ConfigError } from './merge.js';
+
+/** Env names: NARVI_ plus the dotted path in capitals with dots as underscores (NARVI_SERVER_HTTP_LISTEN_PORT). */
+export function envName(path: string): string {
+  return 'NARVI_' + path.replace(/\./g, '_').toUpperCase();
+}
+
+/**
+ * Splits `--a.b-c value`, `--a.b-c=value` and bare boolean `--flag` into dotted keys.
+ * `--config.file` is returned apart because it names the file rather than a setting.
+ */
+export function parseFlagArgs(args: string[]): { configFile?: string; flags: [string, string | boolean][] } {
+  const flags: [string, string | boolean][] = [];
+  let configFile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(a)}: settings are given as --section.key value`);
+    let key = a.slice(2);
+    let value: string | boolean;
+    const eq = key.indexOf('=');
+    if (eq >= 0) {
+      value = key.slice(eq + 1);
+      key = key.slice(0, eq);
+    } else if (i + 1 < args.length && !args[i + 1]!.startsWith('--')) {
+      value = args[++i]!;
+    } else {
+      value = true;
+    }
+    const path = key.replace(/-/g, '_');
+    if (path === 'config.file') {
+      if (value === true) throw new ConfigError('--config.file needs a path');
+      configFile = String(value);
+      continue;
+    }
+    flags.push([path, value]);
+  }
+  return { configFile, flags };
+}
+
+/** Defaults, then the YAML file, then environment, then flags: later wins. */
+export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const { configFile, flags } = parseFlagArgs(args);
+  let raw = structuredClone(DEFAULTS) as unknown as Record<string, unknown>;
+  if (configFile) {
+    let text: string;
+    try {
+      text = readFileSync(configFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+      doc = YAML.parse(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${configFile} is not valid YAML: ${(err as Error).message}`);
+    }
+    if (doc !== null && doc !== undefined) {
+      if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${configFile} must be a YAML mapping`);
+      raw = deepMerge(raw, doc as Record<string, unknown>, `config file ${configFile}`);
+    }
+  }
+  for (const path of knownPaths()) {
+    const v = env[envName(path)];
+    if (v !== undefined) setPath(raw, path, coerce(path, v, `environment ${envName(path)}`));
+  }
+  for (const [path, value] of flags) setPath(raw, path, coerce(path, value, `flag --${path.replace(/_/g, '-')}`));
+  return validate(raw as unknown as RawConfig);
+}
+
+function field<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${path}: ${(err as Error).message}`);
+  }
+}
+
+function dur(path: string, v: unknown): bigint {
+  return field(path, () => {
+    const d = parseDuration(String(v));
+    if (d < 0n) throw new ConfigError(`${path} must not be negative, got ${String(v)}`);
+    return d;
+  });
+}
+
+function bytes(path: string, v: unknown): number {
+  return field(path, () => parseBytes(v as string | number));
+}
+
+function num(path: string, v: unknown, min = 0): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`${path} must be a number ≥ ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function bool(path: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(`${path} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(path: string, v: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw new ConfigError(`${path} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function ms(path: string, v: unknown): number {
+  return Number(dur(path, v) / 1_000_000n);
+}
+
+function strList(path: string, v: unknown): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ConfigError(`${path} must be a list of URLs`);
+  return v as string[];
+}
+
+function validate(r: RawConfig): Config {
+  const port = num('server.http_listen_port', r.server.http_listen_port);
+  if (!Number.isInteger(port) || port > 65535) throw new ConfigError(`server.http_listen_port must be an integer 0–65535, got ${port}`);
+  const s3 = r.storage.s3;
+  const backend = oneOf('storage.backend', r.storage.backend, ['filesystem', 's3'] as const);
+  if (backend === 's3' && !s3.bucket) throw new ConfigError('storage.s3.bucket is required when storage.backend is s3');
+  const l = r.limits;
+  return {
+    target: oneOf<Target>('target', r.target, TARGETS),
+    authEnabled: bool('auth_enabled', r.auth_enabled),
+    server: {
+      address: String(r.server.http_listen_address),
+      port,
+      logLevel: oneOf('server.log_level', r.server.log_level, ['debug', 'info', 'warn', 'error'] as const),
+      gracefulShutdownTimeoutMs: ms('server.graceful_shutdown_timeout', r.server.graceful_shutdown_timeout),
+    },
+    storage: {
+      path: String(r.storage.path),
+      backend,
+      s3: {
+        endpoint: String(s3.endpoint),
+        region: String(s3.region),
+        bucket: String(s3.bucket),
+        prefix: String(s3.prefix),
+        accessKeyId: String(s3.access_key_id),
+        secretAccessKey: String(s3.secret_access_key),
+        forcePathStyle: bool('storage.s3.force_path_style', s3.force_path_style),
+      },
+    },
+    ingester: {
+      maxChunkAge: dur('ingester.max_chunk_age', r.ingester.max_chunk_age),
+      chunkIdlePeriod: dur('ingester.chunk_idle_period', r.ingester.chunk_idle_period),
+      chunkTargetSize: bytes('ingester.chunk_target_size', r.ingester.chunk_target_size),
+      chunkBlockSize: bytes('ingester.chunk_block_size', r.ingester.chunk_block_size),
+      flushCheckPeriodMs: ms('ingester.flush_check_period', r.ingester.flush_check_period),
+      outOfOrderWindow: dur('ingester.out_of_order_window', r.ingester.out_of_order_window),
+      concurrentFlushes: num('ingester.concurrent_flushes', r.ingester.concurrent_flushes, 1),
+      wal: {
+        enabled: bool('ingester.wal.enabled', r.ingester.wal.enabled),
+        sync: oneOf('ingester.wal.sync', r.ingester.wal.sync, ['always', 'interval', 'never'] as const),
+        syncIntervalMs: ms('ingester.wal.sync_interval', r.ingester.wal.sync_interval),
+        segmentSize: bytes('ingester.wal.segment_size', r.ingester.wal.segment_size),
+      },
+    },
+    distributor: { ingesters: strList('distributor.ingesters', r.distributor.ingesters) },
+    querier: { ingesters: strList('querier.ingesters', r.querier.ingesters) },
+    limits: {
+      rejectOldSamples: bool('limits.reject_old_samples', l.reject_old_samples),
+      rejectOldSamplesMaxAge: dur('limits.reject_old_samples_max_age', l.reject_old_samples_max_age),
+      creationGracePeriod: dur('limits.creation_grace_period', l.creation_grace_period),
+      maxLineSize: bytes('limits.max_line_size', l.max_line_size),
+      maxLineSizeTruncate: bool('limits.max_line_size_truncate', l.max_line_size_truncate),
+      maxLabelNamesPerSeries: num('limits.max_label_names_per_series', l.max_label_names_per_series, 1),
+      maxLabelNameLength: num('limits.max_label_name_length', l.max_label_name_length, 1),
+      maxLabelValueLength: num('limits.max_label_value_length', l.max_label_value_length, 1),
+      ingestionRateBytes: num('limits.ingestion_rate_mb', l.ingestion_rate_mb) * 1024 * 1024,
+      ingestionBurstBytes: num('limits.ingestion_burst_size_mb', l.ingestion_burst_size_mb) * 1024 * 1024,
+      maxGlobalStreamsPerUser: num('limits.max_global_streams_per_user', l.max_global_streams_per_user),
+      maxEntriesLimitPerQuery: num('limits.max_entries_limit_per_query', l.max_entries_limit_per_query),
+      maxQuerySeries: num('limits.max_query_series', l.max_query_series),
+      queryTimeoutMs: ms('limits.query_timeout', l.query_timeout),
+      maxQueryLength: dur('limits.max_query_length', l.max_query_length),
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * A run of one stream's entries in columnar form: what a decoded chunk block is, what the ingester's
+ * head hands to queries, and what the LogQL engine consumes. Timestamps ascend within a batch.
+ * A literal line filter runs `lines.indexOf(needle)` over the whole batch and maps hits back through
+ * `lineOffsets`, so only matching lines ever become strings.
+ */
+export interface EntryBatch {
+  count: number;
+  /** Nanoseconds since the epoch, ascending. */
+  ts: BigInt64Array;
+  /** `count + 1` offsets: line i is `lines.subarray(lineOffsets[i], lineOffsets[i + 1])` (UTF-8). */
+  lineOffsets: Uint32Array;
+  lines: Buffer;
+  /** Structured metadata per entry, present only when some entry carries any. */
+  metadata?: (Record<string, string> | null)[];
+}
+
+/** Builds a batch from row-form entries (tests, the ingester's head). Entries must already be in time order. */
+export function batchFromEntries(entries: { ts: bigint; line: string; metadata?: Record<string, string> }[]): EntryBatch {
+  const count = entries.length;
+  const ts = new BigInt64Array(count);
+  const lineOffsets = new Uint32Array(count + 1);
+  const parts: Buffer[] = [];
+  let off = 0;
+  let anyMeta = false;
+  for (let i = 0; i < count; i++) {
+    const e = entries[i]!;
+    ts[i] = e.ts;
+    const b = Buffer.from(e.line, 'utf8');
+    parts.push(b);
+    off += b.length;
+    lineOffsets[i + 1] = off;
+    if (e.metadata && Object.keys(e.metadata).length > 0) anyMeta = true;
+  }
+  const batch: EntryBatch = { count, ts, lineOffsets, lines: Buffer.concat(parts, off) };
+  if (anyMeta) batch.metadata = entries.map((e) => (e.metadata && Object.keys(e.metadata).length > 0 ? e.metadata : null));
+  return batch;
+}
+
+export function lineAt(batch: EntryBatch, i: number): string {
+  return batch.lines.toString('utf8', batch.lineOffsets[i]!, batch.lineOffsets[i + 1]!);
+}
