@@ -11,3 +11,16 @@ export interface PushStream {
   labels: string;
   entries: Entry[];
 }
+
+/** An entry on the ingest path: the line stays as the bytes the client sent, so it is never decoded and re-encoded. */
+export interface IngestEntry {
+  ts: bigint;
+  line: Buffer;
+  metadata?: Record<string, string>;
+}
+
+/** A pushed stream before validation: `labels` is the client's text (protobuf) or its label object (JSON). */
+export interface IngestStream {
+  labels: string | Record<string, string>;
+  entries: IngestEntry[];
+}

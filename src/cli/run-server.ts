@@ -1,0 +1,65 @@
+import { ConfigError, loadConfig } from '../config/load.js';
+import { knownPaths } from '../config/merge.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { createLogger } from '../model/logger.js';
+import { startNarvi } from '../server/server.js';
+
+function usage(): string {
+  const lines = ['usage: narvi server [--config.file FILE] [--section.key value …]', '', 'settings (YAML key → flag, default):'];
+  for (const p of knownPaths()) {
+    let v: unknown = DEFAULTS;
+    for (const part of p.split('.')) v = (v as Record<string, unknown>)[part];
+    lines.push(`  ${p.padEnd(44)} --${p.replace(/_/g, '-')}  (${JSON.stringify(v)})`);
+  }
+  lines.push('', 'Every setting can also come from the environment: NARVI_<PATH IN CAPITALS, dots as underscores>.');
+  return lines.join('\n') + '\n';
+}
+
+/** Loads the configuration, starts the target's components, and shuts down cleanly on SIGTERM/SIGINT. */
+export async function runServer(args: string[]): Promise<void> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(usage());
+    return;
+  }
+  let cfg;
+  try {
+    cfg = loadConfig(args);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`narvi server: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(cfg.server.logLevel as 'info', 'server');
+  let running;
+  try {
+    running = await startNarvi(cfg, log);
+  } catch (err) {
+    log.error('failed to start', { err: (err as Error).message });
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out; exiting', { timeout_ms: cfg.server.gracefulShutdownTimeoutMs });
+      process.exit(1);
+    }, cfg.server.gracefulShutdownTimeoutMs);
+    timer.unref();
+    running.stop().then(
+      () => {
+        log.info('stopped cleanly');
+        process.exit(0);
+      },
+      (err: Error) => {
+        log.error('shutdown failed', { err: err.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,32 @@
+import type { IngestStreamIn, PushOutcome } from '../ingester/ingester.js';
+import { encodePushRecord } from '../ingester/wal-record.js';
+import type { IngesterClient } from './ingester-client.js';
+
+/**
+ * An ingester in another process. The body is the ingester's own WAL push record (already validated
+ * entries), so the ingester neither re-validates nor re-encodes before appending it.
+ */
+export class RemoteIngester implements IngesterClient {
+  constructor(readonly baseUrl: string) {}
+
+  async push(tenant: string, streams: IngestStreamIn[]): Promise<PushOutcome> {
+    const body = encodePushRecord(tenant, streams.map((s) => ({ canonical: s.canonical, entries: s.entries })));
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/internal/ingester/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body,
+      });
+    } catch (err) {
+      throw new Error(`ingester ${this.baseUrl} unreachable: ${(err as Error).message}`);
+    }
+    if (!res.ok) throw new Error(`ingester ${this.baseUrl} answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as PushOutcome;
+  }
+}
+
+/** Picks the ingester for a stream by its fingerprint, so one stream always lands on one ingester. */
+export function routeByFingerprint<T>(clients: T[], fingerprint: string): T {
+  return clients[parseInt(fingerprint.slice(0, 8), 16) % clients.length]!;
+}

@@ -1,0 +1,157 @@
+import type { Limits } from '../config/config.js';
+import type { IngestEntry, IngestStream } from '../model/entry.js';
+import { canonicalLabels, fingerprint, isValidLabelName, LabelParseError, parseLabels, sortedLabels, type Labels } from '../model/labels.js';
+import { formatRFC3339Nano } from '../model/time.js';
+
+/** A stream that passed validation, with its identity worked out once. */
+export interface ValidStream {
+  labels: Labels;
+  canonical: string;
+  fingerprint: string;
+  entries: IngestEntry[];
+}
+
+export type RejectReason =
+  | 'invalid_labels'
+  | 'missing_labels'
+  | 'max_label_names_per_series'
+  | 'label_name_too_long'
+  | 'label_value_too_long'
+  | 'greater_than_max_sample_age'
+  | 'too_far_in_future'
+  | 'line_too_long'
+  | 'rate_limited'
+  | 'stream_limit'
+  | 'too_far_behind';
+
+export interface Rejection {
+  reason: RejectReason;
+  entries: number;
+  bytes: number;
+  message: string;
+}
+
+export interface ValidationResult {
+  streams: ValidStream[];
+  rejections: Rejection[];
+  acceptedEntries: number;
+  acceptedBytes: number;
+  truncatedLines: number;
+}
+
+function quote(s: string): string {
+  return s.length > 120 ? s.slice(0, 120) + '…' : s;
+}
+
+function streamBytes(entries: IngestEntry[]): number {
+  let n = 0;
+  for (const e of entries) n += e.line.length;
+  return n;
+}
+
+function resolveLabels(raw: IngestStream['labels']): Labels {
+  if (typeof raw === 'string') return parseLabels(raw);
+  for (const name of Object.keys(raw)) {
+    if (!isValidLabelName(name)) throw new LabelParseError(`invalid label name ${JSON.stringify(name)}: names match [a-zA-Z_][a-zA-Z0-9_]*`);
+  }
+  return sortedLabels(raw);
+}
+
+/**
+ * Per-stream and per-entry checks as Loki's distributor makes them. Bad streams and entries are set aside
+ * with a message that names the stream and the reason; the rest go on.
+ */
+export function validatePush(streams: IngestStream[], limits: Limits, nowNs: bigint): ValidationResult {
+  const out: ValidStream[] = [];
+  const rejections: Rejection[] = [];
+  let acceptedEntries = 0;
+  let acceptedBytes = 0;
+  let truncatedLines = 0;
+  const oldest = limits.rejectOldSamples ? nowNs - limits.rejectOldSamplesMaxAge : null;
+  const newest = nowNs + limits.creationGracePeriod;
+  const byFingerprint = new Map<string, ValidStream>();
+
+  for (const s of streams) {
+    if (s.entries.length === 0) continue;
+    const rawText = typeof s.labels === 'string' ? s.labels : canonicalLabels(s.labels);
+    const rejectStream = (reason: RejectReason, message: string) =>
+      rejections.push({ reason, entries: s.entries.length, bytes: streamBytes(s.entries), message });
+    let labels: Labels;
+    try {
+      labels = resolveLabels(s.labels);
+    } catch (err) {
+      rejectStream('invalid_labels', `error parsing labels '${quote(rawText)}': ${(err as Error).message}`);
+      continue;
+    }
+    const names = Object.keys(labels);
+    if (names.length === 0) {
+      rejectStream('missing_labels', `error at least one label pair is required per stream, got ${quote(rawText)}`);
+      continue;
+    }
+    const canonical = canonicalLabels(labels);
+    if (names.length > limits.maxLabelNamesPerSeries) {
+      rejectStream('max_label_names_per_series', `stream '${quote(canonical)}' has ${names.length} label names; limit ${limits.maxLabelNamesPerSeries}`);
+      continue;
+    }
+    const longName = names.find((n) => n.length > limits.maxLabelNameLength);
+    if (longName) {
+      rejectStream('label_name_too_long', `stream '${quote(canonical)}' has label name too long: '${quote(longName)}' (${longName.length} characters; limit ${limits.maxLabelNameLength})`);
+      continue;
+    }
+    const longValue = names.find((n) => labels[n]!.length > limits.maxLabelValueLength);
+    if (longValue) {
+      rejectStream('label_value_too_long', `stream '${quote(canonical)}' has label value too long: '${quote(labels[longValue]!)}' for label ${longValue} (${labels[longValue]!.length} characters; limit ${limits.maxLabelValueLength})`);
+      continue;
+    }
+
+    const kept: IngestEntry[] = [];
+    const rejectEntry = (reason: RejectReason, e: IngestEntry, message: string) => rejections.push({ reason, entries: 1, bytes: e.line.length, message });
+    for (const e of s.entries) {
+      if (oldest !== null && e.ts < oldest) {
+        rejectEntry('greater_than_max_sample_age', e, `entry for stream '${quote(canonical)}' has timestamp too old: ${formatRFC3339Nano(e.ts)}, oldest acceptable timestamp is: ${formatRFC3339Nano(oldest)}`);
+        continue;
+      }
+      if (e.ts > newest) {
+        rejectEntry('too_far_in_future', e, `entry for stream '${quote(canonical)}' has timestamp too new: ${formatRFC3339Nano(e.ts)}, newest acceptable timestamp is: ${formatRFC3339Nano(newest)}`);
+        continue;
+      }
+      if (e.line.length > limits.maxLineSize) {
+        if (!limits.maxLineSizeTruncate) {
+          rejectEntry('line_too_long', e, `Max entry size '${limits.maxLineSize}' bytes exceeded for stream '${quote(canonical)}' while adding an entry with length '${e.line.length}' bytes`);
+          continue;
+        }
+        e.line = truncateUtf8(e.line, limits.maxLineSize);
+        truncatedLines++;
+      }
+      kept.push(e);
+      acceptedBytes += e.line.length;
+    }
+    if (kept.length === 0) continue;
+    acceptedEntries += kept.length;
+    // Two spellings of one label set in a single push become one stream.
+    const existing = byFingerprint.get(canonical);
+    if (existing) existing.entries.push(...kept);
+    else {
+      const vs: ValidStream = { labels, canonical, fingerprint: fingerprint(canonical), entries: kept };
+      byFingerprint.set(canonical, vs);
+      out.push(vs);
+    }
+  }
+  return { streams: out, rejections, acceptedEntries, acceptedBytes, truncatedLines };
+}
+
+/** Cuts at a character boundary so a truncated line stays valid UTF-8. */
+function truncateUtf8(buf: Buffer, max: number): Buffer {
+  let end = max;
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end);
+}
+
+/** The plain-text body of a 400/429: the first few messages, then the total, as Loki reports partial failures. */
+export function rejectionMessage(rejections: Rejection[], totalEntries: number): string {
+  const shown = rejections.slice(0, 10).map((r) => r.message);
+  const ignored = rejections.reduce((n, r) => n + r.entries, 0);
+  if (rejections.length > 10) shown.push(`… and ${rejections.length - 10} more errors`);
+  shown.push(`total ignored: ${ignored} out of ${totalEntries}`);
+  return shown.join('\n');
+}

@@ -1,0 +1,119 @@
+import type { EntryBatch } from '../model/batch.js';
+import type { IngestEntry } from '../model/entry.js';
+
+/**
+ * The open block of a stream: entries appended column-wise (timestamps, line offsets, line bytes) so
+ * cutting a block is one sort check and one compress, and a query can read it as an EntryBatch.
+ */
+export class Head {
+  count = 0;
+  rawBytes = 0;
+  minTs = 0n;
+  maxTs = 0n;
+  /** False once an entry arrives older than the one before it; the cut then sorts. */
+  ordered = true;
+  private ts = new BigInt64Array(256);
+  private offsets = new Uint32Array(257);
+  private bytes = Buffer.allocUnsafe(16 * 1024);
+  private metadata: (Record<string, string> | null)[] | null = null;
+
+  append(e: IngestEntry): void {
+    const i = this.count;
+    if (i + 1 >= this.ts.length) this.growEntries();
+    const start = this.offsets[i]!;
+    const end = start + e.line.length;
+    if (end > this.bytes.length) this.growBytes(end);
+    e.line.copy(this.bytes, start);
+    this.ts[i] = e.ts;
+    this.offsets[i + 1] = end;
+    if (e.metadata) {
+      this.metadata ??= new Array<Record<string, string> | null>(i).fill(null);
+      this.metadata[i] = e.metadata;
+    } else if (this.metadata) this.metadata[i] = null;
+    if (i === 0) {
+      this.minTs = e.ts;
+      this.maxTs = e.ts;
+    } else {
+      if (e.ts < this.maxTs) this.ordered = false;
+      if (e.ts < this.minTs) this.minTs = e.ts;
+      if (e.ts > this.maxTs) this.maxTs = e.ts;
+    }
+    this.count = i + 1;
+    this.rawBytes = end;
+  }
+
+  tsAt(i: number): bigint {
+    return this.ts[i]!;
+  }
+
+  lineAt(i: number): Buffer {
+    return this.bytes.subarray(this.offsets[i]!, this.offsets[i + 1]!);
+  }
+
+  /**
+   * The head's entries in time order as a batch that owns its memory (safe to keep after the head
+   * changes). Equal timestamps keep arrival order.
+   */
+  snapshot(): EntryBatch {
+    const n = this.count;
+    if (this.ordered) {
+      const batch: EntryBatch = {
+        count: n,
+        ts: this.ts.slice(0, n),
+        lineOffsets: this.offsets.slice(0, n + 1),
+        lines: Buffer.from(this.bytes.subarray(0, this.rawBytes)),
+      };
+      if (this.metadata) batch.metadata = this.metadata.slice(0, n);
+      return batch;
+    }
+    const order = Array.from({ length: n }, (_, i) => i);
+    const ts = this.ts;
+    order.sort((a, b) => (ts[a]! < ts[b]! ? -1 : ts[a]! > ts[b]! ? 1 : a - b));
+    const outTs = new BigInt64Array(n);
+    const outOff = new Uint32Array(n + 1);
+    const outBytes = Buffer.allocUnsafe(this.rawBytes);
+    const meta = this.metadata ? new Array<Record<string, string> | null>(n) : null;
+    let pos = 0;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      outTs[k] = ts[i]!;
+      pos += this.bytes.copy(outBytes, pos, this.offsets[i]!, this.offsets[i + 1]!);
+      outOff[k + 1] = pos;
+      if (meta) meta[k] = this.metadata![i] ?? null;
+    }
+    const batch: EntryBatch = { count: n, ts: outTs, lineOffsets: outOff, lines: outBytes };
+    if (meta) batch.metadata = meta;
+    return batch;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.rawBytes = 0;
+    this.ordered = true;
+    this.metadata = null;
+    this.offsets[0] = 0;
+    // Drop oversized buffers from an unusually large block rather than pinning them forever.
+    if (this.bytes.length > 1024 * 1024) this.bytes = Buffer.allocUnsafe(16 * 1024);
+    if (this.ts.length > 16384) {
+      this.ts = new BigInt64Array(256);
+      this.offsets = new Uint32Array(257);
+    }
+  }
+
+  private growEntries(): void {
+    const ts = new BigInt64Array(this.ts.length * 2);
+    ts.set(this.ts);
+    this.ts = ts;
+    const off = new Uint32Array(this.offsets.length * 2);
+    off.set(this.offsets);
+    this.offsets = off;
+  }
+
+  private growBytes(need: number): void {
+    let size = this.bytes.length * 2;
+    while (size < need) size *= 2;
+    const b = Buffer.allocUnsafe(size);
+    this.bytes.copy(b, 0, 0, this.rawBytes);
+    this.bytes = b;
+  }
+}

@@ -1,0 +1,313 @@
+import { crc32 } from 'node:zlib';
+import { assembleChunk, decodeChunk } from '../chunk/chunk.js';
+import type { Config } from '../config/config.js';
+import type { EntryBatch } from '../model/batch.js';
+import type { IngestEntry } from '../model/entry.js';
+import { fingerprint as fingerprintOf, parseLabels, type Labels } from '../model/labels.js';
+import type { Logger } from '../model/logger.js';
+import { formatRFC3339Nano } from '../model/time.js';
+import type { LabelIndex } from '../store/label-index.js';
+import type { ObjectStore } from '../store/object-store.js';
+import type { IngesterMetrics } from './metrics.js';
+import { Stream, type ClosedChunk } from './stream.js';
+import { Wal } from './wal.js';
+import { encodeCheckpointRecord, encodePushRecord, RECORD_CHECKPOINT, type WalRecord } from './wal-record.js';
+
+/** A validated stream as the distributor hands it over. */
+export interface IngestStreamIn {
+  labels: Labels;
+  canonical: string;
+  fingerprint: string;
+  entries: IngestEntry[];
+}
+
+export interface PushOutcome {
+  accepted: number;
+  acceptedBytes: number;
+  duplicates: number;
+  /** Entries refused here (out-of-order beyond the window, stream limit), with Loki-style messages. */
+  rejections: { reason: 'too_far_behind' | 'stream_limit'; entries: number; bytes: number; message: string }[];
+}
+
+export interface StreamSnapshot {
+  labels: Labels;
+  batches: EntryBatch[];
+}
+
+type FlushReason = 'full' | 'idle' | 'max_age' | 'forced' | 'shutdown';
+
+/**
+ * Holds every tenant's recent streams in memory, makes each accepted push durable in the WAL before it
+ * is acknowledged, and flushes closed chunks to the object store with their refs in the label index.
+ */
+export class Ingester {
+  private tenants = new Map<string, Map<string, Stream>>();
+  private wal: Wal | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private cfg: Config,
+    private store: ObjectStore,
+    private index: LabelIndex,
+    private metrics: IngesterMetrics,
+    private log: Logger,
+  ) {}
+
+  private get settings() {
+    const i = this.cfg.ingester;
+    return { blockSize: i.chunkBlockSize, targetSize: i.chunkTargetSize, maxChunkAge: i.maxChunkAge, outOfOrderWindow: i.outOfOrderWindow };
+  }
+
+  /** Replays the WAL, then opens it for appends and starts the flush loop. Resolves when ready to serve. */
+  async start(): Promise<void> {
+    const ic = this.cfg.ingester;
+    if (ic.wal.enabled) {
+      this.wal = Wal.create(`${this.cfg.storage.path}/wal`, { sync: ic.wal.sync, syncIntervalMs: ic.wal.syncIntervalMs, segmentSize: ic.wal.segmentSize }, this.log.child('wal'));
+      const started = performance.now();
+      const stats = await this.wal.replay((rec) => this.applyRecord(rec));
+      this.metrics.walReplayRecords.inc(stats.records);
+      this.metrics.walCorruptRecords.inc(stats.corrupt);
+      this.log.info('WAL replayed', { records: stats.records, files: stats.segments, bytes: stats.bytes, corrupt: stats.corrupt, streams: this.streamCount(), ms: Math.round(performance.now() - started) });
+      await this.wal.start();
+      this.metrics.walBytes.set(await this.wal.diskBytes());
+    }
+    this.timer = setInterval(() => void this.flushCycle(false), ic.flushCheckPeriodMs);
+    this.timer.unref();
+  }
+
+  private streamCount(): number {
+    let n = 0;
+    for (const t of this.tenants.values()) n += t.size;
+    return n;
+  }
+
+  private getStream(tenant: string, labels: Labels, canonical: string, fp: string, enforceLimit: boolean): Stream | null {
+    let streams = this.tenants.get(tenant);
+    if (!streams) {
+      streams = new Map();
+      this.tenants.set(tenant, streams);
+    }
+    let s = streams.get(canonical);
+    if (s) return s;
+    const limit = this.cfg.limits.maxGlobalStreamsPerUser;
+    if (enforceLimit && limit > 0 && streams.size >= limit) return null;
+    const id = this.index.ensureStream(tenant, fp, labels);
+    s = new Stream(tenant, labels, canonical, fp, id, this.settings);
+    streams.set(canonical, s);
+    this.metrics.streams.inc({ tenant });
+    return s;
+  }
+
+  private applyRecord(rec: WalRecord): void {
+    const now = Date.now();
+    if (rec.type === RECORD_CHECKPOINT) {
+      const labels = parseLabels(rec.canonical);
+      const s = this.getStream(rec.tenant, labels, rec.canonical, fingerprintOf(rec.canonical), false)!;
+      for (const batch of decodeChunk(rec.chunk, `WAL checkpoint of ${rec.canonical}`)) {
+        const entries: IngestEntry[] = [];
+        for (let i = 0; i < batch.count; i++) {
+          const e: IngestEntry = { ts: batch.ts[i]!, line: batch.lines.subarray(batch.lineOffsets[i]!, batch.lineOffsets[i + 1]!) };
+          const md = batch.metadata?.[i];
+          if (md) e.metadata = md;
+          entries.push(e);
+        }
+        s.append(entries, now);
+      }
+      return;
+    }
+    for (const st of rec.streams) {
+      const labels = parseLabels(st.canonical);
+      const s = this.getStream(rec.tenant, labels, st.canonical, fingerprintOf(st.canonical), false)!;
+      s.append(st.entries, now);
+    }
+  }
+
+  /** Applies a validated push and resolves once the accepted entries are durable in the WAL. */
+  async push(tenant: string, streams: IngestStreamIn[]): Promise<PushOutcome> {
+    if (this.stopped) throw new Error('ingester is shutting down');
+    const now = Date.now();
+    const outcome: PushOutcome = { accepted: 0, acceptedBytes: 0, duplicates: 0, rejections: [] };
+    const walStreams: { canonical: string; entries: IngestEntry[] }[] = [];
+    for (const vs of streams) {
+      const s = this.getStream(tenant, vs.labels, vs.canonical, vs.fingerprint, true);
+      if (!s) {
+        outcome.rejections.push({
+          reason: 'stream_limit',
+          entries: vs.entries.length,
+          bytes: vs.entries.reduce((n, e) => n + e.line.length, 0),
+          message: `Maximum active stream limit exceeded when trying to create stream ${vs.canonical}, reduce the number of active streams (reduce labels or reduce label values), or contact your administrator to see if the limit can be increased, user: '${tenant}' (limit: ${this.cfg.limits.maxGlobalStreamsPerUser})`,
+        });
+        continue;
+      }
+      const r = s.append(vs.entries, now);
+      outcome.duplicates += r.duplicates;
+      for (const { entry, oldest } of r.tooFarBehind) {
+        outcome.rejections.push({
+          reason: 'too_far_behind',
+          entries: 1,
+          bytes: entry.line.length,
+          message: `entry with timestamp ${formatRFC3339Nano(entry.ts)} ignored, reason: 'entry too far behind, entry timestamp is: ${formatRFC3339Nano(entry.ts)}, oldest acceptable timestamp is: ${formatRFC3339Nano(oldest)}' for stream: ${vs.canonical}`,
+        });
+      }
+      if (r.accepted.length > 0) {
+        walStreams.push({ canonical: vs.canonical, entries: r.accepted });
+        outcome.accepted += r.accepted.length;
+        for (const e of r.accepted) outcome.acceptedBytes += e.line.length;
+      }
+    }
+    if (outcome.duplicates > 0) this.metrics.duplicates.inc({ tenant }, outcome.duplicates);
+    if (this.wal && walStreams.length > 0) {
+      const record = encodePushRecord(tenant, walStreams);
+      await this.wal.append(record);
+      this.metrics.walAppended.inc(record.length + 8);
+    }
+    return outcome;
+  }
+
+  /** In-memory data of the tenant's streams whose labels satisfy `match`, overlapping [start, end). */
+  select(tenant: string, match: (labels: Labels) => boolean, start: bigint, end: bigint): StreamSnapshot[] {
+    const out: StreamSnapshot[] = [];
+    for (const s of this.tenants.get(tenant)?.values() ?? []) {
+      if (!match(s.labels)) continue;
+      const batches = s.batches(start, end);
+      if (batches.length > 0) out.push({ labels: s.labels, batches });
+    }
+    return out;
+  }
+
+  /** Label sets of the tenant's streams held in memory. */
+  memoryStreams(tenant: string): Labels[] {
+    return [...(this.tenants.get(tenant)?.values() ?? [])].map((s) => s.labels);
+  }
+
+  /** Closes every open chunk and writes every closed chunk (POST /flush). */
+  async flushAll(): Promise<void> {
+    await this.flushCycle(true);
+  }
+
+  private flushCycle(force: boolean, reason: FlushReason = 'forced'): Promise<void> {
+    // One cycle at a time; a forced flush waits for a running cycle and then runs its own.
+    const run = async () => {
+      const prev = this.flushing;
+      if (prev) await prev.catch(() => undefined);
+      await this.runFlush(force, reason);
+    };
+    const p = run().finally(() => {
+      if (this.flushing === p) this.flushing = null;
+    });
+    this.flushing = p;
+    return p;
+  }
+
+  private async runFlush(force: boolean, forcedReason: FlushReason): Promise<void> {
+    const now = Date.now();
+    const ic = this.cfg.ingester;
+    const idleMs = Number(ic.chunkIdlePeriod / 1_000_000n);
+    const ageMs = Number(ic.maxChunkAge / 1_000_000n);
+    const work: { s: Stream; c: ClosedChunk; reason: FlushReason }[] = [];
+    for (const streams of this.tenants.values()) {
+      for (const s of streams.values()) {
+        const closedBefore = s.closed.length;
+        let reason: FlushReason = 'full';
+        if (force) {
+          s.closeChunk();
+          reason = forcedReason;
+        } else if (s.openEntries > 0 && now - s.lastAppendAt >= idleMs) {
+          s.closeChunk();
+          reason = 'idle';
+        } else if (s.openEntries > 0 && now - s.chunkStartedAt >= ageMs) {
+          s.closeChunk();
+          reason = 'max_age';
+        }
+        s.closed.forEach((c, i) => work.push({ s, c, reason: i >= closedBefore ? reason : 'full' }));
+      }
+    }
+    let flushed = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < work.length) {
+        const w = work[next++]!;
+        try {
+          await this.flushChunk(w.s, w.c, w.reason);
+          flushed++;
+        } catch (err) {
+          this.metrics.flushFailures.inc();
+          this.log.error('chunk flush failed; will retry', { stream: w.s.canonical, err: (err as Error).message });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, ic.concurrentFlushes) }, worker));
+    this.dropIdleStreams(now, idleMs);
+    if (flushed > 0 && this.wal && !this.stopped) await this.checkpoint();
+    if (flushed > 0) this.log.info('flushed chunks', { chunks: flushed, streams: this.streamCount() });
+  }
+
+  private async flushChunk(s: Stream, c: ClosedChunk, reason: FlushReason): Promise<void> {
+    const end = this.metrics.flushDuration.startTimer();
+    const bytes = assembleChunk(c.blocks);
+    const key = `${s.tenant}/${s.fingerprint}/${c.minTs.toString(16)}-${c.maxTs.toString(16)}-${crc32(bytes).toString(16).padStart(8, '0')}`;
+    await this.store.put(key, bytes);
+    this.index.addChunk({ streamId: s.streamId, minTs: c.minTs, maxTs: c.maxTs, key, entries: c.count, rawSize: c.rawSize, compressedSize: bytes.length });
+    const i = s.closed.indexOf(c);
+    if (i >= 0) s.closed.splice(i, 1);
+    end();
+    this.metrics.chunksFlushed.inc({ reason });
+    this.metrics.chunkBytesFlushed.inc(bytes.length);
+    this.metrics.chunkEntriesFlushed.inc(c.count);
+  }
+
+  /** Streams with nothing left in memory and no recent writes are forgotten (the index still has them). */
+  private dropIdleStreams(now: number, idleMs: number): void {
+    for (const [tenant, streams] of this.tenants) {
+      for (const [key, s] of streams) {
+        if (s.isEmpty && now - s.lastAppendAt >= idleMs) {
+          streams.delete(key);
+          this.metrics.streams.dec({ tenant });
+        }
+      }
+    }
+  }
+
+  /** Writes every unflushed stream to a new WAL checkpoint and drops the segments it covers. */
+  async checkpoint(): Promise<void> {
+    if (!this.wal) return;
+    const started = performance.now();
+    const r = await this.wal.checkpoint(() => {
+      const records: Buffer[][] = [];
+      for (const [tenant, streams] of this.tenants) {
+        for (const s of streams.values()) {
+          const blocks = s.checkpointBlocks();
+          if (blocks.length > 0) records.push(encodeCheckpointRecord(tenant, s.canonical, assembleChunk(blocks)));
+        }
+      }
+      return records;
+    });
+    this.metrics.walCheckpoints.inc();
+    const disk = await this.wal.diskBytes();
+    this.metrics.walBytes.set(disk);
+    this.log.info('WAL checkpoint written', { streams: r.records, bytes: r.bytes, wal_disk_bytes: disk, ms: Math.round(performance.now() - started) });
+  }
+
+  async walDiskBytes(): Promise<number> {
+    return this.wal ? this.wal.diskBytes() : 0;
+  }
+
+  /**
+   * Stops the flush loop and leaves nothing behind: with the WAL on, a final checkpoint makes the next
+   * start's replay short; with it off, every chunk is flushed so nothing held in memory is lost.
+   */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.flushing) await this.flushing.catch(() => undefined);
+    if (this.wal) {
+      await this.checkpoint();
+      this.stopped = true;
+      await this.wal.close();
+    } else {
+      this.stopped = true;
+      await this.runFlush(true, 'shutdown');
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { decodeBlockBytes } from '../chunk/block-decode.js';
+import { encodeBlock, type EncodedBlock } from '../chunk/block-encode.js';
+import type { EntryBatch } from '../model/batch.js';
+import type { IngestEntry } from '../model/entry.js';
+import type { Labels } from '../model/labels.js';
+import { Head } from './head.js';
+
+export interface StreamSettings {
+  blockSize: number;
+  targetSize: number;
+  maxChunkAge: bigint;
+  outOfOrderWindow: bigint;
+}
+
+/** A chunk that is cut and waits for the flush loop; it stays queryable until its index row is written. */
+export interface ClosedChunk {
+  blocks: EncodedBlock[];
+  minTs: bigint;
+  maxTs: bigint;
+  count: number;
+  rawSize: number;
+}
+
+export interface AppendResult {
+  accepted: IngestEntry[];
+  tooFarBehind: { entry: IngestEntry; oldest: bigint }[];
+  duplicates: number;
+}
+
+function dedupKey(ts: bigint, line: Uint8Array): string {
+  return ts.toString() + '\u0000' + Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('latin1');
+}
+
+export function decodeMemBlock(b: EncodedBlock, id: string, index: number): EntryBatch {
+  return decodeBlockBytes(b.data, { minTs: b.minTs, maxTs: b.maxTs, count: b.count, rawSize: b.rawSize, compressedSize: b.data.length, offset: 0, crc: b.crc, hasMetadata: b.hasMetadata }, id, index);
+}
+
+/**
+ * One stream's data in memory: the head (open block), the open chunk's cut blocks, and closed chunks
+ * waiting for flush. Blocks are compressed as they are cut, so memory holds ~1/10 of the raw bytes.
+ */
+export class Stream {
+  readonly head = new Head();
+  blocks: EncodedBlock[] = [];
+  closed: ClosedChunk[] = [];
+  private blocksCompressed = 0;
+  /** Newest timestamp accepted: the out-of-order window and the duplicate check hang off it. */
+  newest: bigint | null = null;
+  /** Wall-clock ms of the open chunk's first append and of the last append. */
+  chunkStartedAt = 0;
+  lastAppendAt = 0;
+
+  constructor(
+    readonly tenant: string,
+    readonly labels: Labels,
+    readonly canonical: string,
+    readonly fingerprint: string,
+    readonly streamId: number,
+    private settings: StreamSettings,
+  ) {}
+
+  get openEntries(): number {
+    return this.head.count + this.blocks.reduce((n, b) => n + b.count, 0);
+  }
+
+  get isEmpty(): boolean {
+    return this.head.count === 0 && this.blocks.length === 0 && this.closed.length === 0;
+  }
+
+  /**
+   * Adds entries, dropping exact duplicates (same timestamp and line) of anything still in memory and
+   * refusing entries older than the out-of-order window behind the newest. An entry newer than everything
+   * cannot be a duplicate, so the in-order case never looks anything up.
+   */
+  append(entries: IngestEntry[], nowMs: number): AppendResult {
+    const accepted: IngestEntry[] = [];
+    const tooFarBehind: AppendResult['tooFarBehind'] = [];
+    let duplicates = 0;
+    let seen: Set<string> | null = null;
+    for (const e of entries) {
+      if (this.newest !== null && e.ts <= this.newest) {
+        const oldest = this.newest - this.settings.outOfOrderWindow;
+        if (e.ts < oldest) {
+          tooFarBehind.push({ entry: e, oldest });
+          continue;
+        }
+        seen ??= this.keysSince(minTs(entries));
+        const key = dedupKey(e.ts, e.line);
+        if (seen.has(key)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(key);
+      } else {
+        this.newest = e.ts;
+        if (seen) seen.add(dedupKey(e.ts, e.line));
+      }
+      if (this.head.count === 0 && this.blocks.length === 0) this.chunkStartedAt = nowMs;
+      this.head.append(e);
+      accepted.push(e);
+      if (this.head.rawBytes >= this.settings.blockSize) this.cutBlock();
+    }
+    if (accepted.length > 0) this.lastAppendAt = nowMs;
+    return { accepted, tooFarBehind, duplicates };
+  }
+
+  /** Compresses the head into a block; closes the chunk when it reaches its target size or time span. */
+  cutBlock(): void {
+    if (this.head.count === 0) return;
+    const block = encodeBlock(this.head.snapshot());
+    this.head.reset();
+    this.blocks.push(block);
+    this.blocksCompressed += block.data.length;
+    const span = this.spanOfOpenChunk();
+    if (this.blocksCompressed >= this.settings.targetSize || span >= this.settings.maxChunkAge) this.closeChunk();
+  }
+
+  /** Cuts the head and moves the open chunk to the flush queue. */
+  closeChunk(): void {
+    if (this.head.count > 0) {
+      const block = encodeBlock(this.head.snapshot());
+      this.head.reset();
+      this.blocks.push(block);
+    }
+    if (this.blocks.length === 0) return;
+    let lo = this.blocks[0]!.minTs;
+    let hi = this.blocks[0]!.maxTs;
+    let count = 0;
+    let raw = 0;
+    for (const b of this.blocks) {
+      if (b.minTs < lo) lo = b.minTs;
+      if (b.maxTs > hi) hi = b.maxTs;
+      count += b.count;
+      raw += b.rawSize;
+    }
+    this.closed.push({ blocks: this.blocks, minTs: lo, maxTs: hi, count, rawSize: raw });
+    this.blocks = [];
+    this.blocksCompressed = 0;
+  }
+
+  private spanOfOpenChunk(): bigint {
+    if (this.blocks.length === 0) return 0n;
+    let lo = this.blocks[0]!.minTs;
+    let hi = this.blocks[0]!.maxTs;
+    for (const b of this.blocks) {
+      if (b.minTs < lo) lo = b.minTs;
+      if (b.maxTs > hi) hi = b.maxTs;
+    }
+    return hi - lo;
+  }
+
+  /** Every in-memory entry at or after `lo`, as duplicate-check keys. Decodes only blocks that reach `lo`. */
+  private keysSince(lo: bigint): Set<string> {
+    const keys = new Set<string>();
+    const addBatch = (b: EntryBatch) => {
+      for (let i = 0; i < b.count; i++) {
+        if (b.ts[i]! >= lo) keys.add(dedupKey(b.ts[i]!, b.lines.subarray(b.lineOffsets[i]!, b.lineOffsets[i + 1]!)));
+      }
+    };
+    for (const block of this.allBlocks()) {
+      if (block.maxTs >= lo) addBatch(decodeMemBlock(block, this.canonical, 0));
+    }
+    for (let i = 0; i < this.head.count; i++) {
+      const t = this.head.tsAt(i);
+      if (t >= lo) keys.add(dedupKey(t, this.head.lineAt(i)));
+    }
+    return keys;
+  }
+
+  private *allBlocks(): Iterable<EncodedBlock> {
+    for (const c of this.closed) yield* c.blocks;
+    yield* this.blocks;
+  }
+
+  /** In-memory data overlapping [start, end), each batch ascending; batches may overlap one another. */
+  batches(start: bigint, end: bigint): EntryBatch[] {
+    const out: EntryBatch[] = [];
+    let i = 0;
+    for (const block of this.allBlocks()) {
+      if (block.maxTs >= start && block.minTs < end) out.push(decodeMemBlock(block, `in-memory block of ${this.canonical}`, i));
+      i++;
+    }
+    if (this.head.count > 0 && this.head.maxTs >= start && this.head.minTs < end) out.push(this.head.snapshot());
+    return out;
+  }
+
+  /** Every unflushed entry, for a WAL checkpoint: the compressed blocks as they are, plus the head cut as one more. */
+  checkpointBlocks(): EncodedBlock[] {
+    const blocks = [...this.allBlocks()];
+    if (this.head.count > 0) blocks.push(encodeBlock(this.head.snapshot()));
+    return blocks;
+  }
+}
+
+function minTs(entries: IngestEntry[]): bigint {
+  let lo = entries[0]!.ts;
+  for (const e of entries) if (e.ts < lo) lo = e.ts;
+  return lo;
+}

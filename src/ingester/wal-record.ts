@@ -1,0 +1,134 @@
+import type { IngestEntry } from '../model/entry.js';
+
+/**
+ * WAL payloads. A push record holds what the ingester accepted; a checkpoint record holds one stream's
+ * unflushed data as a chunk (the blocks are already compressed in memory, so a checkpoint costs little).
+ *
+ *   push:       u8 1, u16 tenant length, tenant, u32 stream count,
+ *               per stream: u32 labels length, canonical labels, u32 entry count,
+ *               per entry: i64 ts, u32 line length, line, u32 metadata length, metadata JSON (0 = none)
+ *   checkpoint: u8 2, u16 tenant length, tenant, u32 labels length, canonical labels, chunk bytes to the end
+ */
+export const RECORD_PUSH = 1;
+export const RECORD_CHECKPOINT = 2;
+
+export interface PushRecord {
+  type: typeof RECORD_PUSH;
+  tenant: string;
+  streams: { canonical: string; entries: IngestEntry[] }[];
+}
+
+export interface CheckpointRecord {
+  type: typeof RECORD_CHECKPOINT;
+  tenant: string;
+  canonical: string;
+  chunk: Buffer;
+}
+
+export type WalRecord = PushRecord | CheckpointRecord;
+
+export class WalRecordError extends Error {}
+
+export function encodePushRecord(tenant: string, streams: { canonical: string; entries: IngestEntry[] }[]): Buffer {
+  const tenantBuf = Buffer.from(tenant, 'utf8');
+  const labelBufs = streams.map((s) => Buffer.from(s.canonical, 'utf8'));
+  const metaBufs: (Buffer | null)[][] = streams.map((s) => s.entries.map((e) => (e.metadata ? Buffer.from(JSON.stringify(e.metadata), 'utf8') : null)));
+  let size = 1 + 2 + tenantBuf.length + 4;
+  streams.forEach((s, i) => {
+    size += 4 + labelBufs[i]!.length + 4;
+    s.entries.forEach((e, j) => {
+      size += 8 + 4 + e.line.length + 4 + (metaBufs[i]![j]?.length ?? 0);
+    });
+  });
+  const buf = Buffer.allocUnsafe(size);
+  let p = buf.writeUInt8(RECORD_PUSH, 0);
+  p = buf.writeUInt16LE(tenantBuf.length, p);
+  p += tenantBuf.copy(buf, p);
+  p = buf.writeUInt32LE(streams.length, p);
+  streams.forEach((s, i) => {
+    p = buf.writeUInt32LE(labelBufs[i]!.length, p);
+    p += labelBufs[i]!.copy(buf, p);
+    p = buf.writeUInt32LE(s.entries.length, p);
+    s.entries.forEach((e, j) => {
+      p = buf.writeBigInt64LE(e.ts, p);
+      p = buf.writeUInt32LE(e.line.length, p);
+      p += e.line.copy(buf, p);
+      const m = metaBufs[i]![j];
+      p = buf.writeUInt32LE(m?.length ?? 0, p);
+      if (m) p += m.copy(buf, p);
+    });
+  });
+  return buf;
+}
+
+export function encodeCheckpointRecord(tenant: string, canonical: string, chunk: Buffer): Buffer[] {
+  const t = Buffer.from(tenant, 'utf8');
+  const l = Buffer.from(canonical, 'utf8');
+  const head = Buffer.allocUnsafe(1 + 2 + t.length + 4 + l.length);
+  let p = head.writeUInt8(RECORD_CHECKPOINT, 0);
+  p = head.writeUInt16LE(t.length, p);
+  p += t.copy(head, p);
+  p = head.writeUInt32LE(l.length, p);
+  l.copy(head, p);
+  return [head, chunk];
+}
+
+/** Decodes a payload whose checksum already matched; lines are views into `buf`. */
+export function decodeRecord(buf: Buffer): WalRecord {
+  let p = 0;
+  const need = (n: number) => {
+    if (p + n > buf.length) throw new WalRecordError(`record truncated at byte ${p} (needs ${n} more of ${buf.length})`);
+  };
+  need(3);
+  const type = buf.readUInt8(p++);
+  const tlen = buf.readUInt16LE(p);
+  p += 2;
+  need(tlen);
+  const tenant = buf.toString('utf8', p, p + tlen);
+  p += tlen;
+  if (type === RECORD_CHECKPOINT) {
+    need(4);
+    const llen = buf.readUInt32LE(p);
+    p += 4;
+    need(llen);
+    const canonical = buf.toString('utf8', p, p + llen);
+    p += llen;
+    return { type, tenant, canonical, chunk: buf.subarray(p) };
+  }
+  if (type !== RECORD_PUSH) throw new WalRecordError(`unknown record type ${type}`);
+  need(4);
+  const nStreams = buf.readUInt32LE(p);
+  p += 4;
+  const streams: PushRecord['streams'] = [];
+  for (let s = 0; s < nStreams; s++) {
+    need(4);
+    const llen = buf.readUInt32LE(p);
+    p += 4;
+    need(llen + 4);
+    const canonical = buf.toString('utf8', p, p + llen);
+    p += llen;
+    const n = buf.readUInt32LE(p);
+    p += 4;
+    const entries: IngestEntry[] = [];
+    for (let i = 0; i < n; i++) {
+      need(12);
+      const ts = buf.readBigInt64LE(p);
+      const len = buf.readUInt32LE(p + 8);
+      p += 12;
+      need(len + 4);
+      const line = buf.subarray(p, p + len);
+      p += len;
+      const mlen = buf.readUInt32LE(p);
+      p += 4;
+      const e: IngestEntry = { ts, line };
+      if (mlen > 0) {
+        need(mlen);
+        e.metadata = JSON.parse(buf.toString('utf8', p, p + mlen)) as Record<string, string>;
+        p += mlen;
+      }
+      entries.push(e);
+    }
+    streams.push({ canonical, entries });
+  }
+  return { type, tenant, streams };
+}

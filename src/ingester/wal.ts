@@ -1,0 +1,310 @@
+import { mkdirSync } from 'node:fs';
+import { open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Logger } from '../model/logger.js';
+import { decodeRecord, type WalRecord } from './wal-record.js';
+
+export interface WalOptions {
+  sync: 'always' | 'interval' | 'never';
+  syncIntervalMs: number;
+  segmentSize: number;
+}
+
+export interface ReplayStats {
+  records: number;
+  segments: number;
+  corrupt: number;
+  bytes: number;
+}
+
+const FRAME_HEADER = 8;
+const SEGMENT_RE = /^segment-(\d{8})$/;
+const CHECKPOINT_RE = /^checkpoint-(\d{8})$/;
+const name = (kind: 'segment' | 'checkpoint', n: number) => `${kind}-${String(n).padStart(8, '0')}`;
+
+interface Pending {
+  parts: Buffer[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+type QueueItem = { kind: 'write'; p: Pending } | { kind: 'task'; run: () => Promise<void>; done: (err?: Error) => void };
+
+/**
+ * The write-ahead log: framed records (u32 length, u32 CRC32, payload) in numbered segments.
+ * Appends are group-committed: one writev and one fdatasync serve every push that arrived meanwhile,
+ * and each push's promise resolves only after its bytes are durable under the sync policy.
+ * A checkpoint rolls to a new segment N, writes everything still unflushed to `checkpoint-N`, and then
+ * deletes the segments before N, so the log shrinks back once chunks are flushed.
+ */
+export class Wal {
+  private fd: FileHandle | null = null;
+  private segment = 0;
+  private segmentBytes = 0;
+  private queue: QueueItem[] = [];
+  private draining = false;
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(readonly dir: string, private opts: WalOptions, private log: Logger) {}
+
+  static create(dir: string, opts: WalOptions, log: Logger): Wal {
+    mkdirSync(dir, { recursive: true });
+    return new Wal(dir, opts, log);
+  }
+
+  private async listing(): Promise<{ segments: number[]; checkpoints: number[] }> {
+    const files = await readdir(this.dir);
+    const segments: number[] = [];
+    const checkpoints: number[] = [];
+    for (const f of files) {
+      const s = SEGMENT_RE.exec(f);
+      if (s) segments.push(Number(s[1]));
+      const c = CHECKPOINT_RE.exec(f);
+      if (c) checkpoints.push(Number(c[1]));
+    }
+    segments.sort((a, b) => a - b);
+    checkpoints.sort((a, b) => a - b);
+    return { segments, checkpoints };
+  }
+
+  /** Feeds every intact record to `onRecord`: the newest checkpoint first, then the segments after it. */
+  async replay(onRecord: (rec: WalRecord) => void): Promise<ReplayStats> {
+    const { segments, checkpoints } = await this.listing();
+    const stats: ReplayStats = { records: 0, segments: 0, corrupt: 0, bytes: 0 };
+    const cp = checkpoints.at(-1);
+    const files: string[] = [];
+    if (cp !== undefined) files.push(name('checkpoint', cp));
+    for (const s of segments) if (cp === undefined || s >= cp) files.push(name('segment', s));
+    for (const f of files) {
+      const buf = await readFile(join(this.dir, f));
+      stats.segments++;
+      stats.bytes += buf.length;
+      let p = 0;
+      while (p < buf.length) {
+        if (buf.length - p < FRAME_HEADER) {
+          this.log.warn('WAL has a torn record at its tail; dropping it', { file: f, offset: p, bytes: buf.length - p });
+          stats.corrupt++;
+          break;
+        }
+        const len = buf.readUInt32LE(p);
+        const sum = buf.readUInt32LE(p + 4);
+        if (len > buf.length - p - FRAME_HEADER) {
+          this.log.warn('WAL has a torn record at its tail; dropping it', { file: f, offset: p, declared: len, available: buf.length - p - FRAME_HEADER });
+          stats.corrupt++;
+          break;
+        }
+        const payload = buf.subarray(p + FRAME_HEADER, p + FRAME_HEADER + len);
+        if (crc32(payload) !== sum) {
+          // The length can no longer be trusted either: nothing after this point in the file is usable.
+          this.log.warn('WAL record failed its checksum; dropping the rest of the file', { file: f, offset: p });
+          stats.corrupt++;
+          break;
+        }
+        p += FRAME_HEADER + len;
+        let rec: WalRecord;
+        try {
+          rec = decodeRecord(payload);
+        } catch (err) {
+          this.log.warn('WAL record could not be decoded; skipping it', { file: f, offset: p, err: (err as Error).message });
+          stats.corrupt++;
+          continue;
+        }
+        onRecord(rec);
+        stats.records++;
+      }
+    }
+    return stats;
+  }
+
+  /** Opens a fresh segment after the newest on disk; call after replay. */
+  async start(): Promise<void> {
+    const { segments, checkpoints } = await this.listing();
+    this.segment = Math.max(segments.at(-1) ?? 0, checkpoints.at(-1) ?? 0) + 1;
+    await this.openSegment();
+    if (this.opts.sync === 'interval') {
+      this.timer = setInterval(() => void this.syncIfDirty(), this.opts.syncIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  private async openSegment(): Promise<void> {
+    this.fd = await open(join(this.dir, name('segment', this.segment)), 'a');
+    this.segmentBytes = 0;
+    await this.syncDir();
+  }
+
+  private async syncDir(): Promise<void> {
+    const d = await open(this.dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  }
+
+  private async syncIfDirty(): Promise<void> {
+    if (!this.dirty || !this.fd) return;
+    this.dirty = false;
+    await this.fd.datasync().catch((err: Error) => this.log.error('WAL sync failed', { err: err.message }));
+  }
+
+  /** Appends one record (given as parts of one payload); resolves once durable per the sync policy. */
+  append(parts: Buffer | Buffer[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('WAL is closed'));
+    const list = Array.isArray(parts) ? parts : [parts];
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'write', p: { parts: list, resolve, reject } });
+      this.drain();
+    });
+  }
+
+  /** Runs `fn` with the writer to itself: no append is written while it runs. */
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'task', run: fn, done: (err) => (err ? reject(err) : resolve()) });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    void this.drainLoop().finally(() => {
+      this.draining = false;
+      if (this.queue.length > 0) this.drain();
+    });
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const item = this.queue[0]!;
+      if (item.kind === 'task') {
+        this.queue.shift();
+        try {
+          await item.run();
+          item.done();
+        } catch (err) {
+          item.done(err as Error);
+        }
+        continue;
+      }
+      // Take every write queued before the next task: one writev and one sync for all of them.
+      const batch: Pending[] = [];
+      while (this.queue.length > 0 && this.queue[0]!.kind === 'write') batch.push((this.queue.shift() as { p: Pending }).p);
+      const bufs: Buffer[] = [];
+      let total = 0;
+      for (const p of batch) {
+        let len = 0;
+        for (const part of p.parts) len += part.length;
+        const header = Buffer.allocUnsafe(FRAME_HEADER);
+        header.writeUInt32LE(len, 0);
+        let sum = 0;
+        for (const part of p.parts) sum = crc32(part, sum);
+        header.writeUInt32LE(sum, 4);
+        bufs.push(header, ...p.parts);
+        total += FRAME_HEADER + len;
+      }
+      try {
+        await this.writeAll(bufs, total);
+        if (this.opts.sync === 'always') await this.fd!.datasync();
+        else this.dirty = true;
+        this.segmentBytes += total;
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        const e = new Error(`WAL write failed: ${(err as Error).message}`);
+        for (const p of batch) p.reject(e);
+      }
+      if (this.segmentBytes >= this.opts.segmentSize) await this.roll().catch((err: Error) => this.log.error('WAL segment roll failed', { err: err.message }));
+    }
+  }
+
+  private async writeAll(bufs: Buffer[], total: number): Promise<void> {
+    let written = 0;
+    let list = bufs;
+    while (written < total) {
+      const { bytesWritten } = await this.fd!.writev(list);
+      written += bytesWritten;
+      if (written < total) list = [Buffer.concat(list).subarray(bytesWritten)];
+    }
+  }
+
+  private async roll(): Promise<void> {
+    if (this.fd) {
+      await this.fd.datasync();
+      await this.fd.close();
+    }
+    this.segment++;
+    await this.openSegment();
+  }
+
+  /**
+   * Rolls to a new segment and, at that same instant, captures everything still unflushed (`capture`
+   * is synchronous); writes it as the new checkpoint; then deletes what the checkpoint covers.
+   */
+  async checkpoint(capture: () => Buffer[][]): Promise<{ records: number; bytes: number }> {
+    let records: Buffer[][] = [];
+    let covers = 0;
+    await this.exclusive(async () => {
+      await this.roll();
+      covers = this.segment;
+      records = capture();
+    });
+    const final = join(this.dir, name('checkpoint', covers));
+    const tmp = final + '.tmp';
+    const fh = await open(tmp, 'w');
+    let bytes = 0;
+    try {
+      for (const parts of records) {
+        let len = 0;
+        let sum = 0;
+        for (const part of parts) {
+          len += part.length;
+          sum = crc32(part, sum);
+        }
+        const header = Buffer.allocUnsafe(FRAME_HEADER);
+        header.writeUInt32LE(len, 0);
+        header.writeUInt32LE(sum, 4);
+        await fh.writev([header, ...parts]);
+        bytes += FRAME_HEADER + len;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, final);
+    await this.syncDir();
+    const { segments, checkpoints } = await this.listing();
+    for (const s of segments) if (s < covers) await rm(join(this.dir, name('segment', s)), { force: true });
+    for (const c of checkpoints) if (c < covers) await rm(join(this.dir, name('checkpoint', c)), { force: true });
+    return { records: records.length, bytes };
+  }
+
+  /** Bytes of every WAL file on disk. */
+  async diskBytes(): Promise<number> {
+    let total = 0;
+    for (const f of await readdir(this.dir)) {
+      try {
+        total += (await stat(join(this.dir, f))).size;
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.exclusive(async () => {
+      this.closed = true;
+      if (this.timer) clearInterval(this.timer);
+      if (this.fd) {
+        await this.fd.datasync();
+        await this.fd.close();
+        this.fd = null;
+      }
+    });
+  }
+}

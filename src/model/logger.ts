@@ -1,0 +1,36 @@
+/** logfmt lines on stderr: `level=info component=ingester msg="flushed" chunks=3`. */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(component: string): Logger;
+}
+
+function fmtValue(v: unknown): string {
+  if (v instanceof Error) v = v.message;
+  const s = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+  if (s === undefined) return '""';
+  return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+export function createLogger(level: Level = 'info', component = 'narvi', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const min = ORDER[level];
+  const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[lvl] < min) return;
+    let line = `ts=${new Date().toISOString()} level=${lvl} component=${component} msg=${JSON.stringify(msg)}`;
+    if (fields) for (const [k, v] of Object.entries(fields)) line += ` ${k}=${fmtValue(v)}`;
+    write(line + '\n');
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (c) => createLogger(level, c, write),
+  };
+}

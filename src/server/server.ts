@@ -1,0 +1,112 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../config/config.js';
+import { Distributor } from '../distributor/distributor.js';
+import type { IngesterClient } from '../distributor/ingester-client.js';
+import { distributorMetrics } from '../distributor/metrics.js';
+import { RemoteIngester } from '../distributor/remote-ingester.js';
+import { Ingester } from '../ingester/ingester.js';
+import { ingesterMetrics } from '../ingester/metrics.js';
+import type { Logger } from '../model/logger.js';
+import { FsObjectStore } from '../store/fs-object-store.js';
+import { LabelIndex } from '../store/label-index.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { S3ObjectStore } from '../store/s3-object-store.js';
+import { internalRoutes } from './routes/internal.js';
+import { opsRoutes } from './routes/ops.js';
+import { pushRoutes } from './routes/push.js';
+
+/** What a target runs. `all` is every component in one process on the embedded store. */
+const COMPONENTS = {
+  all: { distributor: true, ingester: true, querier: true },
+  distributor: { distributor: true, ingester: false, querier: false },
+  ingester: { distributor: false, ingester: true, querier: false },
+  querier: { distributor: false, ingester: false, querier: true },
+} as const;
+
+// Loki accepts pushes up to 100 MB by default; bodies are buffered whole, so bound them.
+const BODY_LIMIT = 100 * 1024 * 1024;
+
+export interface RunningNarvi {
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+function openObjectStore(cfg: Config): ObjectStore {
+  if (cfg.storage.backend === 's3') return new S3ObjectStore(cfg.storage.s3);
+  return new FsObjectStore(join(cfg.storage.path, 'chunks'));
+}
+
+/**
+ * Starts the components `cfg.target` names. The HTTP listener comes up first so `/ready` can answer 503
+ * while the WAL replays; it answers 200 once every component has started.
+ */
+export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi> {
+  if (cfg.target === 'query-frontend' || cfg.target === 'compactor') {
+    throw new Error(`target ${cfg.target} is not available yet; use all, distributor, ingester or querier`);
+  }
+  const want = COMPONENTS[cfg.target];
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'narvi_' });
+  let ready = false;
+  const isReady = () => ready;
+
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, forceCloseConnections: false });
+  // Every body arrives as raw bytes: push decodes by Content-Type/Encoding itself, other routes parse forms.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) log.error('request failed', { err: err.message });
+    void reply.code(status).type('text/plain').send(err.message + '\n');
+  });
+
+  let index: LabelIndex | null = null;
+  let ingester: Ingester | null = null;
+  if (want.ingester || want.querier) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
+  const store = want.ingester || want.querier ? openObjectStore(cfg) : null;
+
+  if (want.ingester) {
+    ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'));
+    if (!want.distributor) internalRoutes(app, ingester, isReady);
+  }
+  if (want.distributor) {
+    let clients: IngesterClient[];
+    if (ingester) clients = [ingester];
+    else {
+      if (cfg.distributor.ingesters.length === 0) throw new Error('target distributor needs distributor.ingesters: the base URLs of the ingester processes (--distributor.ingesters http://host:3100,…)');
+      clients = cfg.distributor.ingesters.map((u) => new RemoteIngester(u));
+    }
+    const distributor = new Distributor(cfg.limits, clients, distributorMetrics(registry), log.child('distributor'));
+    pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push') });
+  }
+  const ing = ingester;
+  opsRoutes(app, {
+    registry,
+    isReady,
+    flush: ing ? () => ing.flushAll() : undefined,
+  });
+
+  const address = await app.listen({ host: cfg.server.address, port: cfg.server.port });
+  const port = (app.server.address() as { port: number }).port;
+  const host = cfg.server.address === '0.0.0.0' || cfg.server.address === '::' ? '127.0.0.1' : cfg.server.address;
+  const url = `http://${host}:${port}`;
+  log.info('listening', { address: url, bound: address, target: cfg.target, data: cfg.storage.path });
+
+  if (ingester) await ingester.start();
+  ready = true;
+  log.info('ready', { target: cfg.target });
+
+  return {
+    app,
+    url,
+    async stop() {
+      ready = false;
+      await app.close();
+      if (ingester) await ingester.stop();
+      index?.close();
+    },
+  };
+}

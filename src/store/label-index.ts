@@ -1,0 +1,137 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Labels } from '../model/labels.js';
+
+export interface ChunkRef {
+  streamId: number;
+  minTs: bigint;
+  maxTs: bigint;
+  key: string;
+  entries: number;
+  rawSize: number;
+  compressedSize: number;
+}
+
+export interface IndexedStream {
+  id: number;
+  fingerprint: string;
+  labels: Labels;
+}
+
+/**
+ * The label index in SQLite: streams, postings (label name/value → stream) and chunk references.
+ * It holds labels and chunk refs only, never line content. better-sqlite3 is synchronous, which suits
+ * these small indexed statements; every write is a transaction.
+ */
+export class LabelIndex {
+  readonly db: Database.Database;
+  private streamIds = new Map<string, number>();
+  private stmts: ReturnType<LabelIndex['prepare']>;
+
+  constructor(path: string, opts: { readonly?: boolean } = {}) {
+    if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { readonly: opts.readonly ?? false });
+    if (!opts.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      // WAL + NORMAL: each commit is durable once the WAL is synced at checkpoint; the chunk WAL replays anything newer.
+      this.db.pragma('synchronous = NORMAL');
+      this.migrate();
+    }
+    this.db.pragma('busy_timeout = 5000');
+    this.stmts = this.prepare();
+  }
+
+  private migrate(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS streams (
+        id INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        labels_json TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (tenant, fingerprint)
+      );
+      CREATE TABLE IF NOT EXISTS postings (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        stream_id INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name, value, stream_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS chunks (
+        id INTEGER PRIMARY KEY,
+        stream_id INTEGER NOT NULL,
+        min_ts INTEGER NOT NULL,
+        max_ts INTEGER NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        entries INTEGER NOT NULL,
+        raw_size INTEGER NOT NULL,
+        compressed_size INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS chunks_by_stream_time ON chunks (stream_id, max_ts, min_ts);
+    `);
+  }
+
+  private prepare() {
+    return {
+      findStream: this.db.prepare('SELECT id FROM streams WHERE tenant = ? AND fingerprint = ?').pluck(),
+      insertStream: this.db.prepare('INSERT INTO streams (tenant, fingerprint, labels_json, created_at) VALUES (?, ?, ?, ?)'),
+      insertPosting: this.db.prepare('INSERT OR IGNORE INTO postings (tenant, name, value, stream_id) VALUES (?, ?, ?, ?)'),
+      insertChunk: this.db.prepare('INSERT OR IGNORE INTO chunks (stream_id, min_ts, max_ts, key, entries, raw_size, compressed_size) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      chunksOf: this.db.prepare('SELECT min_ts, max_ts, key, entries, raw_size, compressed_size FROM chunks WHERE stream_id = ? AND max_ts >= ? AND min_ts < ? ORDER BY min_ts').safeIntegers(true),
+      allChunks: this.db.prepare('SELECT c.stream_id, c.min_ts, c.max_ts, c.key, c.entries, c.raw_size, c.compressed_size FROM chunks c JOIN streams s ON s.id = c.stream_id WHERE s.tenant = ? ORDER BY c.stream_id, c.min_ts').safeIntegers(true),
+      streamsOfTenant: this.db.prepare('SELECT id, fingerprint, labels_json FROM streams WHERE tenant = ?'),
+      totals: this.db.prepare('SELECT COUNT(*) AS chunks, COALESCE(SUM(entries),0) AS entries, COALESCE(SUM(raw_size),0) AS raw, COALESCE(SUM(compressed_size),0) AS compressed FROM chunks'),
+    };
+  }
+
+  /** The stream's id, registering it (and its postings) on first sight. */
+  ensureStream(tenant: string, fingerprint: string, labels: Labels): number {
+    const cacheKey = tenant + '\u0000' + fingerprint;
+    const cached = this.streamIds.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const found = this.stmts.findStream.get(tenant, fingerprint) as number | undefined;
+    if (found !== undefined) {
+      this.streamIds.set(cacheKey, found);
+      return found;
+    }
+    const id = this.db.transaction(() => {
+      const info = this.stmts.insertStream.run(tenant, fingerprint, JSON.stringify(labels), Date.now());
+      const sid = Number(info.lastInsertRowid);
+      for (const [n, v] of Object.entries(labels)) this.stmts.insertPosting.run(tenant, n, v, sid);
+      return sid;
+    })();
+    this.streamIds.set(cacheKey, id);
+    return id;
+  }
+
+  addChunk(ref: ChunkRef): void {
+    this.stmts.insertChunk.run(ref.streamId, ref.minTs, ref.maxTs, ref.key, ref.entries, ref.rawSize, ref.compressedSize);
+  }
+
+  /** Chunk refs of one stream overlapping [start, end), oldest first. */
+  chunksOf(streamId: number, start: bigint, end: bigint): ChunkRef[] {
+    const rows = this.stmts.chunksOf.all(streamId, start, end) as { min_ts: bigint; max_ts: bigint; key: string; entries: bigint; raw_size: bigint; compressed_size: bigint }[];
+    return rows.map((r) => ({ streamId, minTs: r.min_ts, maxTs: r.max_ts, key: r.key, entries: Number(r.entries), rawSize: Number(r.raw_size), compressedSize: Number(r.compressed_size) }));
+  }
+
+  /** Every chunk ref of a tenant (tests and tools; queries use `chunksOf`). */
+  allChunks(tenant: string): ChunkRef[] {
+    const rows = this.stmts.allChunks.all(tenant) as { stream_id: bigint; min_ts: bigint; max_ts: bigint; key: string; entries: bigint; raw_size: bigint; compressed_size: bigint }[];
+    return rows.map((r) => ({ streamId: Number(r.stream_id), minTs: r.min_ts, maxTs: r.max_ts, key: r.key, entries: Number(r.entries), rawSize: Number(r.raw_size), compressedSize: Number(r.compressed_size) }));
+  }
+
+  streams(tenant: string): IndexedStream[] {
+    const rows = this.stmts.streamsOfTenant.all(tenant) as { id: number; fingerprint: string; labels_json: string }[];
+    return rows.map((r) => ({ id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels_json) as Labels }));
+  }
+
+  totals(): { chunks: number; entries: number; raw: number; compressed: number } {
+    return this.stmts.totals.get() as { chunks: number; entries: number; raw: number; compressed: number };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
