@@ -1,0 +1,37 @@
+import { gzipSync, deflateSync } from 'node:zlib';
+import snappy from 'snappyjs';
+import type { PushStream } from '../../src/model/entry.js';
+import { encodePushRequest } from '../../src/model/push-proto.js';
+
+export interface PushResult {
+  status: number;
+  body: string;
+}
+
+export function nowNs(offsetMs = 0): bigint {
+  return BigInt(Date.now() + offsetMs) * 1_000_000n;
+}
+
+/** A JSON push body: values as [ns string, line] or with metadata. */
+export function jsonBody(streams: { stream: Record<string, string>; values: ([string, string] | [string, string, Record<string, string>])[] }[]): string {
+  return JSON.stringify({ streams });
+}
+
+export async function pushJson(url: string, body: string | Buffer, opts: { encoding?: 'gzip' | 'deflate'; tenant?: string; contentType?: string } = {}): Promise<PushResult> {
+  let payload: Buffer = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
+  if (opts.encoding === 'gzip') payload = gzipSync(payload);
+  if (opts.encoding === 'deflate') payload = deflateSync(payload);
+  if (opts.encoding) headers['content-encoding'] = opts.encoding;
+  if (opts.tenant) headers['x-scope-orgid'] = opts.tenant;
+  const res = await fetch(`${url}/loki/api/v1/push`, { method: 'POST', headers, body: payload });
+  return { status: res.status, body: await res.text() };
+}
+
+export async function pushProto(url: string, streams: PushStream[], opts: { tenant?: string; raw?: Buffer } = {}): Promise<PushResult> {
+  const body = opts.raw ?? Buffer.from(snappy.compress(Buffer.from(encodePushRequest(streams))));
+  const headers: Record<string, string> = { 'content-type': 'application/x-protobuf' };
+  if (opts.tenant) headers['x-scope-orgid'] = opts.tenant;
+  const res = await fetch(`${url}/loki/api/v1/push`, { method: 'POST', headers, body });
+  return { status: res.status, body: await res.text() };
+}
