@@ -1,0 +1,75 @@
+/**
+ * Binary operators: Prometheus' precedence table (`^` right-associative and tightest, then `* / %`, `+ -`,
+ * comparisons, `and unless`, and `or` loosest), the `bool`, `on`/`ignoring` and `group_left`/`group_right`
+ * modifiers, and the operand rules Loki checks before evaluation.
+ */
+import type { BinaryExpr, BinaryOp, Expr, SampleExpr, VectorMatching } from '../ast.js';
+import type { Token } from '../lexer.js';
+import type { Cursor } from './cursor.js';
+import { parseLabelList } from './grouping.js';
+
+export const PRECEDENCE: Record<string, number> = {
+  or: 1, and: 2, unless: 2,
+  '==': 3, '!=': 3, '>': 3, '>=': 3, '<': 3, '<=': 3,
+  '+': 4, '-': 4,
+  '*': 5, '/': 5, '%': 5,
+  '^': 6,
+};
+
+export function binaryPrecedence(op: BinaryOp): number {
+  return PRECEDENCE[op]!;
+}
+
+export const COMPARISON_OPS: ReadonlySet<string> = new Set(['==', '!=', '>', '>=', '<', '<=']);
+export const SET_OPS: ReadonlySet<string> = new Set(['and', 'or', 'unless']);
+
+export const LOG_NEEDS_RANGE =
+  'needs a range aggregation around the log query, such as count_over_time({…} [5m]) or rate({…} [5m])';
+
+export function binaryOpOf(t: Token): BinaryOp | undefined {
+  if (t.type === 'op' && t.text !== '=' && PRECEDENCE[t.text] !== undefined) return t.text as BinaryOp;
+  if (t.type === 'ident' && SET_OPS.has(t.text)) return t.text as BinaryOp;
+  return undefined;
+}
+
+/** True for expressions that evaluate to a scalar rather than a vector. */
+export function isScalar(e: Expr): boolean {
+  return e.kind === 'literal' || (e.kind === 'binary' && isScalar(e.left) && isScalar(e.right));
+}
+
+export function buildBinary(c: Cursor, opTok: Token, op: BinaryOp, bool: boolean, matching: VectorMatching | undefined, left: Expr, right: Expr): BinaryExpr {
+  for (const side of [left, right]) {
+    if (side.kind === 'log') c.fail(c.startOf(side), `a log query cannot be an operand of ${op}: it ${LOG_NEEDS_RANGE}`);
+  }
+  const l = left as SampleExpr;
+  const r = right as SampleExpr;
+  if (SET_OPS.has(op) && (isScalar(l) || isScalar(r))) {
+    c.fail(opTok.pos, `set operator ${op} needs a vector on both sides, not a number`);
+  }
+  if (matching && (isScalar(l) || isScalar(r))) {
+    c.fail(opTok.pos, `vector matching (on/ignoring) is only allowed between two vectors, but ${op} has a number operand`);
+  }
+  const e: BinaryExpr = { kind: 'binary', op, bool, left: l, right: r };
+  if (matching) e.matching = matching;
+  return e;
+}
+
+export function parseVectorMatching(c: Cursor, op: BinaryOp): VectorMatching | undefined {
+  let matching: VectorMatching | undefined;
+  if ((c.atIdent('on') || c.atIdent('ignoring')) && c.atOp('(', 1)) {
+    const on = c.next().text === 'on';
+    matching = { on, labels: parseLabelList(c) };
+  }
+  if (c.atIdent('group_left') || c.atIdent('group_right')) {
+    const g = c.next();
+    if (!matching) c.fail(g.pos, `${g.text} must follow on(…) or ignoring(…), like x / on(job) ${g.text}(env) y`);
+    if (SET_OPS.has(op)) c.fail(g.pos, `${g.text} is not allowed with the set operator ${op}`);
+    const include = c.atOp('(') ? parseLabelList(c) : [];
+    if (matching.on) {
+      const both = include.find((l) => matching!.labels.includes(l));
+      if (both !== undefined) c.fail(g.pos, `label ${JSON.stringify(both)} must not occur in both on(…) and ${g.text}(…)`);
+    }
+    matching.group = { side: g.text === 'group_left' ? 'left' : 'right', include };
+  }
+  return matching;
+}

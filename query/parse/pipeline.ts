@@ -1,0 +1,328 @@
+/** The log pipeline after a selector: line filters, parsers, label filters, formatting stages and unwrap. */
+import type {
+  CompareOp,
+  DropKeepItem,
+  ExtractionParam,
+  LabelFilterExpr,
+  LabelFormatItem,
+  LineFilterStage,
+  Matcher,
+  PipelineStage,
+  Unwrap,
+} from '../ast.js';
+import type { Token } from '../lexer.js';
+import type { Cursor } from './cursor.js';
+import { checkIPPattern } from './ip-pattern.js';
+import { checkPattern } from './pattern-check.js';
+import { checkRegexAt, isMatchOp, parseMatcherRest } from './selector.js';
+import { isNaNOrInf, nanOrInfValue } from './signed-number.js';
+
+/** The pieces of a log expression collected while parsing, possibly across parentheses and a range. */
+export interface LogParts {
+  matchers: Matcher[];
+  stages: PipelineStage[];
+  unwrap?: Unwrap;
+  /** Where `unwrap` was written, for errors about it. */
+  unwrapPos?: number;
+}
+
+const FILTER_OPS = new Set(['=', '!=', '=~', '!~', '==', '>', '>=', '<', '<=']);
+const FILTER_OPS_EXPECTED = '= or != or =~ or !~ or == or > or >= or < or <=';
+const STAGE_EXPECTED =
+  'a parser (json, logfmt, regexp, pattern, unpack), a label filter like status >= 400, line_format, label_format, drop, keep, decolorize or unwrap';
+const STAGE_KEYWORDS = new Set([
+  'json', 'logfmt', 'regexp', 'pattern', 'unpack', 'decolorize', 'line_format', 'label_format', 'drop', 'keep', 'unwrap',
+]);
+const LINE_FILTER_OPS = new Set(['|=', '!=', '|~', '!~']);
+
+function isFilterOp(t: Token): boolean {
+  return t.type === 'op' && FILTER_OPS.has(t.text);
+}
+
+/** Tokens that can end a stage; seeing one right after a bare name means the name was meant as a stage. */
+function endsStage(t: Token): boolean {
+  return t.type === 'eof' || t.type === 'ident' || (t.type === 'op' && (t.text === '|' || t.text === ')' || t.text === '['));
+}
+
+/**
+ * Parses stages while the next token starts one, appending to `parts`. Once unwrap is seen only label filters
+ * may follow (they filter the unwrapped samples). `allowUnwrap` is false outside range aggregations.
+ */
+export function parsePipelineInto(c: Cursor, parts: LogParts, allowUnwrap: boolean): void {
+  for (;;) {
+    const t = c.peek();
+    if (t.type !== 'op') return;
+    if (LINE_FILTER_OPS.has(t.text)) {
+      if (parts.unwrap) c.fail(t.pos, `only label filters can follow unwrap, found the line filter ${t.text}`);
+      parts.stages.push(parseLineFilter(c));
+      continue;
+    }
+    if (t.text === '|>' || t.text === '!>') c.fail(t.pos, `pattern line filters (${t.text}) are not supported; use |= or |~`);
+    if (t.text !== '|') return;
+    c.next();
+    parseStageAfterPipe(c, parts, allowUnwrap);
+  }
+}
+
+function parseStageAfterPipe(c: Cursor, parts: LogParts, allowUnwrap: boolean): void {
+  const t = c.peek();
+  const isKeyword = t.type === 'ident' && STAGE_KEYWORDS.has(t.text) && !isFilterOp(c.peek(1));
+  if (parts.unwrap) {
+    if (isKeyword) c.fail(t.pos, `only label filters can follow unwrap, found ${t.text}`);
+    if (t.type !== 'ident' && !c.atOp('(')) c.unexpected(t, 'a label filter like __error__=""');
+    parts.unwrap.postFilters.push(parseLabelFilter(c));
+    return;
+  }
+  if (isKeyword) {
+    parseKeywordStage(c, parts, allowUnwrap);
+    return;
+  }
+  if (t.type === 'ident') {
+    if (endsStage(c.peek(1))) c.fail(t.pos, `unknown pipeline stage ${JSON.stringify(t.text)}: expecting ${STAGE_EXPECTED}`);
+    parts.stages.push({ kind: 'label_filter', expr: parseLabelFilter(c) });
+    return;
+  }
+  if (c.atOp('(')) {
+    parts.stages.push({ kind: 'label_filter', expr: parseLabelFilter(c) });
+    return;
+  }
+  c.unexpected(t, STAGE_EXPECTED);
+}
+
+function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): void {
+  const kw = c.next();
+  switch (kw.text) {
+    case 'json':
+      parts.stages.push({ kind: 'json', params: parseExtractionParams(c) });
+      return;
+    case 'logfmt': {
+      let strict = false;
+      let keepEmpty = false;
+      while (c.peek().type === 'flag') {
+        const f = c.next();
+        if (f.text === '--strict') strict = true;
+        else if (f.text === '--keep-empty') keepEmpty = true;
+        else c.fail(f.pos, `unknown logfmt flag ${f.text}: allowed flags are --strict and --keep-empty`);
+      }
+      parts.stages.push({ kind: 'logfmt', strict, keepEmpty, params: parseExtractionParams(c) });
+      return;
+    }
+    case 'regexp': {
+      const s = c.expectString('STRING (the regular expression)');
+      const checked = checkRegexAt(c, s, s.value);
+      if (checked.groupNames.length === 0) c.fail(s.pos, `regexp stage needs at least one named capture group like (?P<name>…), got ${JSON.stringify(s.value)}`);
+      parts.stages.push({ kind: 'regexp', pattern: s.value });
+      return;
+    }
+    case 'pattern': {
+      const s = c.expectString('STRING (the pattern, like "<ip> - <_>")');
+      const problem = checkPattern(s.value);
+      if (problem !== undefined) c.fail(s.pos, problem);
+      parts.stages.push({ kind: 'pattern', pattern: s.value });
+      return;
+    }
+    case 'unpack':
+      parts.stages.push({ kind: 'unpack' });
+      return;
+    case 'decolorize':
+      parts.stages.push({ kind: 'decolorize' });
+      return;
+    case 'line_format': {
+      const s = c.expectString('STRING (the line template)');
+      parts.stages.push({ kind: 'line_format', template: s.value });
+      return;
+    }
+    case 'label_format':
+      parts.stages.push({ kind: 'label_format', items: parseLabelFormatItems(c) });
+      return;
+    case 'drop':
+    case 'keep':
+      parts.stages.push({ kind: kw.text, items: parseDropKeepItems(c, kw.text) });
+      return;
+    case 'unwrap':
+      if (!allowUnwrap) {
+        c.fail(kw.pos, 'unwrap is only allowed inside a range aggregation such as sum_over_time({…} | unwrap latency [1m])');
+      }
+      parts.unwrap = parseUnwrap(c);
+      parts.unwrapPos = kw.pos;
+      return;
+  }
+}
+
+function parseLineFilter(c: Cursor): LineFilterStage {
+  const opTok = c.next();
+  const op = opTok.text as LineFilterStage['op'];
+  const values = [parseLineFilterValue(c, op)];
+  // A log query cannot be an operand of the binary `or`, so an `or` here always continues the filter.
+  while (c.atIdent('or')) {
+    c.next();
+    values.push(parseLineFilterValue(c, op));
+  }
+  return { kind: 'line_filter', op, values };
+}
+
+function parseLineFilterValue(c: Cursor, op: LineFilterStage['op']): string {
+  if (c.atIdent('ip') && c.atOp('(', 1)) {
+    c.fail(c.peek().pos, 'ip() line filters are not supported; extract the address with a parser and use a label filter like | addr = ip("10.0.0.0/8")');
+  }
+  const s = c.expectString();
+  if (op === '|~' || op === '!~') checkRegexAt(c, s, s.value);
+  return s.value;
+}
+
+function parseExtractionParams(c: Cursor): ExtractionParam[] {
+  const params: ExtractionParam[] = [];
+  if (!c.atIdent()) return params;
+  for (;;) {
+    const name = c.expectIdent('IDENTIFIER (a label name)');
+    if (c.atOp('=')) {
+      c.next();
+      const expr = c.expectString('STRING (the expression to extract, like "response.code")');
+      params.push({ label: name.text, expr: expr.value });
+    } else {
+      params.push({ label: name.text, expr: name.text });
+    }
+    if (!c.atOp(',')) return params;
+    c.next();
+  }
+}
+
+function parseLabelFormatItems(c: Cursor): LabelFormatItem[] {
+  const items: LabelFormatItem[] = [];
+  const seen = new Set<string>();
+  for (;;) {
+    const dst = c.expectIdent('IDENTIFIER (the label to set)');
+    if (seen.has(dst.text)) c.fail(dst.pos, `label ${JSON.stringify(dst.text)} is set more than once in a single label_format`);
+    seen.add(dst.text);
+    c.expectOp('=');
+    const v = c.peek();
+    if (v.type === 'ident') {
+      c.next();
+      items.push({ dst: dst.text, rename: v.text });
+    } else if (v.type === 'string') {
+      c.next();
+      items.push({ dst: dst.text, template: v.value! });
+    } else {
+      c.unexpected(v, 'IDENTIFIER (a label to rename) or STRING (a template)');
+    }
+    if (!c.atOp(',')) return items;
+    c.next();
+  }
+}
+
+function parseDropKeepItems(c: Cursor, stage: string): DropKeepItem[] {
+  const items: DropKeepItem[] = [];
+  for (;;) {
+    const name = c.expectIdent(`IDENTIFIER (a label name to ${stage})`);
+    if (isMatchOp(c.peek())) items.push({ name: name.text, matcher: parseMatcherRest(c, name.text) });
+    else items.push({ name: name.text });
+    if (!c.atOp(',')) return items;
+    c.next();
+  }
+}
+
+const CONVERSIONS = new Set(['duration', 'duration_seconds', 'bytes']);
+
+function parseUnwrap(c: Cursor): Unwrap {
+  const t = c.expectIdent('IDENTIFIER (the label to unwrap)');
+  if (!c.atOp('(')) return { label: t.text, postFilters: [] };
+  if (!CONVERSIONS.has(t.text)) {
+    c.fail(t.pos, `unknown unwrap conversion ${JSON.stringify(t.text)}: allowed are bytes(label), duration(label) and duration_seconds(label)`);
+  }
+  c.next();
+  const label = c.expectIdent('IDENTIFIER (the label to unwrap)');
+  c.expectOp(')');
+  return { label: label.text, conversion: t.text as Unwrap['conversion'], postFilters: [] };
+}
+
+// ---------------------------------------------------------------- label filters
+
+/** A label filter expression: `or` binds loosest, then `and` (also written `,` or by juxtaposition). */
+export function parseLabelFilter(c: Cursor): LabelFilterExpr {
+  let left = parseLabelFilterAnd(c);
+  while (c.atIdent('or') && !isFilterOp(c.peek(1))) {
+    c.next();
+    left = { kind: 'or', left, right: parseLabelFilterAnd(c) };
+  }
+  return left;
+}
+
+function parseLabelFilterAnd(c: Cursor): LabelFilterExpr {
+  let left = parseLabelFilterPrimary(c);
+  for (;;) {
+    if (c.atIdent('and') && !isFilterOp(c.peek(1))) c.next();
+    else if (c.atOp(',')) c.next();
+    else if (c.atOp('(')) {
+      // Juxtaposition: `| a="b" (c="d" or e="f")` means and, as in Loki.
+    } else if (c.atIdent() && !c.atIdent('or') && isFilterOp(c.peek(1))) {
+      // Juxtaposition: `| a="b" c="d"`.
+    } else return left;
+    left = { kind: 'and', left, right: parseLabelFilterPrimary(c) };
+  }
+}
+
+function parseLabelFilterPrimary(c: Cursor): LabelFilterExpr {
+  if (c.atOp('(')) {
+    c.next();
+    const inner = parseLabelFilter(c);
+    c.expectOp(')', ') or and or or');
+    return inner;
+  }
+  const name = c.expectIdent('IDENTIFIER (a label name) or (');
+  const opTok = c.peek();
+  if (!isFilterOp(opTok)) c.unexpected(opTok, FILTER_OPS_EXPECTED);
+  c.next();
+  const op = opTok.text;
+  if (op === '=~' || op === '!~') {
+    const v = c.expectString();
+    checkRegexAt(c, v, v.value);
+    return { kind: 'string', matcher: { name: name.text, op, value: v.value } };
+  }
+  const equality = op === '=' || op === '!=' || op === '==';
+  const v = c.peek();
+  if (v.type === 'string') {
+    if (!equality) {
+      c.fail(v.pos, `label filter ${name.text} ${op} needs a number, duration or size; a string value only works with =, !=, =~ or !~`);
+    }
+    c.next();
+    return { kind: 'string', matcher: { name: name.text, op: op === '!=' ? '!=' : '=', value: v.value! } };
+  }
+  if (v.type === 'ident' && v.text === 'ip' && c.atOp('(', 1)) {
+    if (!equality) c.fail(opTok.pos, `ip() label filters only work with = and !=, not ${op}`);
+    c.next();
+    c.next();
+    const s = c.expectString('STRING (an address, CIDR or range)');
+    const problem = checkIPPattern(s.value);
+    if (problem !== undefined) c.fail(s.pos, problem);
+    c.expectOp(')');
+    return { kind: 'ip', name: name.text, op: op === '!=' ? '!=' : '=', pattern: s.value };
+  }
+  const cmp: CompareOp = op === '=' ? '==' : (op as CompareOp);
+  return parseComparisonValue(c, name.text, cmp);
+}
+
+/** A signed number, duration or size on the right of a comparison. */
+function parseComparisonValue(c: Cursor, name: string, op: CompareOp): LabelFilterExpr {
+  let sign = 1;
+  if (c.atOp('-') || c.atOp('+')) {
+    if (c.next().text === '-') sign = -1;
+  }
+  const v = c.peek();
+  if (v.type === 'number') {
+    c.next();
+    return { kind: 'number', name, op, value: sign * v.num! };
+  }
+  if (v.type === 'ident' && isNaNOrInf(v.text)) {
+    c.next();
+    return { kind: 'number', name, op, value: sign * nanOrInfValue(v.text) };
+  }
+  if (v.type === 'duration') {
+    c.next();
+    return { kind: 'duration', name, op, value: sign < 0 ? -v.dur! : v.dur! };
+  }
+  if (v.type === 'bytes') {
+    c.next();
+    return { kind: 'bytes', name, op, value: sign * v.num! };
+  }
+  c.unexpected(v, 'STRING, NUMBER, DURATION, BYTES or ip("…")');
+}

@@ -1,0 +1,90 @@
+/** Vector aggregations (`sum by (a) (…)`, `topk(5, …)`) and the functions `vector(…)` and `label_replace(…)`. */
+import type { Expr, Grouping, SampleExpr, VectorAggregationExpr, VectorOp } from '../ast.js';
+import type { Token } from '../lexer.js';
+import { isValidLabelName } from '../../src/model/labels.js';
+import { isScalar, LOG_NEEDS_RANGE } from './binary.js';
+import type { Cursor } from './cursor.js';
+import { parseExpression } from './expression.js';
+import { atGrouping, parseGrouping } from './grouping.js';
+import { checkRegexAt } from './selector.js';
+import { parseSignedNumber } from './signed-number.js';
+
+export const VECTOR_OPS: ReadonlySet<string> = new Set<VectorOp>([
+  'sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'topk', 'bottomk', 'sort', 'sort_desc',
+]);
+
+/** A vector-valued operand: not a log query, not a plain number. */
+function requireVector(c: Cursor, e: Expr, what: string): SampleExpr {
+  if (e.kind === 'log') c.fail(c.startOf(e), `${what} ${LOG_NEEDS_RANGE}`);
+  if (isScalar(e)) c.fail(c.startOf(e), `${what} needs a vector, such as rate({…} [5m]) or vector(1), not a number`);
+  return e;
+}
+
+export function parseVectorAggregation(c: Cursor): VectorAggregationExpr {
+  const opTok = c.next();
+  const op = opTok.text as VectorOp;
+  let grouping: Grouping | undefined;
+  let groupingPos = 0;
+  if (atGrouping(c)) {
+    groupingPos = c.peek().pos;
+    grouping = parseGrouping(c);
+  }
+  c.expectOp('(');
+  let param: number | undefined;
+  if (op === 'topk' || op === 'bottomk') {
+    const t = c.peek();
+    if (t.type !== 'number' && !c.atOp('-') && !c.atOp('+')) {
+      c.fail(t.pos, `${op} needs the number of series as its first argument, like ${op}(5, sum by (app) (rate({…} [5m])))`);
+    }
+    const k = parseSignedNumber(c, 'NUMBER');
+    if (!Number.isInteger(k.value) || k.value <= 0) c.fail(k.pos, `${op}: the number of series must be an integer greater than 0, got ${k.text}`);
+    param = k.value;
+    c.expectOp(',');
+  } else if ((c.peek().type === 'number' || c.atOp('-')) && (c.atOp(',', 1) || c.atOp(',', 2))) {
+    c.fail(c.peek().pos, `${op} does not take a parameter; only topk and bottomk do`);
+  }
+  const inner = parseExpression(c);
+  const expr = requireVector(c, inner, op);
+  c.expectOp(')', ') or a binary operator');
+  if (atGrouping(c)) {
+    const pos = c.peek().pos;
+    if (grouping) c.fail(pos, `${op}: give by/without either before or after the parentheses, not both`);
+    groupingPos = pos;
+    grouping = parseGrouping(c);
+  }
+  if (grouping && (op === 'sort' || op === 'sort_desc')) c.fail(groupingPos, `grouping not allowed for ${op}: sort and sort_desc order the whole result`);
+  const e: VectorAggregationExpr = { kind: 'vector_agg', op, expr };
+  if (param !== undefined) e.param = param;
+  if (grouping) e.grouping = grouping;
+  return c.mark(e, opTok.pos);
+}
+
+export function parseVectorCall(c: Cursor): Expr {
+  const t = c.next();
+  c.next();
+  const { value } = parseSignedNumber(c, 'NUMBER, like vector(1)');
+  c.expectOp(')');
+  return c.mark({ kind: 'vector', value }, t.pos);
+}
+
+export function parseLabelReplace(c: Cursor): Expr {
+  const t = c.next();
+  c.next();
+  const expr = requireVector(c, parseExpression(c), 'label_replace');
+  const args: string[] = [];
+  const argNames = ['destination label', 'replacement', 'source label', 'regex'];
+  let regexTok: Token | undefined;
+  let dstTok: Token | undefined;
+  for (const name of argNames) {
+    c.expectOp(',', `, (label_replace takes the arguments expr, "dst", "replacement", "src", "regex")`);
+    const s = c.expectString(`STRING (the ${name})`);
+    if (name === 'regex') regexTok = s;
+    if (name === 'destination label') dstTok = s;
+    args.push(s.value);
+  }
+  c.expectOp(')');
+  const [dst, replacement, src, regex] = args as [string, string, string, string];
+  if (!isValidLabelName(dst)) c.fail(dstTok!.pos, `invalid destination label name ${JSON.stringify(dst)} in label_replace: names match [a-zA-Z_][a-zA-Z0-9_]*`);
+  checkRegexAt(c, regexTok!, regex);
+  return c.mark({ kind: 'label_replace', expr, dst, replacement, src, regex }, t.pos);
+}
