@@ -36,7 +36,7 @@ describe('winston-loki', () => {
     const info = got.filter((e) => e.labels.level === 'info').map((e) => e.line);
     // winston-loki appends the log's other fields as JSON to the message.
     expect(info).toContain('winston protobuf line 7 {"requestId":"r7","level":"info"}');
-    expect(got.find((e) => e.labels.level === 'warn')!.line.trim()).toBe('a warning');
+    expect(got.find((e) => e.labels.level === 'warn')!.line).toBe('a warning {"level":"warn"}');
     transport.close?.();
   });
 
