@@ -1,9 +1,9 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import snappy from 'snappyjs';
 import type { IngestStream } from '../model/entry.js';
 import { decodePushJson } from './decode-json.js';
 import { decodePushProto } from './decode-proto.js';
+import { snappyUncompress } from './snappy-block.js';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
@@ -33,8 +33,7 @@ export async function decodePushBody(body: Buffer, contentType: string | undefin
   if (type === 'application/x-protobuf' || type === 'application/protobuf') {
     let pb: Buffer;
     try {
-      const u = snappy.uncompress(raw, MAX_DECOMPRESSED);
-      pb = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+      pb = snappyUncompress(raw, MAX_DECOMPRESSED);
     } catch (err) {
       throw new PushBodyError(`protobuf body is not valid snappy (block format): ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -49,12 +49,38 @@ function streamBytes(entries: IngestEntry[]): number {
   return n;
 }
 
-function resolveLabels(raw: IngestStream['labels']): Labels {
-  if (typeof raw === 'string') return parseLabels(raw);
-  for (const name of Object.keys(raw)) {
-    if (!isValidLabelName(name)) throw new LabelParseError(`invalid label name ${JSON.stringify(name)}: names match [a-zA-Z_][a-zA-Z0-9_]*`);
+interface Identity {
+  labels: Labels;
+  canonical: string;
+  fingerprint: string;
+}
+
+// Clients send the same few label strings over and over; parsing, sorting and hashing them once per
+// process instead of once per push is a measurable share of the push path. Bounded by clearing.
+const identities = new Map<string, Identity>();
+const MAX_IDENTITIES = 50_000;
+
+function identityOf(raw: IngestStream['labels']): Identity {
+  const key = typeof raw === 'string' ? raw : null;
+  if (key !== null) {
+    const hit = identities.get(key);
+    if (hit) return hit;
   }
-  return sortedLabels(raw);
+  let labels: Labels;
+  if (typeof raw === 'string') labels = sortedLabels(parseLabels(raw));
+  else {
+    for (const name of Object.keys(raw)) {
+      if (!isValidLabelName(name)) throw new LabelParseError(`invalid label name ${JSON.stringify(name)}: names match [a-zA-Z_][a-zA-Z0-9_]*`);
+    }
+    labels = sortedLabels(raw);
+  }
+  const canonical = canonicalLabels(labels);
+  const id = { labels, canonical, fingerprint: fingerprint(canonical) };
+  if (key !== null) {
+    if (identities.size >= MAX_IDENTITIES) identities.clear();
+    identities.set(key, id);
+  }
+  return id;
 }
 
 /**
@@ -73,22 +99,22 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
 
   for (const s of streams) {
     if (s.entries.length === 0) continue;
-    const rawText = typeof s.labels === 'string' ? s.labels : canonicalLabels(s.labels);
+    const rawText = () => (typeof s.labels === 'string' ? s.labels : canonicalLabels(s.labels));
     const rejectStream = (reason: RejectReason, message: string) =>
       rejections.push({ reason, entries: s.entries.length, bytes: streamBytes(s.entries), message });
-    let labels: Labels;
+    let id: Identity;
     try {
-      labels = resolveLabels(s.labels);
+      id = identityOf(s.labels);
     } catch (err) {
-      rejectStream('invalid_labels', `error parsing labels '${quote(rawText)}': ${(err as Error).message}`);
+      rejectStream('invalid_labels', `error parsing labels '${quote(rawText())}': ${(err as Error).message}`);
       continue;
     }
+    const { labels, canonical } = id;
     const names = Object.keys(labels);
     if (names.length === 0) {
-      rejectStream('missing_labels', `error at least one label pair is required per stream, got ${quote(rawText)}`);
+      rejectStream('missing_labels', `error at least one label pair is required per stream, got ${quote(rawText())}`);
       continue;
     }
-    const canonical = canonicalLabels(labels);
     if (names.length > limits.maxLabelNamesPerSeries) {
       rejectStream('max_label_names_per_series', `stream '${quote(canonical)}' has ${names.length} label names; limit ${limits.maxLabelNamesPerSeries}`);
       continue;
@@ -132,7 +158,7 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
     const existing = byFingerprint.get(canonical);
     if (existing) existing.entries.push(...kept);
     else {
-      const vs: ValidStream = { labels, canonical, fingerprint: fingerprint(canonical), entries: kept };
+      const vs: ValidStream = { labels, canonical, fingerprint: id.fingerprint, entries: kept };
       byFingerprint.set(canonical, vs);
       out.push(vs);
     }

@@ -51,6 +51,18 @@ export class Head {
   }
 
   /**
+   * The head in time order without copying when it is already ordered: valid only until the next
+   * append or reset. For encoding a block, which copies what it needs.
+   */
+  view(): EntryBatch {
+    if (!this.ordered) return this.snapshot();
+    const n = this.count;
+    const batch: EntryBatch = { count: n, ts: this.ts.subarray(0, n), lineOffsets: this.offsets.subarray(0, n + 1), lines: this.bytes.subarray(0, this.rawBytes) };
+    if (this.metadata) batch.metadata = this.metadata.slice(0, n);
+    return batch;
+  }
+
+  /**
    * The head's entries in time order as a batch that owns its memory (safe to keep after the head
    * changes). Equal timestamps keep arrival order.
    */

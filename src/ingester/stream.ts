@@ -27,10 +27,6 @@ export interface AppendResult {
   duplicates: number;
 }
 
-function dedupKey(ts: bigint, line: Uint8Array): string {
-  return ts.toString() + '\u0000' + Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('latin1');
-}
-
 export function decodeMemBlock(b: EncodedBlock, id: string, index: number): EntryBatch {
   return decodeBlockBytes(b.data, { minTs: b.minTs, maxTs: b.maxTs, count: b.count, rawSize: b.rawSize, compressedSize: b.data.length, offset: 0, crc: b.crc, hasMetadata: b.hasMetadata }, id, index);
 }
@@ -76,7 +72,9 @@ export class Stream {
     const accepted: IngestEntry[] = [];
     const tooFarBehind: AppendResult['tooFarBehind'] = [];
     let duplicates = 0;
-    let seen: Set<string> | null = null;
+    // Built on the first entry that is not newer than everything: what is already held at the
+    // timestamps this push carries. Concurrent pushers make that common, so it must stay cheap.
+    let held: Map<bigint, Buffer[]> | null = null;
     for (const e of entries) {
       if (this.newest !== null && e.ts <= this.newest) {
         const oldest = this.newest - this.settings.outOfOrderWindow;
@@ -84,16 +82,21 @@ export class Stream {
           tooFarBehind.push({ entry: e, oldest });
           continue;
         }
-        seen ??= this.keysSince(minTs(entries));
-        const key = dedupKey(e.ts, e.line);
-        if (seen.has(key)) {
+        held ??= this.heldAt(entries);
+        const same = held.get(e.ts);
+        if (same?.some((l) => l.equals(e.line))) {
           duplicates++;
           continue;
         }
-        seen.add(key);
+        if (same) same.push(e.line);
+        else held.set(e.ts, [e.line]);
       } else {
         this.newest = e.ts;
-        if (seen) seen.add(dedupKey(e.ts, e.line));
+        if (held) {
+          const same = held.get(e.ts);
+          if (same) same.push(e.line);
+          else held.set(e.ts, [e.line]);
+        }
       }
       if (this.head.count === 0 && this.blocks.length === 0) this.chunkStartedAt = nowMs;
       this.head.append(e);
@@ -107,7 +110,7 @@ export class Stream {
   /** Compresses the head into a block; closes the chunk when it reaches its target size or time span. */
   cutBlock(): void {
     if (this.head.count === 0) return;
-    const block = encodeBlock(this.head.snapshot());
+    const block = encodeBlock(this.head.view());
     this.head.reset();
     this.blocks.push(block);
     this.blocksCompressed += block.data.length;
@@ -118,7 +121,7 @@ export class Stream {
   /** Cuts the head and moves the open chunk to the flush queue. */
   closeChunk(): void {
     if (this.head.count > 0) {
-      const block = encodeBlock(this.head.snapshot());
+      const block = encodeBlock(this.head.view());
       this.head.reset();
       this.blocks.push(block);
     }
@@ -149,22 +152,37 @@ export class Stream {
     return hi - lo;
   }
 
-  /** Every in-memory entry at or after `lo`, as duplicate-check keys. Decodes only blocks that reach `lo`. */
-  private keysSince(lo: bigint): Set<string> {
-    const keys = new Set<string>();
-    const addBatch = (b: EntryBatch) => {
-      for (let i = 0; i < b.count; i++) {
-        if (b.ts[i]! >= lo) keys.add(dedupKey(b.ts[i]!, b.lines.subarray(b.lineOffsets[i]!, b.lineOffsets[i + 1]!)));
-      }
+  /**
+   * Lines held in memory at any timestamp `entries` carries, by timestamp. Only blocks whose time range
+   * meets the entries' range are decompressed.
+   */
+  private heldAt(entries: IngestEntry[]): Map<bigint, Buffer[]> {
+    const wanted = new Set<bigint>();
+    let lo = entries[0]!.ts;
+    let hi = lo;
+    for (const e of entries) {
+      wanted.add(e.ts);
+      if (e.ts < lo) lo = e.ts;
+      if (e.ts > hi) hi = e.ts;
+    }
+    const held = new Map<bigint, Buffer[]>();
+    const add = (ts: bigint, line: Buffer) => {
+      if (!wanted.has(ts)) return;
+      const same = held.get(ts);
+      if (same) same.push(line);
+      else held.set(ts, [line]);
     };
     for (const block of this.allBlocks()) {
-      if (block.maxTs >= lo) addBatch(decodeMemBlock(block, this.canonical, 0));
+      if (block.maxTs < lo || block.minTs > hi) continue;
+      const b = decodeMemBlock(block, this.canonical, 0);
+      for (let i = 0; i < b.count; i++) add(b.ts[i]!, b.lines.subarray(b.lineOffsets[i]!, b.lineOffsets[i + 1]!));
     }
+    // Head lines are copied: the head's buffer is reused once it is cut.
     for (let i = 0; i < this.head.count; i++) {
       const t = this.head.tsAt(i);
-      if (t >= lo) keys.add(dedupKey(t, this.head.lineAt(i)));
+      if (wanted.has(t)) add(t, Buffer.from(this.head.lineAt(i)));
     }
-    return keys;
+    return held;
   }
 
   private *allBlocks(): Iterable<EncodedBlock> {
@@ -187,13 +205,7 @@ export class Stream {
   /** Every unflushed entry, for a WAL checkpoint: the compressed blocks as they are, plus the head cut as one more. */
   checkpointBlocks(): EncodedBlock[] {
     const blocks = [...this.allBlocks()];
-    if (this.head.count > 0) blocks.push(encodeBlock(this.head.snapshot()));
+    if (this.head.count > 0) blocks.push(encodeBlock(this.head.view()));
     return blocks;
   }
-}
-
-function minTs(entries: IngestEntry[]): bigint {
-  let lo = entries[0]!.ts;
-  for (const e of entries) if (e.ts < lo) lo = e.ts;
-  return lo;
 }
