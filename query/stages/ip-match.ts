@@ -1,0 +1,100 @@
+/**
+ * The `ip("…")` label filter pattern: one address, a CIDR block (`10.0.0.0/8`, `2001:db8::/32`) or an inclusive
+ * range (`10.0.0.1-10.0.0.9`), IPv4 or IPv6.
+ */
+
+interface Addr {
+  v6: boolean;
+  n: bigint;
+}
+
+function parseV4(s: string): bigint | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0n;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || (p.length > 1 && p[0] === '0')) return undefined;
+    const v = Number(p);
+    if (v > 255) return undefined;
+    n = (n << 8n) | BigInt(v);
+  }
+  return n;
+}
+
+function parseV6(s: string): bigint | undefined {
+  let text = s;
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  let tail: bigint[] = [];
+  if (text.includes('.')) {
+    // An embedded IPv4 tail (::ffff:1.2.3.4) stands for the last two groups.
+    const lc = text.lastIndexOf(':');
+    const v4 = parseV4(text.slice(lc + 1));
+    if (v4 === undefined) return undefined;
+    tail = [v4 >> 16n, v4 & 0xffffn];
+    text = text.slice(0, lc + 1);
+    if (!text.endsWith('::')) text = text.slice(0, -1);
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string): bigint[] | undefined => {
+    if (h === '') return [];
+    const out: bigint[] = [];
+    for (const g of h.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      out.push(BigInt('0x' + g));
+    }
+    return out;
+  };
+  const head = groups(halves[0]!);
+  const rest = halves.length === 2 ? groups(halves[1]!) : [];
+  if (!head || !rest) return undefined;
+  const fill = 8 - head.length - rest.length - tail.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
+  let n = 0n;
+  for (const g of [...head, ...new Array<bigint>(halves.length === 2 ? fill : 0).fill(0n), ...rest, ...tail]) n = (n << 16n) | g;
+  return n;
+}
+
+export function parseIP(s: string): Addr | undefined {
+  if (s.includes(':')) {
+    const n = parseV6(s);
+    return n === undefined ? undefined : { v6: true, n };
+  }
+  const n = parseV4(s);
+  return n === undefined ? undefined : { v6: false, n };
+}
+
+export class IPPatternError extends Error {}
+
+/** A predicate telling whether an address string falls in the pattern. */
+export function compileIPPattern(pattern: string): (value: string) => boolean {
+  const p = pattern.trim();
+  const bad = (why: string): never => {
+    throw new IPPatternError(`invalid ip pattern ${JSON.stringify(pattern)}: ${why}; use an address, a CIDR like 10.0.0.0/8 or a range like 10.0.0.1-10.0.0.9`);
+  };
+  let lo: Addr;
+  let hi: Addr;
+  if (p.includes('/')) {
+    const [addr, bitsText] = p.split('/');
+    const a = parseIP(addr!) ?? bad('bad address');
+    const width = a.v6 ? 128 : 32;
+    if (!/^\d+$/.test(bitsText!) || Number(bitsText) > width) bad('bad prefix length');
+    const host = BigInt(width - Number(bitsText));
+    const mask = (1n << host) - 1n;
+    lo = { v6: a.v6, n: a.n & ~mask };
+    hi = { v6: a.v6, n: lo.n | mask };
+  } else if (p.includes('-')) {
+    const [x, y] = p.split('-');
+    lo = parseIP(x!.trim()) ?? bad('bad range start');
+    hi = parseIP(y!.trim()) ?? bad('bad range end');
+    if (lo.v6 !== hi.v6) bad('range mixes IPv4 and IPv6');
+    if (lo.n > hi.n) bad('range start after its end');
+  } else {
+    lo = hi = parseIP(p) ?? bad('bad address');
+  }
+  return (value) => {
+    const a = parseIP(value.trim());
+    return a !== undefined && a.v6 === lo.v6 && a.n >= lo.n && a.n <= hi.n;
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * `| json` and `| json a="x.y", b="items[0]"`. Without parameters every scalar field becomes a label, nested
+ * objects flattened with `_` (`{"a":{"b":1}}` → `a_b="1"`) and arrays skipped; with parameters only the
+ * addressed values are extracted (objects and arrays as their compact JSON). Numbers print as Go prints a float64,
+ * null as "". A line that is not a JSON object keeps flowing with `__error__="JSONParserErr"`.
+ */
+import type { JsonStage } from '../ast.js';
+import { formatJsonNumber } from '../units.js';
+import { parseJsonPath, lookupJsonPath, type JsonStep } from './json-path.js';
+import { type LabelsBuilder, sanitizeLabelName } from './labels-builder.js';
+import type { EntryState, Stage } from './stage.js';
+
+export const JSON_PARSER_ERR = 'JSONParserErr';
+
+/** Parses a line that must hold a JSON object; returns the error message instead when it does not. */
+export function parseJsonObject(line: string): Record<string, unknown> | string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(line);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    return `expected a JSON object, got ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : typeof doc}`;
+  }
+  return doc as Record<string, unknown>;
+}
+
+/** A JSON scalar as label text; undefined for objects and arrays. */
+function scalarText(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'number':
+      return formatJsonNumber(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    default:
+      return v === null ? '' : undefined;
+  }
+}
+
+function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilder): void {
+  for (const key in obj) {
+    const part = sanitizeLabelName(key);
+    if (part === '') continue;
+    const name = prefix === '' ? part : `${prefix}_${part}`;
+    const v = obj[key];
+    const text = scalarText(v);
+    if (text !== undefined) lbs.setExtracted(name, text);
+    else if (!Array.isArray(v)) flatten(v as Record<string, unknown>, name, lbs);
+  }
+}
+
+export class JsonParser implements Stage {
+  private readonly params: { label: string; steps: JsonStep[] }[];
+
+  constructor(stage: JsonStage) {
+    this.params = stage.params.map((p) => ({ label: p.label, steps: parseJsonPath(p.expr) }));
+  }
+
+  process(e: EntryState): boolean {
+    const doc = parseJsonObject(e.line);
+    if (typeof doc === 'string') {
+      e.labels.setError(JSON_PARSER_ERR, doc);
+      return true;
+    }
+    if (this.params.length === 0) {
+      flatten(doc, '', e.labels);
+      return true;
+    }
+    for (const p of this.params) {
+      const v = lookupJsonPath(doc, p.steps);
+      if (v === undefined) continue;
+      const text = scalarText(v);
+      e.labels.setExtracted(p.label, text ?? JSON.stringify(v));
+    }
+    return true;
+  }
+}
