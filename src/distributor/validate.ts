@@ -74,6 +74,8 @@ function identityOf(raw: IngestStream['labels']): Identity {
     }
     labels = sortedLabels(raw);
   }
+  // A label with an empty value is no label, as in Loki: `{a="", b="x"}` is the stream `{b="x"}`.
+  for (const n of Object.keys(labels)) if (labels[n] === '') delete labels[n];
   const canonical = canonicalLabels(labels);
   const id = { labels, canonical, fingerprint: fingerprint(canonical) };
   if (key !== null) {

@@ -16,6 +16,11 @@ import { S3ObjectStore } from '../store/s3-object-store.js';
 import { internalRoutes } from './routes/internal.js';
 import { opsRoutes } from './routes/ops.js';
 import { pushRoutes } from './routes/push.js';
+import { queryRoutes } from './routes/query.js';
+import { tailRoutes } from './routes/tail.js';
+import websocket from '@fastify/websocket';
+import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
+import { Querier } from '../querier/querier.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
 const COMPONENTS = {
@@ -81,6 +86,13 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     }
     const distributor = new Distributor(cfg.limits, clients, distributorMetrics(registry), log.child('distributor'));
     pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push') });
+  }
+  if (want.querier) {
+    const memory = ingester ? new LocalMemorySource(ingester) : new NoMemorySource();
+    const querier = new Querier(index!, store!, memory, cfg.limits);
+    await app.register(websocket);
+    queryRoutes(app, { querier, authEnabled: cfg.authEnabled, log: log.child('querier') });
+    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, log: log.child('tail') });
   }
   const ing = ingester;
   opsRoutes(app, {

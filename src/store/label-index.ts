@@ -82,6 +82,11 @@ export class LabelIndex {
       chunksOf: this.db.prepare('SELECT min_ts, max_ts, key, entries, raw_size, compressed_size FROM chunks WHERE stream_id = ? AND max_ts >= ? AND min_ts < ? ORDER BY min_ts').safeIntegers(true),
       allChunks: this.db.prepare('SELECT c.stream_id, c.min_ts, c.max_ts, c.key, c.entries, c.raw_size, c.compressed_size FROM chunks c JOIN streams s ON s.id = c.stream_id WHERE s.tenant = ? ORDER BY c.stream_id, c.min_ts').safeIntegers(true),
       streamsOfTenant: this.db.prepare('SELECT id, fingerprint, labels_json FROM streams WHERE tenant = ?'),
+      idsByPosting: this.db.prepare('SELECT stream_id FROM postings WHERE tenant = ? AND name = ? AND value = ?').pluck(),
+      valuesOf: this.db.prepare('SELECT DISTINCT value FROM postings WHERE tenant = ? AND name = ?').pluck(),
+      streamById: this.db.prepare('SELECT id, fingerprint, labels_json FROM streams WHERE id = ?'),
+      hasChunkIn: this.db.prepare('SELECT 1 FROM chunks WHERE stream_id = ? AND max_ts >= ? AND min_ts < ? LIMIT 1').pluck(),
+      chunkStats: this.db.prepare('SELECT COUNT(*) AS chunks, COALESCE(SUM(entries),0) AS entries, COALESCE(SUM(raw_size),0) AS bytes FROM chunks WHERE stream_id = ? AND max_ts >= ? AND min_ts < ?'),
       totals: this.db.prepare('SELECT COUNT(*) AS chunks, COALESCE(SUM(entries),0) AS entries, COALESCE(SUM(raw_size),0) AS raw, COALESCE(SUM(compressed_size),0) AS compressed FROM chunks'),
     };
   }
@@ -125,6 +130,31 @@ export class LabelIndex {
   streams(tenant: string): IndexedStream[] {
     const rows = this.stmts.streamsOfTenant.all(tenant) as { id: number; fingerprint: string; labels_json: string }[];
     return rows.map((r) => ({ id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels_json) as Labels }));
+  }
+
+  /** Ids of the tenant's streams carrying label `name` with exactly `value`. */
+  streamIdsWith(tenant: string, name: string, value: string): number[] {
+    return this.stmts.idsByPosting.all(tenant, name, value) as number[];
+  }
+
+  /** Every value label `name` has in the tenant's streams. */
+  valuesOf(tenant: string, name: string): string[] {
+    return this.stmts.valuesOf.all(tenant, name) as string[];
+  }
+
+  stream(id: number): IndexedStream | null {
+    const r = this.stmts.streamById.get(id) as { id: number; fingerprint: string; labels_json: string } | undefined;
+    return r ? { id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels_json) as Labels } : null;
+  }
+
+  /** Whether the stream has a flushed chunk overlapping [start, end). */
+  hasChunkIn(streamId: number, start: bigint, end: bigint): boolean {
+    return this.stmts.hasChunkIn.get(streamId, start, end) !== undefined;
+  }
+
+  /** Chunk count, entries and raw bytes of the stream's chunks overlapping [start, end). */
+  chunkStats(streamId: number, start: bigint, end: bigint): { chunks: number; entries: number; bytes: number } {
+    return this.stmts.chunkStats.get(streamId, start, end) as { chunks: number; entries: number; bytes: number };
   }
 
   totals(): { chunks: number; entries: number; raw: number; compressed: number } {

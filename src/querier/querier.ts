@@ -1,0 +1,125 @@
+import type { Expr, Matcher } from '../../query/ast.js';
+import { evaluate, QueryEvalError, type QueryParams } from '../../query/engine.js';
+import { ParseError } from '../../query/parse-error.js';
+import { parseExpr, parseSelector } from '../../query/parser.js';
+import type { QueryResult } from '../../query/result.js';
+import type { Limits } from '../config/config.js';
+import { canonicalLabels, type Labels } from '../model/labels.js';
+import type { LabelIndex } from '../store/label-index.js';
+import type { ObjectStore } from '../store/object-store.js';
+import type { MemorySource } from './memory-source.js';
+import { resolveStreams, selectorPredicate } from './resolve-streams.js';
+import { StoreLogSource } from './store-source.js';
+
+/** A request the user can fix (bad LogQL, limits, timeout): the HTTP layer answers 400 with the message. */
+export class BadQueryError extends Error {}
+
+export interface StreamInRange {
+  labels: Labels;
+  chunks: number;
+  entries: number;
+  bytes: number;
+}
+
+/** Plans queries against the label index, the chunk store and ingester memory, and runs the engine. */
+export class Querier {
+  constructor(
+    private index: LabelIndex,
+    private store: ObjectStore,
+    private memory: MemorySource,
+    private limits: Limits,
+  ) {}
+
+  parse(text: string): Expr {
+    try {
+      return parseExpr(text);
+    } catch (err) {
+      if (err instanceof ParseError) throw new BadQueryError(err.message);
+      throw err;
+    }
+  }
+
+  parseMatchers(text: string): Matcher[] {
+    try {
+      return parseSelector(text);
+    } catch (err) {
+      if (err instanceof ParseError) throw new BadQueryError(err.message);
+      throw err;
+    }
+  }
+
+  async query(tenant: string, expr: Expr, params: QueryParams): Promise<QueryResult> {
+    if (params.end - params.start > this.limits.maxQueryLength) {
+      throw new BadQueryError(`the query time range exceeds the limit (query length: ${fmtDur(params.end - params.start)}, limit: ${fmtDur(this.limits.maxQueryLength)})`);
+    }
+    const source = new StoreLogSource(tenant, this.index, this.store, this.memory);
+    const timeout = AbortSignal.timeout(this.limits.queryTimeoutMs);
+    try {
+      return await evaluate(expr, params, source, { maxSeries: this.limits.maxQuerySeries, maxEntries: this.limits.maxEntriesLimitPerQuery, signal: timeout });
+    } catch (err) {
+      if (err instanceof QueryEvalError) throw new BadQueryError(err.message);
+      if (timeout.aborted) throw new BadQueryError(`query timed out after ${this.limits.queryTimeoutMs / 1000}s (limits.query_timeout); narrow the time range or the selector`);
+      throw err;
+    }
+  }
+
+  /**
+   * The tenant's streams with data in [start, end), optionally only those matching a selector, with
+   * their flushed chunk counts and sizes. Streams still only in memory count as in range.
+   */
+  async streamsInRange(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint): Promise<StreamInRange[]> {
+    const out = new Map<string, StreamInRange>();
+    const indexed = matchers ? resolveStreams(this.index, tenant, matchers) : this.index.streams(tenant).map((s) => ({ labels: s.labels, canonical: canonicalLabels(s.labels), streamId: s.id }));
+    for (const s of indexed) {
+      const st = this.index.chunkStats(s.streamId, start, end);
+      if (st.chunks > 0) out.set(s.canonical, { labels: s.labels, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
+    }
+    const match = matchers ? selectorPredicate(matchers) : () => true;
+    for (const snap of await this.memory.select(tenant, matchers ?? [], start, end)) {
+      if (!match(snap.labels)) continue;
+      const key = canonicalLabels(snap.labels);
+      let entries = 0;
+      let bytes = 0;
+      for (const b of snap.batches) {
+        entries += b.count;
+        bytes += b.lineOffsets[b.count]! - b.lineOffsets[0]!;
+      }
+      const cur = out.get(key);
+      if (cur) {
+        cur.entries += entries;
+        cur.bytes += bytes;
+      } else out.set(key, { labels: snap.labels, chunks: 0, entries, bytes });
+    }
+    return [...out.values()];
+  }
+
+  async labelNames(tenant: string, start: bigint, end: bigint, query?: string): Promise<string[]> {
+    const streams = await this.streamsInRange(tenant, query ? this.parseMatchers(query) : null, start, end);
+    const names = new Set<string>();
+    for (const s of streams) for (const n of Object.keys(s.labels)) names.add(n);
+    return [...names].sort();
+  }
+
+  async labelValues(tenant: string, name: string, start: bigint, end: bigint, query?: string): Promise<string[]> {
+    const streams = await this.streamsInRange(tenant, query ? this.parseMatchers(query) : null, start, end);
+    const values = new Set<string>();
+    for (const s of streams) {
+      const v = s.labels[name];
+      if (v !== undefined) values.add(v);
+    }
+    return [...values].sort();
+  }
+
+  async series(tenant: string, selectors: string[], start: bigint, end: bigint): Promise<Labels[]> {
+    const seen = new Map<string, Labels>();
+    for (const sel of selectors) {
+      for (const s of await this.streamsInRange(tenant, this.parseMatchers(sel), start, end)) seen.set(canonicalLabels(s.labels), s.labels);
+    }
+    return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
+  }
+}
+
+function fmtDur(ns: bigint): string {
+  const h = Number(ns / 3_600_000_000_000n);
+  return h >= 1 ? `${h}h` : `${Number(ns / 1_000_000_000n)}s`;
+}

@@ -1,0 +1,138 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isLogExpr } from '../../../query/ast.js';
+import { ParseError } from '../../../query/parse-error.js';
+import { parseExpr } from '../../../query/parser.js';
+import { printExpr } from '../../../query/printer.js';
+import { toLokiData } from '../../../query/result-json.js';
+import type { Labels } from '../../model/labels.js';
+import type { Logger } from '../../model/logger.js';
+import { BadQueryError, type Querier } from '../../querier/querier.js';
+import { instantParams, limitParam, queryRangeParams, rangeParams, requireQuery } from '../query-params.js';
+import { RequestParams } from '../request-params.js';
+import { tenantOf } from '../tenant.js';
+
+export interface QueryRouteDeps {
+  querier: Querier;
+  authEnabled: boolean;
+  log: Logger;
+}
+
+type Handler = (p: RequestParams, tenant: string, req: FastifyRequest) => Promise<unknown>;
+
+/** The Loki read API: each route answers JSON on success, 400 plain text for what the user can fix. */
+export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
+  const { querier } = deps;
+  const route = (path: string, handler: Handler) => {
+    const h = async (req: FastifyRequest, reply: FastifyReply) => {
+      const tenant = tenantOf(req, reply, deps.authEnabled);
+      if (tenant === null) return reply;
+      try {
+        return await handler(new RequestParams(req), tenant, req);
+      } catch (err) {
+        if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
+        deps.log.error('query failed', { path, err: (err as Error).message });
+        return reply.code(500).type('text/plain').send(`query failed: ${(err as Error).message}\n`);
+      }
+    };
+    app.get(path, h);
+    app.post(path, h);
+  };
+
+  route('/loki/api/v1/query_range', async (p, tenant) => {
+    const expr = querier.parse(requireQuery(p));
+    const result = await querier.query(tenant, expr, queryRangeParams(p));
+    return { status: 'success', data: toLokiData(result) };
+  });
+
+  route('/loki/api/v1/query', async (p, tenant) => {
+    const expr = querier.parse(requireQuery(p));
+    const params = instantParams(p);
+    if (isLogExpr(expr)) throw new BadQueryError('log queries are not supported as an instant query type, please change your query to a range query type');
+    const result = await querier.query(tenant, expr, params);
+    return { status: 'success', data: toLokiData(result) };
+  });
+
+  route('/loki/api/v1/labels', async (p, tenant) => {
+    const { start, end } = rangeParams(p);
+    return { status: 'success', data: await querier.labelNames(tenant, start, end, p.get('query')) };
+  });
+
+  app.get('/loki/api/v1/label/:name/values', async (req, reply) => {
+    const tenant = tenantOf(req, reply, deps.authEnabled);
+    if (tenant === null) return reply;
+    const p = new RequestParams(req);
+    try {
+      const { start, end } = rangeParams(p);
+      const name = (req.params as { name: string }).name;
+      return { status: 'success', data: await querier.labelValues(tenant, name, start, end, p.get('query')) };
+    } catch (err) {
+      if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
+      throw err;
+    }
+  });
+
+  route('/loki/api/v1/series', async (p, tenant) => {
+    const { start, end } = rangeParams(p);
+    const matches = p.all('match[]').concat(p.all('match'));
+    if (matches.length === 0) throw new BadQueryError('missing parameter "match[]": at least one stream selector such as {app="x"} is required');
+    return { status: 'success', data: await querier.series(tenant, matches, start, end) };
+  });
+
+  route('/loki/api/v1/index/stats', async (p, tenant) => {
+    const { start, end } = rangeParams(p);
+    const streams = await querier.streamsInRange(tenant, querier.parseMatchers(requireQuery(p)), start, end);
+    let chunks = 0;
+    let bytes = 0;
+    let entries = 0;
+    for (const s of streams) {
+      chunks += s.chunks;
+      bytes += s.bytes;
+      entries += s.entries;
+    }
+    return { streams: streams.length, chunks, bytes, entries };
+  });
+
+  const volume = async (p: RequestParams, tenant: string) => {
+    const { start, end } = rangeParams(p);
+    const matchers = querier.parseMatchers(requireQuery(p));
+    const target = p.get('targetLabels')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const by = target && target.length > 0 ? target : [...new Set(matchers.map((m) => m.name))];
+    const groups = new Map<string, { metric: Labels; bytes: number }>();
+    for (const s of await querier.streamsInRange(tenant, matchers, start, end)) {
+      const metric: Labels = {};
+      for (const n of by) if (s.labels[n] !== undefined) metric[n] = s.labels[n]!;
+      const key = JSON.stringify(metric);
+      const g = groups.get(key);
+      if (g) g.bytes += s.bytes;
+      else groups.set(key, { metric, bytes: s.bytes });
+    }
+    const limit = limitParam(p, 100);
+    return [...groups.values()].sort((a, b) => b.bytes - a.bytes).slice(0, limit || undefined);
+  };
+
+  route('/loki/api/v1/index/volume', async (p, tenant) => {
+    const { end } = rangeParams(p);
+    const t = Number(end / 1_000_000n) / 1000;
+    const result = (await volume(p, tenant)).map((g) => ({ metric: g.metric, value: [t, String(g.bytes)] }));
+    return { status: 'success', data: { resultType: 'vector', result } };
+  });
+
+  route('/loki/api/v1/index/volume_range', async (p, tenant) => {
+    const { start, end } = rangeParams(p);
+    const t = Number(end / 1_000_000n) / 1000;
+    const s0 = Number(start / 1_000_000n) / 1000;
+    // Volumes come from index statistics, which are not split by time: one point per series at each end.
+    const result = (await volume(p, tenant)).map((g) => ({ metric: g.metric, values: s0 === t ? [[t, String(g.bytes)]] : [[s0, String(g.bytes)], [t, String(g.bytes)]] }));
+    return { status: 'success', data: { resultType: 'matrix', result } };
+  });
+
+  route('/loki/api/v1/format_query', async (p) => {
+    const q = requireQuery(p);
+    try {
+      return { status: 'success', data: printExpr(parseExpr(q)) };
+    } catch (err) {
+      if (err instanceof ParseError) throw new BadQueryError(err.message);
+      throw err;
+    }
+  });
+}

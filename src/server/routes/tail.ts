@@ -1,0 +1,147 @@
+import type {} from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { LogSelectorExpr } from '../../../query/ast.js';
+import type { Labels } from '../../model/labels.js';
+import type { Logger } from '../../model/logger.js';
+import { canonicalLabels } from '../../model/labels.js';
+import { nowNs } from '../../model/time.js';
+import { BadQueryError, type Querier } from '../../querier/querier.js';
+import { limitParam, requireQuery } from '../query-params.js';
+import { RequestParams } from '../request-params.js';
+import { tenantOf } from '../tenant.js';
+
+const SECOND = 1_000_000_000n;
+const POLL_MS = 500;
+// Loki closes a tail after its tail_max_duration (1h); clients reconnect and resume.
+const MAX_TAIL_MS = 3_600_000;
+const MAX_DELAY_SECONDS = 5;
+const BATCH = 1000;
+
+interface Frame {
+  streams: { stream: Labels; values: [string, string][] }[];
+  dropped_entries: null;
+}
+
+export interface TailRouteDeps {
+  querier: Querier;
+  authEnabled: boolean;
+  log: Logger;
+}
+
+/**
+ * `GET /loki/api/v1/tail` (WebSocket): first the newest `limit` entries since `start`, then every new
+ * entry as it becomes queryable, `delay_for` seconds behind now. The cursor is the newest timestamp sent
+ * plus the lines already sent at exactly that timestamp, so nothing is sent twice or skipped.
+ */
+export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
+  app.get('/loki/api/v1/tail', { websocket: true }, (socket: WebSocket, req) => {
+    const fail = (msg: string) => {
+      socket.close(1008, msg.slice(0, 120));
+    };
+    let tenant: string | null = 'fake';
+    if (deps.authEnabled) {
+      const raw = req.headers['x-scope-orgid'];
+      tenant = (Array.isArray(raw) ? raw[0] : raw) ?? null;
+      if (!tenant) return fail('no org id: set X-Scope-OrgID');
+    }
+    const p = new RequestParams(req);
+    let expr: LogSelectorExpr;
+    let limit: number;
+    let delay: bigint;
+    let start: bigint;
+    try {
+      const parsed = deps.querier.parse(requireQuery(p));
+      if (parsed.kind !== 'log') throw new BadQueryError('tail needs a log query (a stream selector with an optional pipeline), not a metric query');
+      expr = parsed;
+      limit = limitParam(p, 100);
+      const d = Number(p.get('delay_for') ?? '0');
+      if (!Number.isInteger(d) || d < 0 || d > MAX_DELAY_SECONDS) throw new BadQueryError(`invalid parameter "delay_for": must be an integer number of seconds from 0 to ${MAX_DELAY_SECONDS}`);
+      delay = BigInt(d) * SECOND;
+      const s = p.get('start');
+      start = s ? BigInt(s) : nowNs() - 3600n * SECOND;
+    } catch (err) {
+      return fail(err instanceof Error ? err.message : String(err));
+    }
+    const t = tenant;
+    const opened = Date.now();
+    let lastTs = start - 1n;
+    let atLast = new Set<string>();
+    let closed = false;
+    let timer: NodeJS.Timeout | null = null;
+    socket.on('close', () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+    });
+
+    const send = (entries: { labels: Labels; ts: bigint; line: string }[]) => {
+      if (entries.length === 0) return;
+      const byStream = new Map<string, Frame['streams'][number]>();
+      for (const e of entries) {
+        const key = canonicalLabels(e.labels);
+        let s = byStream.get(key);
+        if (!s) byStream.set(key, (s = { stream: e.labels, values: [] }));
+        s.values.push([e.ts.toString(), e.line]);
+      }
+      const frame: Frame = { streams: [...byStream.values()], dropped_entries: null };
+      socket.send(JSON.stringify(frame));
+    };
+
+    // Entries after the cursor, oldest first, at most `max`.
+    const fetchNew = async (end: bigint, max: number, direction: 'forward' | 'backward') => {
+      const res = await deps.querier.query(t, expr, { start: lastTs < start ? start : lastTs, end: end + 1n, step: 0n, direction, limit: max, instant: false });
+      const out: { labels: Labels; ts: bigint; line: string }[] = [];
+      if (res.type !== 'streams') return out;
+      for (const s of res.streams) for (const e of s.entries) {
+        if (e.ts < lastTs) continue;
+        if (e.ts === lastTs && atLast.has(canonicalLabels(s.labels) + '\u0000' + e.line)) continue;
+        out.push({ labels: s.labels, ts: e.ts, line: e.line });
+      }
+      out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+      return out;
+    };
+
+    const advance = (entries: { labels: Labels; ts: bigint; line: string }[]) => {
+      for (const e of entries) {
+        const key = canonicalLabels(e.labels) + '\u0000' + e.line;
+        if (e.ts > lastTs) {
+          lastTs = e.ts;
+          atLast = new Set([key]);
+        } else if (e.ts === lastTs) atLast.add(key);
+      }
+    };
+
+    const poll = async (first: boolean) => {
+      if (closed) return;
+      if (Date.now() - opened > MAX_TAIL_MS) {
+        socket.close(1000, 'tail reached its maximum duration; reconnect to continue');
+        return;
+      }
+      try {
+        const end = nowNs() - delay;
+        let more = true;
+        if (first) {
+          // The backlog: the newest `limit` entries since start.
+          const backlog = await fetchNew(end, limit || BATCH, 'backward');
+          send(backlog);
+          advance(backlog);
+          if (backlog.length > 0) {
+            lastTs = backlog[backlog.length - 1]!.ts;
+          } else lastTs = end;
+          more = false;
+        }
+        while (more && !closed) {
+          const fresh = await fetchNew(end, BATCH, 'forward');
+          send(fresh);
+          advance(fresh);
+          more = fresh.length >= BATCH;
+        }
+      } catch (err) {
+        deps.log.warn('tail query failed', { err: (err as Error).message });
+        if (err instanceof BadQueryError) return fail(err.message);
+      }
+      if (!closed) timer = setTimeout(() => void poll(false), POLL_MS);
+    };
+    void poll(true);
+  });
+}

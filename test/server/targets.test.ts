@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readAllEntries } from '../helpers/store-reader.js';
+import { jsonBody, nowNs, pushJson } from '../helpers/push.js';
+import { removeDir, startServer, type RunningServer } from '../helpers/server.js';
+
+const running: RunningServer[] = [];
+afterEach(async () => {
+  for (const s of running.splice(0)) {
+    await s.stop();
+    removeDir(s.dataDir);
+  }
+});
+
+describe('--target', () => {
+  it('runs distributor and ingester as separate processes: pushes reach the ingester through the distributor', async () => {
+    const ingester = await startServer({ args: ['--target', 'ingester'] });
+    running.push(ingester);
+    const distributor = await startServer({ args: ['--target', 'distributor', '--distributor.ingesters', ingester.url] });
+    running.push(distributor);
+
+    const t = nowNs();
+    const r = await pushJson(distributor.url, jsonBody([{ stream: { app: 'split' }, values: [[String(t), 'via distributor']] }]));
+    expect(r.status).toBe(204);
+    // Validation happens in the distributor process.
+    const bad = await pushJson(distributor.url, jsonBody([{ stream: { app: 'split' }, values: [['1', 'ancient']] }]));
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('timestamp too old');
+
+    // The ingester does not serve the public push API, and the distributor has no store of its own.
+    expect((await pushJson(ingester.url, jsonBody([{ stream: { app: 'x' }, values: [[String(t), 'direct']] }]))).status).toBe(404);
+    expect((await fetch(`${distributor.url}/flush`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${ingester.url}/loki/api/v1/labels`)).status).toBe(404);
+
+    expect((await readAllEntries(ingester)).map((e) => e.line)).toEqual(['via distributor']);
+  });
+
+  it('refuses a distributor without ingesters, and targets not built yet, with a clear message', async () => {
+    await expect(startServer({ args: ['--target', 'distributor'] })).rejects.toThrow(/distributor\.ingesters/);
+    await expect(startServer({ args: ['--target', 'compactor'] })).rejects.toThrow(/target compactor is not available yet/);
+  });
+
+  it('runs a querier alone over the store the ingester flushed', async () => {
+    const all = await startServer();
+    running.push(all);
+    const t = nowNs();
+    expect((await pushJson(all.url, jsonBody([{ stream: { app: 'q' }, values: [[String(t), 'flushed line']] }]))).status).toBe(204);
+    expect((await fetch(`${all.url}/flush`, { method: 'POST' })).status).toBe(204);
+    const querier = await startServer({ dataDir: all.dataDir, args: ['--target', 'querier'] });
+    running.push({ ...querier, dataDir: '/nonexistent-shared-dir' });
+    const res = await fetch(`${querier.url}/loki/api/v1/query_range?query=${encodeURIComponent('{app="q"}')}`);
+    const body = (await res.json()) as { data: { result: { values: [string, string][] }[] } };
+    expect(body.data.result[0]!.values).toEqual([[String(t), 'flushed line']]);
+    // A querier accepts no pushes.
+    expect((await pushJson(querier.url, jsonBody([{ stream: { app: 'q' }, values: [[String(t), 'x']] }]))).status).toBe(404);
+  });
+});
