@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { Stream } from '../../src/ingester/stream.js';
+import type { IngestEntry } from '../../src/model/entry.js';
+
+const settings = { blockSize: 1000, targetSize: 600, maxChunkAge: 3_600_000_000_000n, outOfOrderWindow: 60_000_000_000n };
+const e = (ts: bigint, line: string): IngestEntry => ({ ts, line: Buffer.from(line) });
+const newStream = () => new Stream('t', { app: 'x' }, '{app="x"}', 'fp', 1, settings);
+
+function allLines(s: Stream): string[] {
+  return s.batches(0n, 1n << 62n).flatMap((b) => Array.from({ length: b.count }, (_, i) => `${b.ts[i]}:${b.lines.toString('utf8', b.lineOffsets[i]!, b.lineOffsets[i + 1]!)}`));
+}
+
+describe('Stream', () => {
+  it('accepts out-of-order entries within the window, sorted when read, and refuses older ones', () => {
+    const s = newStream();
+    const base = 1_000_000_000_000n;
+    const r = s.append([e(base + 50n, 'c'), e(base + 10n, 'a'), e(base + 30n, 'b'), e(base - 60_000_000_001n + 50n, 'too old')], 0);
+    expect(r.accepted.map((x) => x.line.toString())).toEqual(['c', 'a', 'b']);
+    expect(r.tooFarBehind).toHaveLength(1);
+    expect(r.tooFarBehind[0]!.oldest).toBe(base + 50n - 60_000_000_000n);
+    expect(allLines(s)).toEqual([`${base + 10n}:a`, `${base + 30n}:b`, `${base + 50n}:c`]);
+  });
+
+  it('drops exact duplicates whether they sit in the head or in compressed blocks, keeps same-time different lines', () => {
+    const s = newStream();
+    const long = 'x'.repeat(400);
+    // Three 400-byte lines pass the 1000-byte block size: the first two land in a compressed block.
+    s.append([e(1n, long + '1'), e(2n, long + '2'), e(3n, long + '3')], 0);
+    expect(s.blocks.length + s.closed.length).toBeGreaterThan(0);
+    const r = s.append([e(1n, long + '1'), e(3n, long + '3'), e(3n, 'other line, same time'), e(2n, long + '2')], 0);
+    expect(r.duplicates).toBe(3);
+    expect(r.accepted.map((x) => x.line.toString())).toEqual(['other line, same time']);
+    // A duplicate inside one push is dropped too.
+    const r2 = s.append([e(5n, 'dup'), e(5n, 'dup')], 0);
+    expect(r2.duplicates).toBe(1);
+  });
+
+  it('cuts blocks at the block size and closes the chunk at the target size', () => {
+    const s = newStream();
+    const line = (i: number) => `line ${i} ${'abcdefghij'.repeat(20)} ${Math.sin(i)}`;
+    for (let i = 0; i < 200; i++) s.append([e(BigInt(i + 1), line(i))], 0);
+    expect(s.closed.length).toBeGreaterThan(0);
+    for (const c of s.closed) {
+      const compressed = c.blocks.reduce((n, b) => n + b.data.length, 0);
+      expect(compressed).toBeGreaterThanOrEqual(settings.targetSize);
+      for (const b of c.blocks) expect(b.rawSize).toBeGreaterThanOrEqual(settings.blockSize);
+    }
+    expect(allLines(s)).toHaveLength(200);
+    s.closeChunk();
+    expect(s.head.count).toBe(0);
+    expect(s.blocks).toHaveLength(0);
+    expect(allLines(s)).toHaveLength(200);
+  });
+
+  it('closes the open chunk once its entries span the max chunk age', () => {
+    const s = new Stream('t', {}, '{}', 'fp', 1, { ...settings, maxChunkAge: 100n });
+    s.append([e(1n, 'a'.repeat(600)), e(50n, 'b'.repeat(600))], 0);
+    expect(s.closed).toHaveLength(0);
+    s.append([e(200n, 'c'.repeat(1200))], 0);
+    expect(s.closed).toHaveLength(1);
+    expect(s.closed[0]!.maxTs - s.closed[0]!.minTs).toBeGreaterThanOrEqual(100n);
+  });
+});
