@@ -9,57 +9,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import snappy from 'snappyjs';
 import { compress } from '../src/chunk/zstd.js';
-import { encodePushRequest } from '../src/model/push-proto.js';
 import { nowNs } from '../src/model/time.js';
 import { generateLines, generateStreams } from './generate.js';
+import { buildBatches, jsonBodies, protoBodies, pushAll, type Batch } from './lib/dataset.js';
 import { dirBytes } from './lib/disk.js';
 import { cpuSeconds, peakRss } from './lib/process-stats.js';
 import { startBenchServer } from './lib/server.js';
 
 const MB = 1e6;
-const BATCH_BYTES = 1024 * 1024;
 const CONCURRENCY = 4;
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : dflt;
-}
-
-interface Batch {
-  lines: number;
-  rawBytes: number;
-  streams: Map<number, { ts: bigint; line: string }[]>;
-}
-
-/** Groups the generated lines into ~1 MiB batches (by raw line bytes), each holding its streams' entries. */
-function buildBatches(totalBytes: number, startNs: bigint): Batch[] {
-  const batches: Batch[] = [];
-  let cur: Batch = { lines: 0, rawBytes: 0, streams: new Map() };
-  for (const l of generateLines({ maxBytes: totalBytes, startNs, meanStepNs: 200_000 })) {
-    let s = cur.streams.get(l.stream);
-    if (!s) cur.streams.set(l.stream, (s = []));
-    s.push({ ts: l.ts, line: l.line });
-    cur.lines++;
-    cur.rawBytes += Buffer.byteLength(l.line);
-    if (cur.rawBytes >= BATCH_BYTES) {
-      batches.push(cur);
-      cur = { lines: 0, rawBytes: 0, streams: new Map() };
-    }
-  }
-  if (cur.lines > 0) batches.push(cur);
-  return batches;
-}
-
-function jsonBodies(batches: Batch[], labels: Record<string, string>[]): Buffer[] {
-  return batches.map((b) =>
-    Buffer.from(JSON.stringify({ streams: [...b.streams].map(([i, es]) => ({ stream: labels[i], values: es.map((e) => [e.ts.toString(), e.line]) })) })),
-  );
-}
-
-function protoBodies(batches: Batch[], labelStrings: string[]): Buffer[] {
-  return batches.map((b) => Buffer.from(snappy.compress(Buffer.from(encodePushRequest([...b.streams].map(([i, es]) => ({ labels: labelStrings[i]!, entries: es })))))));
 }
 
 interface Result {
@@ -86,15 +49,7 @@ async function runFormat(format: 'json' | 'protobuf', bodies: Buffer[], lines: n
   const contentType = format === 'json' ? 'application/json' : 'application/x-protobuf';
   const cpu0 = cpuSeconds(server.pid);
   const t0 = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++]!;
-      const r = await fetch(`${server.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': contentType }, body });
-      if (r.status !== 204) throw new Error(`push answered ${r.status}: ${await r.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await pushAll(server.url, bodies, contentType, CONCURRENCY);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(server.pid) - cpu0;
   const walBefore = dirBytes(join(server.dataDir, 'wal'));

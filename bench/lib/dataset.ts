@@ -1,0 +1,53 @@
+import snappy from 'snappyjs';
+import { encodePushRequest } from '../../src/model/push-proto.js';
+import { generateLines } from '../generate.js';
+
+const BATCH_BYTES = 1024 * 1024;
+
+export interface Batch {
+  lines: number;
+  rawBytes: number;
+  streams: Map<number, { ts: bigint; line: string }[]>;
+}
+
+/** Groups the generated lines into ~1 MiB batches (by raw line bytes), each holding its streams' entries. */
+export function buildBatches(totalBytes: number, startNs: bigint): Batch[] {
+  const batches: Batch[] = [];
+  let cur: Batch = { lines: 0, rawBytes: 0, streams: new Map() };
+  for (const l of generateLines({ maxBytes: totalBytes, startNs, meanStepNs: 200_000 })) {
+    let s = cur.streams.get(l.stream);
+    if (!s) cur.streams.set(l.stream, (s = []));
+    s.push({ ts: l.ts, line: l.line });
+    cur.lines++;
+    cur.rawBytes += Buffer.byteLength(l.line);
+    if (cur.rawBytes >= BATCH_BYTES) {
+      batches.push(cur);
+      cur = { lines: 0, rawBytes: 0, streams: new Map() };
+    }
+  }
+  if (cur.lines > 0) batches.push(cur);
+  return batches;
+}
+
+export function jsonBodies(batches: Batch[], labels: Record<string, string>[]): Buffer[] {
+  return batches.map((b) =>
+    Buffer.from(JSON.stringify({ streams: [...b.streams].map(([i, es]) => ({ stream: labels[i], values: es.map((e) => [e.ts.toString(), e.line]) })) })),
+  );
+}
+
+export function protoBodies(batches: Batch[], labelStrings: string[]): Buffer[] {
+  return batches.map((b) => Buffer.from(snappy.compress(Buffer.from(encodePushRequest([...b.streams].map(([i, es]) => ({ labels: labelStrings[i]!, entries: es })))))));
+}
+
+/** Pushes every body, `concurrency` at a time; throws on any answer but 204. */
+export async function pushAll(url: string, bodies: Buffer[], contentType: string, concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const r = await fetch(`${url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      if (r.status !== 204) throw new Error(`push answered ${r.status}: ${await r.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}

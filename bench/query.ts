@@ -1,0 +1,153 @@
+/**
+ * Query throughput over the ingest benchmark's data (≥ 200 MB raw, pushed as protobuf and flushed):
+ * (a) a rare-needle literal filter, (b) a common word with limit 1000, (c) a case-insensitive regex filter,
+ * (d) `sum by (level) (count_over_time({…} | json [1m]))` and its logfmt twin, (e) `sum(rate({…} |= "error" [5m]))`.
+ * For each: latency, server CPU seconds, and MB of raw lines scanned per server CPU-second; beside them the
+ * in-process ceiling on the same chunk files: zstd decompress + Buffer.indexOf of every block, per CPU-second.
+ *
+ *   node dist/bench/query.js [--mb 200] [--runs 3]
+ */
+import { readdirSync, readFileSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readChunkHeader } from '../src/chunk/chunk.js';
+import { decompress } from '../src/chunk/zstd.js';
+import { nowNs } from '../src/model/time.js';
+import { generateStreams, RARE_NEEDLE } from './generate.js';
+import { buildBatches, protoBodies, pushAll } from './lib/dataset.js';
+import { cpuSeconds } from './lib/process-stats.js';
+import { startBenchServer } from './lib/server.js';
+
+const MB = 1e6;
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+}
+
+function chunkFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...chunkFiles(p));
+    else if (!name.includes('.narvi-tmp-')) out.push(p);
+  }
+  return out;
+}
+
+/** zstd decompress + indexOf of the needle over every block of every chunk, in CPU seconds per raw MB. */
+function ceiling(dir: string, needle: string): { mbPerCpuSecond: number; rawBytes: number } {
+  const files = chunkFiles(dir).map((f) => readFileSync(f));
+  const n = Buffer.from(needle);
+  let raw = 0;
+  const c0 = process.cpuUsage();
+  for (const buf of files) {
+    const h = readChunkHeader(buf, 'bench');
+    for (const b of h.blocks) {
+      const frame = buf.subarray(b.offset, b.offset + b.compressedSize);
+      // Block payloads may hold more than one frame (format v2: columns, then lines); the ceiling
+      // decompresses them all, as a reader must.
+      const out = decompressAll(frame);
+      raw += b.rawSize;
+      let i = out.indexOf(n);
+      while (i >= 0) i = out.indexOf(n, i + 1);
+    }
+  }
+  const c = process.cpuUsage(c0);
+  return { mbPerCpuSecond: raw / MB / ((c.user + c.system) / 1e6), rawBytes: raw };
+}
+
+function decompressAll(frame: Buffer): Buffer {
+  try {
+    return decompress(frame);
+  } catch {
+    // v2 blocks: a u32 length, the columns frame, then the lines frame.
+    const len = frame.readUInt32LE(0);
+    decompress(frame.subarray(4, 4 + len));
+    return decompress(frame.subarray(4 + len));
+  }
+}
+
+interface QueryCase {
+  name: string;
+  query: string;
+  limit?: number;
+  /** Raw bytes of the streams the selector picks. */
+  scannedBytes: number;
+}
+
+async function main(): Promise<void> {
+  const mb = Number(arg('mb', '200'));
+  const runs = Number(arg('runs', '3'));
+  const streams = generateStreams(50, 1);
+  const startNs = nowNs() - 3_600_000_000_000n;
+  process.stdout.write(`generating and pushing ${mb} MB…\n`);
+  const batches = buildBatches(mb * MB, startNs);
+  const perStream = new Map<number, number>();
+  let first = 1n << 62n;
+  let last = 0n;
+  for (const b of batches) {
+    for (const [i, es] of b.streams) {
+      for (const e of es) {
+        perStream.set(i, (perStream.get(i) ?? 0) + Buffer.byteLength(e.line));
+        if (e.ts < first) first = e.ts;
+        if (e.ts > last) last = e.ts;
+      }
+    }
+  }
+  const server = await startBenchServer(['--limits.ingestion-rate-mb', '0', '--limits.max-global-streams-per-user', '0', '--limits.max-query-series', '5000', '--limits.query-timeout', '10m']);
+  await pushAll(server.url, protoBodies(batches, streams.map((s) => s.labelString)), 'application/x-protobuf', 4);
+  const f = await fetch(`${server.url}/flush`, { method: 'POST' });
+  if (f.status !== 204) throw new Error(`flush answered ${f.status}`);
+
+  const bytesOf = (format: string | null) => streams.reduce((n, s, i) => n + (format === null || s.format === format ? perStream.get(i) ?? 0 : 0), 0);
+  const appsOf = (format: string) => [...new Set(streams.filter((s) => s.format === format).map((s) => s.labels.app))].join('|');
+  const all = '{namespace=~".+"}';
+  const cases: QueryCase[] = [
+    { name: '(a) rare needle', query: `${all} |= "${RARE_NEEDLE}"`, limit: 100, scannedBytes: bytesOf(null) },
+    { name: '(b) common word, limit 1000', query: `${all} |= "error"`, limit: 1000, scannedBytes: bytesOf(null) },
+    { name: '(c) case-insensitive regex', query: `${all} |~ "(?i)database connection REFUSED"`, limit: 100, scannedBytes: bytesOf(null) },
+    { name: '(d) json count by level', query: `sum by (level) (count_over_time({app=~"${appsOf('json')}"} | json [1m]))`, scannedBytes: bytesOf('json') },
+    { name: '(d) logfmt count by level', query: `sum by (level) (count_over_time({app=~"${appsOf('logfmt')}"} | logfmt [1m]))`, scannedBytes: bytesOf('logfmt') },
+    { name: '(e) rate of "error"', query: `sum(rate(${all} |= "error" [5m]))`, scannedBytes: bytesOf(null) },
+  ];
+  const start = first - 60_000_000_000n;
+  const end = last + 60_000_000_000n;
+  const results: Record<string, unknown>[] = [];
+  for (const c of cases) {
+    let best = { wall: Infinity, cpu: Infinity, entries: 0 };
+    for (let r = 0; r < runs; r++) {
+      const qs = new URLSearchParams({ query: c.query, start: String(start), end: String(end), limit: String(c.limit ?? 100) });
+      const cpu0 = cpuSeconds(server.pid);
+      const t0 = performance.now();
+      const res = await fetch(`${server.url}/loki/api/v1/query_range?${qs}`);
+      const body = (await res.json()) as { data: { result: { values: unknown[] }[] } };
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = cpuSeconds(server.pid) - cpu0;
+      if (res.status !== 200) throw new Error(`${c.name}: ${res.status} ${JSON.stringify(body)}`);
+      const entries = body.data.result.reduce((n, s) => n + s.values.length, 0);
+      if (wall < best.wall) best = { wall, cpu, entries };
+    }
+    const row = {
+      name: c.name,
+      query: c.query,
+      latencySeconds: best.wall,
+      serverCpuSeconds: best.cpu,
+      scannedMB: c.scannedBytes / MB,
+      mbPerCpuSecond: c.scannedBytes / MB / Math.max(best.cpu, 0.01),
+      mbPerWallSecond: c.scannedBytes / MB / best.wall,
+      resultValues: best.entries,
+    };
+    results.push(row);
+    process.stdout.write(`${c.name.padEnd(30)} ${best.wall.toFixed(3)} s, server CPU ${best.cpu.toFixed(2)} s → ${row.mbPerCpuSecond.toFixed(0)} MB/CPU-s (${row.mbPerWallSecond.toFixed(0)} MB/s wall) over ${row.scannedMB.toFixed(0)} MB; ${best.entries} values\n`);
+  }
+  await server.stop();
+  const ceil = ceiling(join(server.dataDir, 'chunks'), RARE_NEEDLE);
+  process.stdout.write(`ceiling (in-process, one core): zstd decompress + Buffer.indexOf over the same chunks: ${ceil.mbPerCpuSecond.toFixed(0)} MB/CPU-s of raw lines\n`);
+  const out = resolve(import.meta.dirname, '../../bench/out');
+  mkdirSync(out, { recursive: true });
+  const doc = { bench: 'query', mb, ceilingMBPerCpuSecond: ceil.mbPerCpuSecond, results };
+  writeFileSync(join(out, 'query.json'), JSON.stringify(doc, null, 2));
+  process.stdout.write(JSON.stringify(doc) + '\n');
+}
+
+await main();
