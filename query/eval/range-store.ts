@@ -1,0 +1,129 @@
+import type { Labels } from '../../src/model/labels.js';
+import type { RangeKind } from './range-kind.js';
+import { lessForMin, greaterForMax } from './range-kind.js';
+import type { RangeWindow } from './range-window.js';
+
+/**
+ * The per-step partial results of one output series of a range aggregation. Windows of different streams
+ * that feed the same series (after grouping or relabelling) merge here, one step at a time; a series fed
+ * by a single stream just receives each step once.
+ */
+export class StepStore {
+  readonly has: Uint8Array;
+  /** sum | min/max value | first/last value | var mean */
+  readonly a: Float64Array;
+  /** count | first/last relative time | var squared deviations */
+  readonly b: Float64Array;
+  /** var: count */
+  readonly c: Float64Array | undefined;
+
+  constructor(readonly labels: Labels, readonly kind: Exclude<RangeKind, 'samples'>, steps: number) {
+    this.has = new Uint8Array(steps);
+    this.a = new Float64Array(steps);
+    this.b = new Float64Array(steps);
+    if (kind === 'var') this.c = new Float64Array(steps);
+  }
+
+  merge(step: number, w: RangeWindow): void {
+    const first = !this.has[step];
+    this.has[step] = 1;
+    switch (this.kind) {
+      case 'sum':
+        if (first) {
+          this.a[step] = w.total();
+          this.b[step] = w.size;
+        } else {
+          this.a[step] += w.total();
+          this.b[step] += w.size;
+        }
+        break;
+      case 'min': {
+        const v = w.extreme();
+        if (first || lessForMin(v, this.a[step]!)) this.a[step] = v;
+        break;
+      }
+      case 'max': {
+        const v = w.extreme();
+        if (first || greaterForMax(v, this.a[step]!)) this.a[step] = v;
+        break;
+      }
+      case 'first':
+        if (first || w.firstRel() < this.b[step]!) {
+          this.a[step] = w.firstVal();
+          this.b[step] = w.firstRel();
+        }
+        break;
+      case 'last':
+        if (first || w.lastRel() >= this.b[step]!) {
+          this.a[step] = w.lastVal();
+          this.b[step] = w.lastRel();
+        }
+        break;
+      case 'var': {
+        const n = w.size;
+        const mean = w.varMean();
+        const m2 = w.m2;
+        if (first) {
+          this.a[step] = mean;
+          this.b[step] = m2;
+          this.c![step] = n;
+        } else {
+          // Chan et al.: combine two (count, mean, M2) summaries.
+          const na = this.c![step]!;
+          const nt = na + n;
+          const delta = mean - this.a[step]!;
+          this.a[step] = this.a[step]! + (delta * n) / nt;
+          this.b[step] = this.b[step]! + m2 + (delta * delta * na * n) / nt;
+          this.c![step] = nt;
+        }
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * All samples of one output series, for the operations without a partial form (quantile_over_time,
+ * rate_counter). Streams append their runs; the whole is put in time order once, at the end.
+ */
+export class SampleStore {
+  rel = new Float64Array(64);
+  val = new Float64Array(64);
+  length = 0;
+  private ordered = true;
+
+  constructor(readonly labels: Labels) {}
+
+  push(rel: number, v: number): void {
+    if (this.length === this.rel.length) {
+      const r = new Float64Array(this.length * 2);
+      const w = new Float64Array(this.length * 2);
+      r.set(this.rel);
+      w.set(this.val);
+      this.rel = r;
+      this.val = w;
+    }
+    if (this.length > 0 && rel < this.rel[this.length - 1]!) this.ordered = false;
+    this.rel[this.length] = rel;
+    this.val[this.length] = v;
+    this.length++;
+  }
+
+  /** Stable sort by time: samples with equal times keep the order in which streams delivered them. */
+  sort(): void {
+    if (this.ordered) return;
+    const n = this.length;
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const rel = this.rel;
+    idx.sort((x, y) => rel[x]! - rel[y]! || x - y);
+    const r = new Float64Array(n);
+    const v = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      r[i] = rel[idx[i]!]!;
+      v[i] = this.val[idx[i]!]!;
+    }
+    this.rel = r;
+    this.val = v;
+    this.ordered = true;
+  }
+}
