@@ -5,7 +5,18 @@ import { VERSION } from '../model/version.js';
 export type Register = (program: Command) => void;
 
 // One file per subcommand. Keep this list in the order `narvi --help` shows them.
-const COMMAND_FILES = ['./server.js', './agent.js'];
+const COMMAND_FILES = [
+  './server.js',
+  './agent.js',
+  './query.js',
+  './instant-query.js',
+  './labels.js',
+  './series.js',
+  './stats.js',
+  './volume.js',
+  './tail.js',
+  './fmt.js',
+];
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('narvi')
