@@ -18,7 +18,8 @@ export interface ClosedChunk {
   minTs: bigint;
   maxTs: bigint;
   count: number;
-  rawSize: number;
+  /** Bytes of the lines themselves (what Loki's index stats and volumes report). */
+  lineBytes: number;
 }
 
 export interface AppendResult {
@@ -39,6 +40,8 @@ export class Stream {
   readonly head = new Head();
   blocks: EncodedBlock[] = [];
   closed: ClosedChunk[] = [];
+  /** Line bytes of the open chunk's cut blocks. */
+  private blocksLineBytes = 0;
   private blocksCompressed = 0;
   /** Newest timestamp accepted: the out-of-order window and the duplicate check hang off it. */
   newest: bigint | null = null;
@@ -111,6 +114,7 @@ export class Stream {
   cutBlock(): void {
     if (this.head.count === 0) return;
     const block = encodeBlock(this.head.view());
+    this.blocksLineBytes += this.head.rawBytes;
     this.head.reset();
     this.blocks.push(block);
     this.blocksCompressed += block.data.length;
@@ -122,6 +126,7 @@ export class Stream {
   closeChunk(): void {
     if (this.head.count > 0) {
       const block = encodeBlock(this.head.view());
+      this.blocksLineBytes += this.head.rawBytes;
       this.head.reset();
       this.blocks.push(block);
     }
@@ -129,16 +134,15 @@ export class Stream {
     let lo = this.blocks[0]!.minTs;
     let hi = this.blocks[0]!.maxTs;
     let count = 0;
-    let raw = 0;
     for (const b of this.blocks) {
       if (b.minTs < lo) lo = b.minTs;
       if (b.maxTs > hi) hi = b.maxTs;
       count += b.count;
-      raw += b.rawSize;
     }
-    this.closed.push({ blocks: this.blocks, minTs: lo, maxTs: hi, count, rawSize: raw });
+    this.closed.push({ blocks: this.blocks, minTs: lo, maxTs: hi, count, lineBytes: this.blocksLineBytes });
     this.blocks = [];
     this.blocksCompressed = 0;
+    this.blocksLineBytes = 0;
   }
 
   private spanOfOpenChunk(): bigint {

@@ -91,8 +91,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     const memory = ingester ? new LocalMemorySource(ingester) : new NoMemorySource();
     const querier = new Querier(index!, store!, memory, cfg.limits);
     await app.register(websocket);
-    queryRoutes(app, { querier, authEnabled: cfg.authEnabled, log: log.child('querier') });
-    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, log: log.child('tail') });
+    queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier') });
+    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('tail') });
   }
   const ing = ingester;
   opsRoutes(app, {

@@ -5,6 +5,7 @@ import type { Labels } from '../model/labels.js';
 
 export interface ChunkRef {
   streamId: number;
+  /** `rawSize` is the bytes of the chunk's lines, uncompressed. */
   minTs: bigint;
   maxTs: bigint;
   key: string;

@@ -14,8 +14,12 @@ import { tenantOf } from '../tenant.js';
 export interface QueryRouteDeps {
   querier: Querier;
   authEnabled: boolean;
+  /** Until the WAL has been replayed, answers would silently miss data: refuse with 503 instead. */
+  isReady: () => boolean;
   log: Logger;
 }
+
+export const NOT_READY = 'not ready: the server is still replaying its WAL; retry shortly\n';
 
 type Handler = (p: RequestParams, tenant: string, req: FastifyRequest) => Promise<unknown>;
 
@@ -26,6 +30,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
     const h = async (req: FastifyRequest, reply: FastifyReply) => {
       const tenant = tenantOf(req, reply, deps.authEnabled);
       if (tenant === null) return reply;
+      if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
       try {
         return await handler(new RequestParams(req), tenant, req);
       } catch (err) {
@@ -60,6 +65,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   app.get('/loki/api/v1/label/:name/values', async (req, reply) => {
     const tenant = tenantOf(req, reply, deps.authEnabled);
     if (tenant === null) return reply;
+    if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
     const p = new RequestParams(req);
     try {
       const { start, end } = rangeParams(p);

@@ -1,11 +1,11 @@
 import type {} from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { LogSelectorExpr } from '../../../query/ast.js';
 import type { Labels } from '../../model/labels.js';
 import type { Logger } from '../../model/logger.js';
 import { canonicalLabels } from '../../model/labels.js';
-import { nowNs } from '../../model/time.js';
+import { nowNs, parseTimestamp } from '../../model/time.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { limitParam, requireQuery } from '../query-params.js';
 import { RequestParams } from '../request-params.js';
@@ -26,7 +26,32 @@ interface Frame {
 export interface TailRouteDeps {
   querier: Querier;
   authEnabled: boolean;
+  isReady: () => boolean;
   log: Logger;
+}
+
+interface TailRequest {
+  expr: LogSelectorExpr;
+  limit: number;
+  delay: bigint;
+  start: bigint;
+}
+
+/** The tail's parameters, or a BadQueryError: checked before the upgrade so a bad query is an HTTP 400. */
+function tailRequest(querier: Querier, p: RequestParams): TailRequest {
+  const parsed = querier.parse(requireQuery(p));
+  if (parsed.kind !== 'log') throw new BadQueryError('tail needs a log query (a stream selector with an optional pipeline), not a metric query');
+  const limit = limitParam(p, 100);
+  const d = Number(p.get('delay_for') ?? '0');
+  if (!Number.isInteger(d) || d < 0 || d > MAX_DELAY_SECONDS) throw new BadQueryError(`invalid parameter "delay_for": must be an integer number of seconds from 0 to ${MAX_DELAY_SECONDS}`);
+  const s = p.get('start');
+  let start: bigint;
+  try {
+    start = s ? parseTimestamp(s) : nowNs() - 3600n * SECOND;
+  } catch (err) {
+    throw new BadQueryError(`invalid parameter "start": ${(err as Error).message}`);
+  }
+  return { expr: parsed, limit, delay: BigInt(d) * SECOND, start };
 }
 
 /**
@@ -35,35 +60,29 @@ export interface TailRouteDeps {
  * plus the lines already sent at exactly that timestamp, so nothing is sent twice or skipped.
  */
 export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
-  app.get('/loki/api/v1/tail', { websocket: true }, (socket: WebSocket, req) => {
+  const preValidation = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (tenantOf(req, reply, deps.authEnabled) === null) return reply;
+    if (!deps.isReady()) return reply.code(503).type('text/plain').send('not ready: the server is still replaying its WAL; retry shortly\n');
+    try {
+      tailRequest(deps.querier, new RequestParams(req));
+    } catch (err) {
+      if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
+      throw err;
+    }
+    return undefined;
+  };
+  app.get('/loki/api/v1/tail', { websocket: true, preValidation }, (socket: WebSocket, req) => {
     const fail = (msg: string) => {
       socket.close(1008, msg.slice(0, 120));
     };
-    let tenant: string | null = 'fake';
-    if (deps.authEnabled) {
-      const raw = req.headers['x-scope-orgid'];
-      tenant = (Array.isArray(raw) ? raw[0] : raw) ?? null;
-      if (!tenant) return fail('no org id: set X-Scope-OrgID');
-    }
-    const p = new RequestParams(req);
-    let expr: LogSelectorExpr;
-    let limit: number;
-    let delay: bigint;
-    let start: bigint;
+    const t = deps.authEnabled ? String(req.headers['x-scope-orgid']) : 'fake';
+    let tr: TailRequest;
     try {
-      const parsed = deps.querier.parse(requireQuery(p));
-      if (parsed.kind !== 'log') throw new BadQueryError('tail needs a log query (a stream selector with an optional pipeline), not a metric query');
-      expr = parsed;
-      limit = limitParam(p, 100);
-      const d = Number(p.get('delay_for') ?? '0');
-      if (!Number.isInteger(d) || d < 0 || d > MAX_DELAY_SECONDS) throw new BadQueryError(`invalid parameter "delay_for": must be an integer number of seconds from 0 to ${MAX_DELAY_SECONDS}`);
-      delay = BigInt(d) * SECOND;
-      const s = p.get('start');
-      start = s ? BigInt(s) : nowNs() - 3600n * SECOND;
+      tr = tailRequest(deps.querier, new RequestParams(req));
     } catch (err) {
       return fail(err instanceof Error ? err.message : String(err));
     }
-    const t = tenant;
+    const { expr, limit, delay, start } = tr;
     const opened = Date.now();
     let lastTs = start - 1n;
     let atLast = new Set<string>();
@@ -97,6 +116,9 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
         if (e.ts === lastTs && atLast.has(canonicalLabels(s.labels) + '\u0000' + e.line)) continue;
         out.push({ labels: s.labels, ts: e.ts, line: e.line });
       }
+      // A backward answer lists equal timestamps newest-pushed first: reverse before the stable sort so
+      // entries sharing a timestamp keep their push order.
+      if (direction === 'backward') out.reverse();
       out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
       return out;
     };
