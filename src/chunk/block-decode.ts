@@ -1,22 +1,16 @@
 /**
- * Decodes one compressed block back into an EntryBatch. This is the query hot path: after zstd the work
- * is one pass over the timestamp varints (written as 32-bit words, no BigInt per entry), one pass over
- * the length varints straight into `lineOffsets`, and `lines` is a view of the decompressed buffer.
- * Every stored length is checked before it is trusted; anything inconsistent is a ChunkCorruptError.
+ * Decodes one stored block back into an EntryBatch: checks the bytes against the table (size, CRC),
+ * then hands them to the decoder of the block's format version. This is the query hot path.
  */
 import { crc32 } from 'node:zlib';
 import type { EntryBatch } from '../model/batch.js';
+import { decodeBlockV1 } from './block-decode-v1.js';
+import { decodeBlockV2 } from './block-decode-v2.js';
 import { ChunkCorruptError } from './chunk-error.js';
-import { BLOCK_PREFIX_SIZE, type BlockInfo } from './chunk-format.js';
-import { littleEndian } from './endian.js';
-import { readVarintBig } from './varint.js';
-import { decompress } from './zstd.js';
-
-const TWO_32 = 4294967296;
-const INT64_MAX = 0x7fffffffffffffffn;
+import { FORMAT_V1, FORMAT_VERSION, type BlockInfo } from './chunk-format.js';
 
 /**
- * Decodes a block from its compressed bytes and its row of the block table. `id` and `index` only name
+ * Decodes a block from its stored bytes and its row of the block table. `id` and `index` only name
  * the block in errors. Use this directly when the block was fetched by a range read.
  */
 export function decodeBlockBytes(compressed: Uint8Array, info: BlockInfo, id: string, index: number): EntryBatch {
@@ -28,189 +22,10 @@ export function decodeBlockBytes(compressed: Uint8Array, info: BlockInfo, id: st
   }
   const crc = crc32(compressed);
   if (crc !== info.crc) corrupt(`checksum mismatch: stored ${hex(info.crc)}, computed ${hex(crc)}`);
-  let raw: Buffer;
-  try {
-    raw = decompress(compressed, info.rawSize);
-  } catch (err) {
-    return corrupt(`zstd decompression failed: ${(err as Error).message}`);
-  }
-
-  const count = info.count;
-  if (raw.length < BLOCK_PREFIX_SIZE) corrupt(`raw block is ${raw.length} bytes, shorter than its ${BLOCK_PREFIX_SIZE}-byte prefix`);
-  const storedCount = raw.readUInt32LE(0);
-  if (storedCount !== count) corrupt(`block holds ${storedCount} entries but the block table says ${count}`);
-  const tsBytes = raw.readUInt32LE(4);
-  const lenBytes = raw.readUInt32LE(8);
-  const linesBytes = raw.readUInt32LE(12);
-  const metaBytes = raw.readUInt32LE(16);
-  const columns = BLOCK_PREFIX_SIZE + tsBytes + lenBytes + linesBytes + metaBytes;
-  if (columns !== raw.length) {
-    corrupt(`column sizes (timestamps ${tsBytes}, lengths ${lenBytes}, lines ${linesBytes}, metadata ${metaBytes}) do not add up to the raw size ${raw.length}`);
-  }
-  if ((metaBytes > 0) !== info.hasMetadata) corrupt('metadata column presence disagrees with the block table');
-
-  const tsStart = BLOCK_PREFIX_SIZE;
-  const ts = decodeTimestamps(raw, tsStart, tsStart + tsBytes, count, info, corrupt);
-
-  // Line lengths become running offsets in place; the sum must land exactly on the line bytes size.
-  const lineOffsets = new Uint32Array(count + 1);
-  const lenEnd = tsStart + tsBytes + lenBytes;
-  let p = tsStart + tsBytes;
-  let off = 0;
-  for (let i = 0; i < count; i++) {
-    // Same unrolled varint read as the timestamps; lengths past 4 bytes (256 MiB) are corrupt anyway.
-    let b = raw[p++]!;
-    let len = b & 127;
-    if (b & 128) {
-      b = raw[p++]!;
-      len |= (b & 127) << 7;
-      if (b & 128) {
-        b = raw[p++]!;
-        len |= (b & 127) << 14;
-        if (b & 128) {
-          b = raw[p++]!;
-          len |= (b & 127) << 21;
-          if (b & 128) corrupt(`line length of entry ${i} is malformed`);
-        }
-      }
-    }
-    off += len;
-    if (off > linesBytes) corrupt(`line lengths overrun the ${linesBytes} bytes of lines at entry ${i}`);
-    lineOffsets[i + 1] = off;
-  }
-  if (p !== lenEnd) corrupt(p > lenEnd ? `line-length column overruns its ${lenBytes} bytes` : `line-length column has ${lenEnd - p} bytes left over`);
-  if (off !== linesBytes) corrupt(`line lengths add up to ${off} bytes, but the block holds ${linesBytes}`);
-
-  const batch: EntryBatch = { count, ts, lineOffsets, lines: raw.subarray(lenEnd, lenEnd + linesBytes) };
-  if (metaBytes > 0) batch.metadata = decodeMetadata(raw, lenEnd + linesBytes, raw.length, count, corrupt);
-  return batch;
-}
-
-function decodeTimestamps(
-  raw: Buffer,
-  start: number,
-  end: number,
-  count: number,
-  info: BlockInfo,
-  corrupt: (problem: string) => never,
-): BigInt64Array {
-  const ts = new BigInt64Array(count);
-  const le = littleEndian();
-  const words = new Uint32Array(ts.buffer);
-  let lo = Number(BigInt.asUintN(32, info.minTs));
-  let hi = Number(BigInt.asIntN(32, info.minTs >> 32n));
-  // Varint reads are unrolled for the common 1–4 byte deltas (pure int32 math) and do not bounds-check
-  // each byte: a varint that runs past the column only reads further inside `raw` (or undefined, which
-  // ends it), and the final position check turns any overrun into a ChunkCorruptError.
-  let p = start;
-  for (let i = 0; i < count; i++) {
-    let b = raw[p++]!;
-    let d = b & 127;
-    if (b & 128) {
-      b = raw[p++]!;
-      d |= (b & 127) << 7;
-      if (b & 128) {
-        b = raw[p++]!;
-        d |= (b & 127) << 14;
-        if (b & 128) {
-          b = raw[p++]!;
-          d |= (b & 127) << 21;
-          if (b & 128) {
-            // 5+ bytes: deltas of 2^28 ns (~0.27 s) or more. Finish in floating point up to 49 bits,
-            // beyond that redo the whole varint exactly with BigInt.
-            let mul = 2 ** 28;
-            const varStart = p - 4;
-            do {
-              if (p >= end) corrupt(`timestamp of entry ${i} is an unterminated varint`);
-              if (mul >= 2 ** 49) break;
-              b = raw[p++]!;
-              d += (b & 127) * mul;
-              mul *= 128;
-            } while (b & 128);
-            if (b & 128) {
-              const r = readVarintBig(raw, varStart, end);
-              if (!r) return corrupt(`timestamp of entry ${i} is a malformed varint`);
-              const cur = ((BigInt(hi) << 32n) | BigInt(lo)) + r.value;
-              if (cur > INT64_MAX) corrupt(`timestamp of entry ${i} overflows 64 bits`);
-              lo = Number(BigInt.asUintN(32, cur));
-              hi = Number(BigInt.asIntN(32, cur >> 32n));
-              p = r.next;
-              d = 0;
-            }
-          }
-        }
-      }
-    }
-    if (d >= TWO_32) {
-      const dh = Math.floor(d / TWO_32);
-      lo += d - dh * TWO_32;
-      hi += dh;
-    } else {
-      lo += d;
-    }
-    if (lo >= TWO_32) {
-      lo -= TWO_32;
-      hi += 1;
-    }
-    if (hi > 0x7fffffff) corrupt(`timestamp of entry ${i} overflows 64 bits`);
-    if (le) {
-      words[2 * i] = lo;
-      words[2 * i + 1] = hi;
-    } else {
-      ts[i] = (BigInt(hi) << 32n) | BigInt(lo);
-    }
-  }
-  if (p !== end) corrupt(p > end ? `timestamp column overruns its ${end - start} bytes` : `timestamp column has ${end - p} bytes left over`);
-  if (ts[0] !== info.minTs) corrupt(`first timestamp ${ts[0]} does not match the block's min ${info.minTs}`);
-  if (ts[count - 1] !== info.maxTs) corrupt(`last timestamp ${ts[count - 1]} does not match the block's max ${info.maxTs}`);
-  return ts;
-}
-
-function decodeMetadata(
-  raw: Buffer,
-  start: number,
-  end: number,
-  count: number,
-  corrupt: (problem: string) => never,
-): (Record<string, string> | null)[] {
-  const out: (Record<string, string> | null)[] = new Array(count);
-  let p = start;
-  const readLen = (what: string, i: number): number => {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      if (p >= end || mul > 2 ** 28) corrupt(`metadata ${what} of entry ${i} is malformed`);
-      const b = raw[p++]!;
-      v += (b & 127) * mul;
-      if (b < 128) return v;
-      mul *= 128;
-    }
-  };
-  const readStr = (what: string, i: number): string => {
-    const len = readLen(`${what} length`, i);
-    if (p + len > end) corrupt(`metadata ${what} of entry ${i} overruns the column`);
-    const s = raw.toString('utf8', p, p + len);
-    p += len;
-    return s;
-  };
-  for (let i = 0; i < count; i++) {
-    const pairs = readLen('pair count', i);
-    if (pairs === 0) {
-      out[i] = null;
-      continue;
-    }
-    const m: Record<string, string> = {};
-    for (let j = 0; j < pairs; j++) {
-      const k = readStr('name', i);
-      const v = readStr('value', i);
-      // A plain assignment to "__proto__" would be swallowed; define it as an ordinary property instead.
-      if (k === '__proto__') Object.defineProperty(m, k, { value: v, enumerable: true, writable: true, configurable: true });
-      else m[k] = v;
-    }
-    out[i] = m;
-  }
-  if (p !== end) corrupt(`metadata column has ${end - p} bytes left over`);
-  return out;
+  const version = info.version ?? FORMAT_VERSION;
+  if (version === FORMAT_VERSION) return decodeBlockV2(compressed, info, corrupt);
+  if (version === FORMAT_V1) return decodeBlockV1(compressed, info, corrupt);
+  return corrupt(`unknown block format version ${version}`);
 }
 
 function hex(n: number): string {

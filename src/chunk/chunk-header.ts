@@ -8,19 +8,20 @@ import { ChunkCorruptError } from './chunk-error.js';
 import {
   BLOCK_ENTRY_SIZE,
   BLOCK_FLAG_METADATA,
-  BLOCK_PREFIX_SIZE,
   FORMAT_VERSION,
   HEADER_PREFIX_SIZE,
   MAGIC,
   MAX_BLOCK_RAW_SIZE,
+  READABLE_VERSIONS,
   headerSizeFor,
+  minRawSize,
   type BlockInfo,
   type ChunkHeader,
 } from './chunk-format.js';
 
 const U32_MAX = 0xffffffff;
 
-/** Builds the header bytes for blocks laid out back to back right after it. */
+/** Builds the header bytes (always FORMAT_VERSION) for blocks laid out back to back right after it. */
 export function writeChunkHeader(blocks: Omit<BlockInfo, 'offset'>[]): Buffer {
   const headerSize = headerSizeFor(blocks.length);
   const buf = Buffer.alloc(headerSize);
@@ -30,6 +31,8 @@ export function writeChunkHeader(blocks: Omit<BlockInfo, 'offset'>[]): Buffer {
   let offset = headerSize;
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i]!;
+    // Blocks of an older version cannot be relabelled; they must be decoded and encoded again.
+    if (b.version !== undefined && b.version !== FORMAT_VERSION) throw new RangeError(`block ${i} is format version ${b.version}; a chunk is written as version ${FORMAT_VERSION} only`);
     const at = HEADER_PREFIX_SIZE + i * BLOCK_ENTRY_SIZE;
     buf.writeBigInt64LE(b.minTs, at);
     buf.writeBigInt64LE(b.maxTs, at + 8);
@@ -68,7 +71,7 @@ export function chunkHeaderSize(prefix: Buffer, id: string): number {
   if (prefix.length < HEADER_PREFIX_SIZE) corrupt(`truncated: ${prefix.length} bytes, a chunk header needs at least ${HEADER_PREFIX_SIZE}`);
   if (!prefix.subarray(0, 4).equals(MAGIC)) corrupt(`bad magic bytes ${prefix.subarray(0, 4).toString('hex')} (expected ${MAGIC.toString('hex')}, "${MAGIC.toString('latin1')}")`);
   const version = prefix.readUInt8(4);
-  if (version !== FORMAT_VERSION) corrupt(`unknown format version ${version} (this build reads version ${FORMAT_VERSION})`);
+  if (!READABLE_VERSIONS.includes(version)) corrupt(`unknown format version ${version} (this build reads versions ${READABLE_VERSIONS.join(' and ')})`);
   const blockCount = prefix.readUInt32LE(12);
   const headerSize = prefix.readUInt32LE(8);
   if (blockCount < 1 || headerSize !== headerSizeFor(blockCount)) {
@@ -93,6 +96,7 @@ export function readChunkHeader(buf: Buffer, id: string, opts: { partial?: boole
   if (storedCrc !== crc) corrupt(`header checksum mismatch: stored 0x${storedCrc.toString(16)}, computed 0x${crc.toString(16)}`);
   if (buf.readUInt8(5) !== 0 || buf.readUInt16LE(6) !== 0 || buf.readUInt32LE(20) !== 0) corrupt('reserved header fields are not zero');
 
+  const version = buf.readUInt8(4);
   const blockCount = buf.readUInt32LE(12);
   const count = buf.readUInt32LE(16);
   const minTs = buf.readBigInt64LE(24);
@@ -114,11 +118,12 @@ export function readChunkHeader(buf: Buffer, id: string, opts: { partial?: boole
       offset: buf.readUInt32LE(at + 28),
       crc: buf.readUInt32LE(at + 32),
       hasMetadata: (flags & BLOCK_FLAG_METADATA) !== 0,
+      version,
     };
     if ((flags & ~BLOCK_FLAG_METADATA) !== 0) corrupt(`unknown block flags 0x${flags.toString(16)}`, i);
     if (b.count < 1) corrupt('block table lists 0 entries', i);
     if (b.minTs > b.maxTs) corrupt(`block min timestamp ${b.minTs} is after its max ${b.maxTs}`, i);
-    if (b.rawSize < BLOCK_PREFIX_SIZE + 2 * b.count || b.rawSize > MAX_BLOCK_RAW_SIZE) {
+    if (b.rawSize < minRawSize(version, b.count) || b.rawSize > MAX_BLOCK_RAW_SIZE) {
       corrupt(`raw size ${b.rawSize} is impossible for ${b.count} entries (allowed up to ${MAX_BLOCK_RAW_SIZE})`, i);
     }
     if (b.compressedSize < 1) corrupt('compressed size is 0', i);
@@ -134,5 +139,5 @@ export function readChunkHeader(buf: Buffer, id: string, opts: { partial?: boole
   if (!opts.partial && buf.length !== expectOffset) {
     corrupt(buf.length < expectOffset ? `truncated: ${buf.length} bytes, the block table needs ${expectOffset}` : `${buf.length - expectOffset} unexpected bytes after the last block`);
   }
-  return { version: FORMAT_VERSION, minTs, maxTs, count, blocks, headerSize, size: expectOffset };
+  return { version, minTs, maxTs, count, blocks, headerSize, size: expectOffset };
 }

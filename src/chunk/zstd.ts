@@ -10,6 +10,10 @@ import binding from 'zstd-napi/binding.js';
 export const MAX_DECOMPRESSED_SIZE = 1 << 30;
 
 let cctx: binding.CCtx | undefined;
+// A second context for compressions with explicit parameters: compress2 honours sticky parameters,
+// while the plain context's compress() ignores them.
+let tunedCctx: binding.CCtx | undefined;
+let tunedMinMatch = 0;
 let dctx: binding.DCtx | undefined;
 // Compression output goes to a reused scratch buffer, then is copied out at its exact size, so callers
 // that keep compressed blocks in memory (the ingester) hold no compressBound() slack.
@@ -21,8 +25,11 @@ function asError(err: unknown, what: string): Error {
   return new Error(`${what}: ${String(err)}`);
 }
 
-/** Compresses `buf` into one zstd frame (with its content size recorded) at `level`. */
-export function compress(buf: Uint8Array, level = 3): Buffer {
+/**
+ * Compresses `buf` into one zstd frame (with its content size recorded) at `level`. `minMatch`, when
+ * given, overrides the shortest match length zstd would pick for this level and input size.
+ */
+export function compress(buf: Uint8Array, level = 3, minMatch?: number): Buffer {
   cctx ??= new binding.CCtx();
   const bound = binding.compressBound(buf.length);
   // Keep the scratch for block-sized inputs; a rare huge input gets its own buffer rather than
@@ -34,7 +41,17 @@ export function compress(buf: Uint8Array, level = 3): Buffer {
   }
   let n: number;
   try {
-    n = cctx.compress(dst, buf, level);
+    if (minMatch === undefined) {
+      n = cctx.compress(dst, buf, level);
+    } else {
+      tunedCctx ??= new binding.CCtx();
+      tunedCctx.setParameter(binding.CParameter.compressionLevel, level);
+      if (minMatch !== tunedMinMatch) {
+        tunedCctx.setParameter(binding.CParameter.minMatch, minMatch);
+        tunedMinMatch = minMatch;
+      }
+      n = tunedCctx.compress2(dst, buf);
+    }
   } catch (err) {
     throw asError(err, 'zstd compress failed');
   }
@@ -72,4 +89,19 @@ export function decompress(buf: Uint8Array, rawSize?: number): Buffer {
   }
   if (n !== size) throw new Error(`zstd frame decompressed to ${n} bytes, expected ${size}`);
   return out;
+}
+
+/**
+ * Decompresses one zstd frame into `dst`, which must be exactly the frame's content size: for a part
+ * that is parsed and dropped (a block's columns), so the caller can reuse one scratch buffer.
+ */
+export function decompressInto(buf: Uint8Array, dst: Uint8Array): void {
+  dctx ??= new binding.DCtx();
+  let n: number;
+  try {
+    n = dctx.decompress(dst, buf);
+  } catch (err) {
+    throw asError(err, 'zstd decompress failed');
+  }
+  if (n !== dst.length) throw new Error(`zstd frame decompressed to ${n} bytes, expected ${dst.length}`);
 }

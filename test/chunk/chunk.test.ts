@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { batchFromEntries, lineAt, type EntryBatch } from '../../src/model/batch.js';
 import {
-  ChunkCorruptError,
   HEADER_PREFIX_SIZE,
   assembleChunk,
   blocksOverlapping,
@@ -13,76 +12,7 @@ import {
   encodeChunk,
   readChunkHeader,
 } from '../../src/chunk/chunk.js';
-
-type Row = { ts: bigint; line: string; metadata?: Record<string, string> };
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const SAMPLES = ['', 'ok', 'naïve café ☕', '日本語のログ行', 'emoji 🚀🔥 done', 'tab\tand\nnewline', '{"level":"error","msg":"x"}'];
-
-function randomRows(rand: () => number, n: number, startTs: bigint): Row[] {
-  const rows: Row[] = [];
-  let ts = startTs;
-  for (let i = 0; i < n; i++) {
-    const r = rand();
-    // Equal timestamps, small steps and the occasional big jump.
-    ts += r < 0.2 ? 0n : r < 0.9 ? BigInt(Math.floor(rand() * 1e9)) : BigInt(Math.floor(rand() * 1e15));
-    let line: string;
-    const k = rand();
-    if (k < 0.05) line = 'x'.repeat(Math.floor(rand() * 70_000));
-    else if (k < 0.5) line = SAMPLES[Math.floor(rand() * SAMPLES.length)]!;
-    else line = `level=info i=${i} msg="${Math.floor(rand() * 1e9).toString(36)}" ü=${'é'.repeat(Math.floor(rand() * 20))}`;
-    const row: Row = { ts, line };
-    if (rand() < 0.3) row.metadata = { trace_id: Math.floor(rand() * 1e12).toString(16), 'service.name': 'api ✓' };
-    rows.push(row);
-  }
-  return rows;
-}
-
-function rowsOf(batch: EntryBatch): Row[] {
-  const out: Row[] = [];
-  for (let i = 0; i < batch.count; i++) {
-    const row: Row = { ts: batch.ts[i]!, line: lineAt(batch, i) };
-    const m = batch.metadata?.[i];
-    if (m) row.metadata = m;
-    out.push(row);
-  }
-  return out;
-}
-
-function expectSameRows(batch: EntryBatch, rows: Row[]): void {
-  expect(batch.count).toBe(rows.length);
-  expect(batch.lineOffsets[0]).toBe(0);
-  expect(rowsOf(batch)).toEqual(rows.map((r) => (r.metadata && Object.keys(r.metadata).length ? r : { ts: r.ts, line: r.line })));
-}
-
-function expectCorrupt(f: () => unknown, id: string, pattern: RegExp, block?: number): ChunkCorruptError {
-  let caught: unknown;
-  try {
-    f();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(ChunkCorruptError);
-  const e = caught as ChunkCorruptError;
-  expect(e.message).toContain(id);
-  expect(e.message).toMatch(pattern);
-  expect(e.objectId).toBe(id);
-  if (block !== undefined) {
-    expect(e.blockIndex).toBe(block);
-    expect(e.message).toContain(`block ${block}`);
-  }
-  return e;
-}
+import { expectCorrupt, expectSameRows, prng, randomRows, rowsOf, type Row } from './chunk-test-helpers.js';
 
 /** Three blocks covering [1000,1999], [2000,2999], [3000,3999] ns. */
 function threeBlockChunk(): { buf: Buffer; rows: Row[][] } {
@@ -371,29 +301,5 @@ describe('corrupt chunks', () => {
     inverted.writeBigInt64LE(5000n, rowAt(2));
     reseal(inverted);
     expectCorrupt(() => readChunkHeader(inverted, id), id, /min timestamp 5000 is after its max/, 2);
-  });
-
-  it('a block whose columns are internally inconsistent is caught after decompression', async () => {
-    const { crc32 } = await import('node:zlib');
-    const { compress } = await import('../../src/chunk/zstd.js');
-    // Build a block by hand whose line lengths overrun its line bytes, then seal it with valid CRCs.
-    const good = encodeBlock(batchFromEntries([{ ts: 1n, line: 'abc' }, { ts: 2n, line: 'de' }]));
-    const raw = Buffer.concat([
-      Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0]),
-      Buffer.from([0, 1]), // timestamps 1, 2
-      Buffer.from([3, 9]), // lengths 3 + 9 > 5
-      Buffer.from('abcde'),
-    ]);
-    const data = compress(raw);
-    const forged = assembleChunk([{ ...good, data, crc: crc32(data), rawSize: raw.length }]);
-    const h = readChunkHeader(forged, id);
-    expectCorrupt(() => decodeBlock(forged, h, 0, id), id, /line lengths overrun/, 0);
-
-    const unterminated = Buffer.from(raw);
-    unterminated[20] = 0x80; // timestamp varint continues into the next field
-    unterminated[21] = 0x80;
-    const data2 = compress(unterminated);
-    const forged2 = assembleChunk([{ ...good, data: data2, crc: crc32(data2), rawSize: raw.length }]);
-    expectCorrupt(() => decodeBlock(forged2, readChunkHeader(forged2, id), 0, id), id, /timestamp/, 0);
   });
 });
