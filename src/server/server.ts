@@ -21,6 +21,7 @@ import { tailRoutes } from './routes/tail.js';
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
+import { RemoteMemorySource } from '../querier/remote-memory-source.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
 const COMPONENTS = {
@@ -75,7 +76,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
 
   if (want.ingester) {
     ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'));
-    if (!want.distributor) internalRoutes(app, ingester, isReady);
+    if (!want.distributor || !want.querier) internalRoutes(app, ingester, isReady);
   }
   if (want.distributor) {
     let clients: IngesterClient[];
@@ -88,7 +89,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push') });
   }
   if (want.querier) {
-    const memory = ingester ? new LocalMemorySource(ingester) : new NoMemorySource();
+    const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters) : new NoMemorySource();
     const querier = new Querier(index!, store!, memory, cfg.limits);
     await app.register(websocket);
     queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier') });

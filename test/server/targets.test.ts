@@ -53,4 +53,21 @@ describe('--target', () => {
     // A querier accepts no pushes.
     expect((await pushJson(querier.url, jsonBody([{ stream: { app: 'q' }, values: [[String(t), 'x']] }]))).status).toBe(404);
   });
+
+  it('runs distributor, ingester and querier as three processes: unflushed lines are queryable at once', async () => {
+    const ingester = await startServer({ args: ['--target', 'ingester'] });
+    running.push(ingester);
+    const distributor = await startServer({ args: ['--target', 'distributor', '--distributor.ingesters', ingester.url] });
+    running.push(distributor);
+    // The querier shares the ingester's storage path (index and chunks) and asks it for what is in memory.
+    const querier = await startServer({ dataDir: ingester.dataDir, args: ['--target', 'querier', '--querier.ingesters', ingester.url] });
+    running.push({ ...querier, dataDir: '/nonexistent-shared-dir' });
+    const t = nowNs();
+    expect((await pushJson(distributor.url, jsonBody([{ stream: { app: 'three' }, values: [[String(t), 'in memory only']] }]))).status).toBe(204);
+    const res = await fetch(`${querier.url}/loki/api/v1/query_range?query=${encodeURIComponent('{app="three"}')}`);
+    const body = (await res.json()) as { data: { result: { values: [string, string][] }[] } };
+    expect(body.data.result[0]!.values).toEqual([[String(t), 'in memory only']]);
+    const labels = (await (await fetch(`${querier.url}/loki/api/v1/label/app/values`)).json()) as { data: string[] };
+    expect(labels.data).toEqual(['three']);
+  });
 });

@@ -1,0 +1,53 @@
+import type { Matcher } from '../../query/ast.js';
+import { decodeChunk } from '../chunk/chunk.js';
+import type { StreamSnapshot } from '../ingester/ingester.js';
+import type { Labels } from '../model/labels.js';
+import type { MemorySource } from './memory-source.js';
+
+/**
+ * Ingester memory in other processes (`--target querier` with `querier.ingesters`). The wire format is
+ * the ingester's answer to `POST /internal/ingester/select`: per stream a u32 length + labels JSON, then a
+ * u32 length + one chunk holding the stream's in-memory batches as blocks (already ascending each).
+ */
+export class RemoteMemorySource implements MemorySource {
+  constructor(private urls: string[]) {}
+
+  private async ask(path: string, body: unknown): Promise<Buffer[]> {
+    return Promise.all(
+      this.urls.map(async (u) => {
+        const res = await fetch(`${u.replace(/\/$/, '')}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        if (!res.ok) throw new Error(`ingester ${u} answered ${res.status}: ${await res.text()}`);
+        return Buffer.from(await res.arrayBuffer());
+      }),
+    );
+  }
+
+  async select(tenant: string, matchers: Matcher[], start: bigint, end: bigint): Promise<StreamSnapshot[]> {
+    const out: StreamSnapshot[] = [];
+    for (const buf of await this.ask('/internal/ingester/select', { tenant, matchers, start: String(start), end: String(end) })) {
+      out.push(...decodeSnapshots(buf));
+    }
+    return out;
+  }
+
+  async streams(tenant: string): Promise<Labels[]> {
+    const out: Labels[] = [];
+    for (const buf of await this.ask('/internal/ingester/streams', { tenant })) out.push(...(JSON.parse(buf.toString('utf8')) as Labels[]));
+    return out;
+  }
+}
+
+export function decodeSnapshots(buf: Buffer): StreamSnapshot[] {
+  const out: StreamSnapshot[] = [];
+  let p = 0;
+  while (p < buf.length) {
+    const ll = buf.readUInt32LE(p);
+    const labels = JSON.parse(buf.toString('utf8', p + 4, p + 4 + ll)) as Labels;
+    p += 4 + ll;
+    const cl = buf.readUInt32LE(p);
+    const chunk = buf.subarray(p + 4, p + 4 + cl);
+    p += 4 + cl;
+    out.push({ labels, batches: decodeChunk(chunk, `ingester answer for ${JSON.stringify(labels)}`) });
+  }
+  return out;
+}
