@@ -4,7 +4,9 @@
  * per 10k lines/s (utime+stime from /proc/<pid>/stat) and peak RSS (VmHWM), beside the in-process ceiling
  * (split + CRI-parse of the same bytes on one core), then one JSON line of figures.
  *
- *   node dist/bench/agent.js [--rate 20000] [--files 50] [--seconds 20] [--prof DIR (CPU profile of the agent)]
+ *   node dist/bench/agent.js [--rate 20000] [--files 50] [--seconds 20]
+ *     [--verbose: RSS/buffer trace and heap figures] [--prof DIR: CPU profile of the agent]
+ *     [--agent-node-flags '...'] [--snap: heap snapshots, with --agent-node-flags --heapsnapshot-signal=SIGUSR2]
  * Target: ≤ 0.1 core per 10k lines/s, RSS under 100 MB.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +31,8 @@ const CLK_TCK = 100;
 
 const profIdx = args.indexOf('--prof');
 const PROF_DIR = profIdx >= 0 ? args[profIdx + 1] : undefined;
+const flagsIdx = args.indexOf('--agent-node-flags');
+const NODE_FLAGS = flagsIdx >= 0 ? args[flagsIdx + 1]!.split(' ').filter(Boolean) : [];
 
 function startProc(argv: string[], nodeFlags: string[] = []): Promise<{ proc: ChildProcess; url: string; out: () => string }> {
   const proc = spawn(process.execPath, [...nodeFlags, BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,7 +97,7 @@ async function main(): Promise<void> {
   const agent = await startProc([
     'agent', '--server.http-listen-address', '127.0.0.1', '--server.http-listen-port', '0',
     '--client.url', `${server.url}/loki/api/v1/push`, '--kubernetes.pods-root', root, '--positions.path', join(work, 'positions.yaml'),
-  ], PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []);
+  ], [...(PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []), ...NODE_FLAGS]);
   const pid = agent.proc.pid!;
 
   // The writer: every 10 ms, RATE/100 lines spread over the files.
@@ -114,18 +118,37 @@ async function main(): Promise<void> {
   }, 10);
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const rssTrace: string[] = [];
+  const rssTimer = setInterval(() => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (!m || !args.includes('--verbose')) return;
+    void fetch(`${agent.url}/metrics`)
+      .then((r) => r.text())
+      .then((t) => rssTrace.push(`${Math.round(Number(m[1]) / 1024)}/${Math.round(Number(/^narvi_agent_buffered_bytes (\S+)/m.exec(t)?.[1] ?? 0) / 1e6)}`));
+  }, 500);
   await sleep(WARMUP_S * 1000);
   const t0 = Date.now();
   const cpu0 = cpuTicks(pid);
   const sent0 = await sentEntries(agent.url);
-  await sleep(SECONDS * 1000);
+  if (args.includes('--snap')) {
+    // Heap snapshots of the agent early and late (needs --agent-node-flags --heapsnapshot-signal=SIGUSR2).
+    agent.proc.kill('SIGUSR2');
+    await sleep(SECONDS * 1000);
+    agent.proc.kill('SIGUSR2');
+    await sleep(3000);
+  } else {
+    await sleep(SECONDS * 1000);
+  }
   const t1 = Date.now();
   const cpu1 = cpuTicks(pid);
   const sent1 = await sentEntries(agent.url);
   clearInterval(timer);
   const rss = peakRssMb(pid);
+  clearInterval(rssTimer);
   if (args.includes('--verbose')) {
+    console.log('RSS MB / buffered MB every 500 ms:', rssTrace.join(' '));
     const text = await (await fetch(`${agent.url}/metrics`)).text();
+    console.log(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').filter((l) => /^(VmRSS|RssAnon|RssFile|RssShmem|Threads)/.test(l)).join('\n'));
     console.log(text.split('\n').filter((l) => /^narvi_agent_(nodejs_heap_size|nodejs_external|process_resident|nodejs_gc_duration_seconds_(sum|count))/.test(l)).join('\n'));
   }
 

@@ -1,0 +1,503 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import YAML from 'yaml';
+import { isValidLabelName, type Labels } from '../src/model/labels.js';
+import { parseBytes, parseDuration } from '../src/model/time.js';
+import type { Format } from './parsed-line.js';
+import type { MultilineConfig } from './multiline.js';
+import type { Stage } from './pipeline.js';
+
+/** A mistake in the agent's configuration: the message names the key, what was wrong and what is allowed. */
+export class AgentConfigError extends Error {}
+
+export interface StaticTarget {
+  paths: string[];
+  labels: Labels;
+  format: Format;
+  multiline?: MultilineConfig;
+}
+
+/** The validated agent configuration: durations in milliseconds, sizes in bytes. */
+export interface AgentConfig {
+  server: { address: string; port: number; logLevel: 'debug' | 'info' | 'warn' | 'error' };
+  client: {
+    url: string;
+    tenantId: string;
+    batchSize: number;
+    batchWaitMs: number;
+    encoding: 'protobuf' | 'json';
+    gzip: boolean;
+    bearerToken: string;
+    basicAuth?: { username: string; password: string };
+    backoff: { minMs: number; maxMs: number; maxRetries: number };
+    timeoutMs: number;
+    maxBufferedBytes: number;
+    externalLabels: Labels;
+  };
+  positions: { path: string; syncPeriodMs: number };
+  targetSyncPeriodMs: number;
+  tail: { pollIntervalMs: number; watch: boolean; readChunkSize: number };
+  kubernetes: {
+    enabled: boolean;
+    podsRoot: string;
+    nodeName: string;
+    format: Format;
+    multiline?: MultilineConfig;
+    apiServer: string;
+    tokenFile: string;
+    caFile: string;
+    resyncPeriodMs: number;
+    /** How long a newly found pod's files wait for its labels from the API before being read without them. */
+    metadataWaitMs: number;
+  };
+  staticTargets: StaticTarget[];
+  stdin: { enabled: boolean; labels: Labels; format: Format };
+  pipeline: Stage[];
+  limits: { maxLineSize: number };
+  shutdownTimeoutMs: number;
+}
+
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** What each key defaults to; also the list of keys the file and the flags may set. */
+export const AGENT_DEFAULTS = {
+  server: { http_listen_address: '0.0.0.0', http_listen_port: 9080, log_level: 'info' },
+  client: {
+    url: '',
+    tenant_id: '',
+    batch_size: '1MiB',
+    batch_wait: '1s',
+    encoding: 'protobuf',
+    gzip: false,
+    bearer_token: '',
+    bearer_token_file: '',
+    basic_auth: { username: '', password: '', password_file: '' },
+    backoff: { min_period: '500ms', max_period: '5m', max_retries: 0 },
+    timeout: '10s',
+    max_buffered_bytes: '10MiB',
+    external_labels: {} as Record<string, string>,
+  },
+  positions: { path: './positions.yaml', sync_period: '10s' },
+  target_config: { sync_period: '5s' },
+  tail: { poll_interval: '250ms', watch: true, read_chunk_size: '256KiB' },
+  kubernetes: {
+    enabled: 'auto' as string | boolean,
+    pods_root: '/var/log/pods',
+    node_name: '',
+    format: 'cri',
+    multiline: null as unknown,
+    api_server: '',
+    token_file: `${SA_DIR}/token`,
+    ca_file: `${SA_DIR}/ca.crt`,
+    resync_period: '5m',
+    metadata_wait: '5s',
+  },
+  static_targets: [] as unknown[],
+  stdin: { enabled: false, labels: {} as Record<string, string>, format: 'plain' },
+  pipeline: [] as unknown[],
+  limits: { max_line_size: '256KB' },
+  shutdown_timeout: '5s',
+};
+
+type Tree = Record<string, unknown>;
+const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Keys whose value is a free-form mapping or list (not further checked against the defaults). */
+const OPAQUE = new Set(['client.external_labels', 'kubernetes.multiline', 'static_targets', 'stdin.labels', 'pipeline']);
+
+function defaultAt(path: string): unknown {
+  let cur: unknown = AGENT_DEFAULTS;
+  for (const part of path.split('.')) {
+    if (!isTree(cur) || !(part in cur)) return undefined;
+    cur = cur[part];
+  }
+  return cur;
+}
+
+function knownKeys(tree: Tree = AGENT_DEFAULTS as unknown as Tree, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(tree)) {
+    const p = prefix ? `${prefix}.${k}` : k;
+    if (isTree(v) && !OPAQUE.has(p)) out.push(...knownKeys(v, p));
+    else out.push(p);
+  }
+  return out;
+}
+
+function merge(base: Tree, over: Tree, source: string, prefix = ''): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const p = prefix ? `${prefix}.${k}` : k;
+    const def = defaultAt(p);
+    if (def === undefined) {
+      throw new AgentConfigError(`${source}: unknown setting ${JSON.stringify(p)}; known settings: ${knownKeys().join(', ')}`);
+    }
+    if (isTree(def) && !OPAQUE.has(p)) {
+      if (!isTree(v)) throw new AgentConfigError(`${source}: ${p} must be a mapping, got ${JSON.stringify(v)}`);
+      out[k] = merge(isTree(base[k]) ? (base[k] as Tree) : {}, v, source, p);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = tree;
+  for (const p of parts.slice(0, -1)) {
+    if (!isTree(cur[p])) cur[p] = {};
+    cur = cur[p] as Tree;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+/** What the command line gave, already split by commander (see src/cli/agent.ts). */
+export interface AgentFlags {
+  configFile?: string;
+  /** `--path GLOB`, repeatable: one static target of plain files with the `--label`s. */
+  paths?: string[];
+  /** `--label name=value`, repeatable. */
+  labels?: string[];
+  stdin?: boolean;
+  /** Any other setting as a dotted key (`client.batch_wait` ← `--client.batch-wait`). */
+  settings?: [string, string | boolean][];
+}
+
+/** Defaults, then the YAML file, then flags (flags win). Validated once; errors name the key. */
+export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  let raw = structuredClone(AGENT_DEFAULTS) as unknown as Tree;
+  if (flags.configFile) {
+    let text: string;
+    try {
+      text = readFileSync(flags.configFile, 'utf8');
+    } catch (err) {
+      throw new AgentConfigError(`cannot read config file ${flags.configFile}: ${(err as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+      doc = YAML.parse(text);
+    } catch (err) {
+      throw new AgentConfigError(`config file ${flags.configFile} is not valid YAML: ${(err as Error).message}`);
+    }
+    if (doc !== null && doc !== undefined) {
+      if (!isTree(doc)) throw new AgentConfigError(`config file ${flags.configFile} must be a YAML mapping`);
+      raw = merge(raw, doc, `config file ${flags.configFile}`);
+    }
+  }
+  for (const [key, value] of flags.settings ?? []) {
+    const path = key.replace(/-/g, '_');
+    const def = defaultAt(path);
+    const flag = `--${key.replace(/_/g, '-')}`;
+    if (def === undefined || (isTree(def) && !OPAQUE.has(path))) {
+      throw new AgentConfigError(`flag ${flag}: unknown setting ${JSON.stringify(path)}; known settings: ${knownKeys().join(', ')}`);
+    }
+    setPath(raw, path, coerceFlag(flag, def, value));
+  }
+  const cliLabels = parseLabelFlags(flags.labels ?? []);
+  return validate(raw, flags, cliLabels, env);
+}
+
+function coerceFlag(flag: string, def: unknown, value: string | boolean): unknown {
+  if (typeof def === 'boolean' || (flag.endsWith('enabled') && typeof def === 'string')) {
+    if (value === true || value === 'true' || value === '1') return true;
+    if (value === false || value === 'false' || value === '0') return false;
+    if (typeof def !== 'boolean' && value === 'auto') return 'auto';
+    throw new AgentConfigError(`flag ${flag} must be true or false, got ${JSON.stringify(value)}`);
+  }
+  if (value === true) throw new AgentConfigError(`flag ${flag} needs a value`);
+  if (typeof def === 'number') {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new AgentConfigError(`flag ${flag} must be a number, got ${JSON.stringify(value)}`);
+    return n;
+  }
+  if (isTree(def) || Array.isArray(def) || def === null) {
+    try {
+      return YAML.parse(String(value)) as unknown;
+    } catch (err) {
+      throw new AgentConfigError(`flag ${flag} must be YAML/JSON: ${(err as Error).message}`);
+    }
+  }
+  return String(value);
+}
+
+export function parseLabelFlags(items: string[]): Labels {
+  const out: Labels = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new AgentConfigError(`--label ${JSON.stringify(item)}: expected name=value, e.g. --label job=varlogs`);
+    const name = item.slice(0, eq);
+    if (!isValidLabelName(name)) throw new AgentConfigError(`--label ${JSON.stringify(item)}: label name ${JSON.stringify(name)} must match [a-zA-Z_][a-zA-Z0-9_]*`);
+    out[name] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+// --- validation helpers: each names the key it checks -------------------------------------------------------
+
+function str(path: string, v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string') throw new AgentConfigError(`${path} must be a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function bool(path: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new AgentConfigError(`${path} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function int(path: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new AgentConfigError(`${path} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function durMs(path: string, v: unknown, minMs = 0): number {
+  let ns: bigint;
+  try {
+    ns = parseDuration(String(v));
+  } catch (err) {
+    throw new AgentConfigError(`${path}: ${(err as Error).message}`);
+  }
+  const ms = Number(ns / 1_000_000n);
+  if (ms < minMs) throw new AgentConfigError(`${path} must be at least ${minMs}ms, got ${JSON.stringify(v)}`);
+  return ms;
+}
+
+function size(path: string, v: unknown, min = 1): number {
+  let n: number;
+  try {
+    n = parseBytes(v as string | number);
+  } catch (err) {
+    throw new AgentConfigError(`${path}: ${(err as Error).message}`);
+  }
+  if (n < min) throw new AgentConfigError(`${path} must be at least ${min} bytes, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function oneOf<T extends string>(path: string, v: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(v as T)) throw new AgentConfigError(`${path} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function labels(path: string, v: unknown): Labels {
+  if (v === null || v === undefined) return {};
+  if (!isTree(v)) throw new AgentConfigError(`${path} must be a mapping of label name to value, got ${JSON.stringify(v)}`);
+  const out: Labels = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (!isValidLabelName(k)) throw new AgentConfigError(`${path}: label name ${JSON.stringify(k)} must match [a-zA-Z_][a-zA-Z0-9_]*`);
+    if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean') {
+      throw new AgentConfigError(`${path}.${k} must be a string, got ${JSON.stringify(val)}`);
+    }
+    out[k] = String(val);
+  }
+  return out;
+}
+
+function regex(path: string, v: unknown): RegExp {
+  const s = str(path, v);
+  try {
+    return new RegExp(s);
+  } catch (err) {
+    throw new AgentConfigError(`${path}: invalid regular expression ${JSON.stringify(s)}: ${(err as Error).message}`);
+  }
+}
+
+function allowedKeys(path: string, v: Tree, keys: string[]): void {
+  for (const k of Object.keys(v)) {
+    if (!keys.includes(k)) throw new AgentConfigError(`${path}: unknown key ${JSON.stringify(k)}; allowed: ${keys.join(', ')}`);
+  }
+}
+
+function multiline(path: string, v: unknown): MultilineConfig | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (!isTree(v)) throw new AgentConfigError(`${path} must be a mapping with firstline, max_wait_time, max_lines`);
+  allowedKeys(path, v, ['firstline', 'max_wait_time', 'max_lines']);
+  if (v.firstline === undefined) throw new AgentConfigError(`${path}.firstline is required: a regex matching the first line of a block`);
+  return {
+    firstline: regex(`${path}.firstline`, v.firstline),
+    maxWaitMs: durMs(`${path}.max_wait_time`, v.max_wait_time ?? '3s', 1),
+    maxLines: int(`${path}.max_lines`, v.max_lines ?? 128, 1),
+  };
+}
+
+const FORMATS = ['cri', 'docker', 'plain'] as const;
+
+function staticTargets(v: unknown): StaticTarget[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw new AgentConfigError(`static_targets must be a list of {paths, labels, format, multiline}`);
+  return v.map((t, i) => {
+    const p = `static_targets[${i}]`;
+    if (!isTree(t)) throw new AgentConfigError(`${p} must be a mapping with paths, labels, format, multiline`);
+    allowedKeys(p, t, ['paths', 'labels', 'format', 'multiline']);
+    const paths = typeof t.paths === 'string' ? [t.paths] : t.paths;
+    if (!Array.isArray(paths) || paths.length === 0 || paths.some((x) => typeof x !== 'string' || x === '')) {
+      throw new AgentConfigError(`${p}.paths must be a non-empty list of file globs, e.g. [/var/log/*.log]`);
+    }
+    return {
+      paths: paths as string[],
+      labels: labels(`${p}.labels`, t.labels),
+      format: oneOf(`${p}.format`, t.format ?? 'plain', FORMATS),
+      multiline: multiline(`${p}.multiline`, t.multiline),
+    };
+  });
+}
+
+function pipelineStages(v: unknown): Stage[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw new AgentConfigError('pipeline must be a list of stages, e.g. [{drop: {expression: "healthz"}}]');
+  return v.map((st, i) => {
+    const p = `pipeline[${i}]`;
+    if (!isTree(st) || Object.keys(st).length !== 1) {
+      throw new AgentConfigError(`${p} must be a mapping with exactly one stage name: drop, json, logfmt or static_labels`);
+    }
+    const [kind, body] = Object.entries(st)[0]!;
+    const bp = `${p}.${kind}`;
+    switch (kind) {
+      case 'drop': {
+        if (!isTree(body)) throw new AgentConfigError(`${bp} must be a mapping {expression: REGEX}`);
+        allowedKeys(bp, body, ['expression']);
+        return { type: 'drop', expression: regex(`${bp}.expression`, body.expression) };
+      }
+      case 'json':
+      case 'logfmt': {
+        if (!isTree(body) || !isTree(body.labels)) throw new AgentConfigError(`${bp} must be a mapping {labels: {label_name: field}}`);
+        allowedKeys(bp, body, ['labels']);
+        const pairs: [string, string][] = [];
+        for (const [label, field] of Object.entries(body.labels)) {
+          if (!isValidLabelName(label)) throw new AgentConfigError(`${bp}.labels: label name ${JSON.stringify(label)} must match [a-zA-Z_][a-zA-Z0-9_]*`);
+          pairs.push([label, field === null || field === undefined || field === '' ? label : str(`${bp}.labels.${label}`, field)]);
+        }
+        if (kind === 'json') return { type: 'json', labels: pairs.map(([l, f]) => [l, f.split('.')] as [string, string[]]) };
+        return { type: 'logfmt', labels: pairs };
+      }
+      case 'static_labels':
+        return { type: 'static_labels', labels: labels(bp, body) };
+      default:
+        throw new AgentConfigError(`${p}: unknown stage ${JSON.stringify(kind)}; stages are drop, json, logfmt, static_labels`);
+    }
+  });
+}
+
+function validate(r: Tree, flags: AgentFlags, cliLabels: Labels, env: NodeJS.ProcessEnv): AgentConfig {
+  const s = r.server as Tree;
+  const c = r.client as Tree;
+  const pos = r.positions as Tree;
+  const k = r.kubernetes as Tree;
+  const t = r.tail as Tree;
+  const std = r.stdin as Tree;
+  const ba = c.basic_auth as Tree;
+  const bo = c.backoff as Tree;
+
+  const url = str('client.url', c.url);
+  if (url === '') throw new AgentConfigError('client.url is required: the push URL, e.g. http://loki:3100/loki/api/v1/push (flag --client.url)');
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme must be http or https');
+  } catch (err) {
+    throw new AgentConfigError(`client.url ${JSON.stringify(url)} is not a valid http(s) URL: ${(err as Error).message}`);
+  }
+
+  let bearer = str('client.bearer_token', c.bearer_token);
+  const bearerFile = str('client.bearer_token_file', c.bearer_token_file);
+  if (bearerFile) {
+    if (bearer) throw new AgentConfigError('client.bearer_token and client.bearer_token_file are mutually exclusive');
+    bearer = readSecret('client.bearer_token_file', bearerFile);
+  }
+  let basicAuth: AgentConfig['client']['basicAuth'];
+  const user = str('client.basic_auth.username', ba.username);
+  let pass = str('client.basic_auth.password', ba.password);
+  const passFile = str('client.basic_auth.password_file', ba.password_file);
+  if (passFile) pass = readSecret('client.basic_auth.password_file', passFile);
+  if (user || pass) {
+    if (!user) throw new AgentConfigError('client.basic_auth.username is required when a password is set');
+    if (bearer) throw new AgentConfigError('client.basic_auth and client.bearer_token are mutually exclusive');
+    basicAuth = { username: user, password: pass };
+  }
+
+  const batchSize = size('client.batch_size', c.batch_size);
+  const maxBuffered = size('client.max_buffered_bytes', c.max_buffered_bytes);
+  if (maxBuffered < batchSize) throw new AgentConfigError(`client.max_buffered_bytes (${maxBuffered}) must be at least client.batch_size (${batchSize})`);
+  const minMs = durMs('client.backoff.min_period', bo.min_period, 1);
+  const maxMs = durMs('client.backoff.max_period', bo.max_period, 1);
+  if (maxMs < minMs) throw new AgentConfigError('client.backoff.max_period must be at least client.backoff.min_period');
+
+  const statics = staticTargets(r.static_targets);
+  if (flags.paths && flags.paths.length > 0) statics.push({ paths: flags.paths, labels: cliLabels, format: 'plain' });
+  const stdinEnabled = flags.stdin === true || bool('stdin.enabled', std.enabled);
+
+  const kEnabledRaw = k.enabled;
+  const podsRootGiven = (flags.settings ?? []).some(([key]) => key.replace(/-/g, '_') === 'kubernetes.pods_root');
+  if (stdinEnabled && (kEnabledRaw === true || statics.length > 0 || podsRootGiven)) {
+    // stdin mode ends when the input ends, which makes no sense beside long-running file targets.
+    throw new AgentConfigError('--stdin cannot be combined with file targets (kubernetes, static_targets or --path)');
+  }
+  const kEnabled = kEnabledRaw === 'auto' ? podsRootGiven || (statics.length === 0 && !stdinEnabled) : bool('kubernetes.enabled', kEnabledRaw);
+
+  const apiServerRaw = str('kubernetes.api_server', k.api_server);
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const apiServer = apiServerRaw || (host ? `https://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}` : '');
+
+  if (!kEnabled && statics.length === 0 && !stdinEnabled) {
+    throw new AgentConfigError('no targets: enable kubernetes (kubernetes.enabled), add static_targets or --path GLOB, or use --stdin');
+  }
+  return {
+    server: {
+      address: str('server.http_listen_address', s.http_listen_address),
+      port: int('server.http_listen_port', s.http_listen_port, 0, 65535),
+      logLevel: oneOf('server.log_level', s.log_level, ['debug', 'info', 'warn', 'error'] as const),
+    },
+    client: {
+      url,
+      tenantId: str('client.tenant_id', c.tenant_id),
+      batchSize,
+      batchWaitMs: durMs('client.batch_wait', c.batch_wait, 1),
+      encoding: oneOf('client.encoding', c.encoding, ['protobuf', 'json'] as const),
+      gzip: bool('client.gzip', c.gzip),
+      bearerToken: bearer,
+      basicAuth,
+      backoff: { minMs, maxMs, maxRetries: int('client.backoff.max_retries', bo.max_retries, 0) },
+      timeoutMs: durMs('client.timeout', c.timeout, 1),
+      maxBufferedBytes: maxBuffered,
+      externalLabels: labels('client.external_labels', c.external_labels),
+    },
+    positions: { path: str('positions.path', pos.path), syncPeriodMs: durMs('positions.sync_period', pos.sync_period, 10) },
+    targetSyncPeriodMs: durMs('target_config.sync_period', (r.target_config as Tree).sync_period, 10),
+    tail: {
+      pollIntervalMs: durMs('tail.poll_interval', t.poll_interval, 10),
+      watch: bool('tail.watch', t.watch),
+      readChunkSize: size('tail.read_chunk_size', t.read_chunk_size, 4096),
+    },
+    kubernetes: {
+      enabled: kEnabled,
+      podsRoot: str('kubernetes.pods_root', k.pods_root),
+      nodeName: str('kubernetes.node_name', k.node_name) || env.NODE_NAME || hostname(),
+      format: oneOf('kubernetes.format', k.format, FORMATS),
+      multiline: multiline('kubernetes.multiline', k.multiline),
+      apiServer,
+      tokenFile: str('kubernetes.token_file', k.token_file),
+      caFile: str('kubernetes.ca_file', k.ca_file),
+      resyncPeriodMs: durMs('kubernetes.resync_period', k.resync_period, 1000),
+      metadataWaitMs: durMs('kubernetes.metadata_wait', k.metadata_wait),
+    },
+    staticTargets: statics,
+    stdin: {
+      enabled: stdinEnabled,
+      labels: { ...labels('stdin.labels', std.labels), ...cliLabels },
+      format: oneOf('stdin.format', std.format, FORMATS),
+    },
+    pipeline: pipelineStages(r.pipeline),
+    limits: { maxLineSize: size('limits.max_line_size', (r.limits as Tree).max_line_size, 64) },
+    shutdownTimeoutMs: durMs('shutdown_timeout', r.shutdown_timeout),
+  };
+}
+
+function readSecret(path: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new AgentConfigError(`${path}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
