@@ -250,8 +250,7 @@ export class Ingester {
     const key = `${s.tenant}/${s.fingerprint}/${c.minTs.toString(16)}-${c.maxTs.toString(16)}-${crc32(bytes).toString(16).padStart(8, '0')}`;
     await this.store.put(key, bytes);
     this.index.addChunk({ streamId: s.streamId, minTs: c.minTs, maxTs: c.maxTs, key, entries: c.count, rawSize: c.lineBytes, compressedSize: bytes.length });
-    const i = s.closed.indexOf(c);
-    if (i >= 0) s.closed.splice(i, 1);
+    s.flushed(c);
     end();
     this.metrics.chunksFlushed.inc({ reason });
     this.metrics.chunkBytesFlushed.inc(bytes.length);

@@ -40,6 +40,12 @@ export class Stream {
   readonly head = new Head();
   blocks: EncodedBlock[] = [];
   closed: ClosedChunk[] = [];
+  /**
+   * The most recently flushed chunks, kept only for the duplicate check: a client that re-sends a batch
+   * whose answer it lost (an agent restarted by kill -9) must not store it twice just because a flush
+   * happened in between. Never read by queries or checkpoints.
+   */
+  private recentlyFlushed: ClosedChunk[] = [];
   /** Line bytes of the open chunk's cut blocks. */
   private blocksLineBytes = 0;
   private blocksCompressed = 0;
@@ -176,7 +182,8 @@ export class Stream {
       if (same) same.push(line);
       else held.set(ts, [line]);
     };
-    for (const block of this.allBlocks()) {
+    const blocks = [...this.recentlyFlushed.flatMap((c) => c.blocks), ...this.allBlocks()];
+    for (const block of blocks) {
       if (block.maxTs < lo || block.minTs > hi) continue;
       const b = decodeMemBlock(block, this.canonical, 0);
       for (let i = 0; i < b.count; i++) add(b.ts[i]!, b.lines.subarray(b.lineOffsets[i]!, b.lineOffsets[i + 1]!));
@@ -187,6 +194,14 @@ export class Stream {
       if (wanted.has(t)) add(t, Buffer.from(this.head.lineAt(i)));
     }
     return held;
+  }
+
+  /** Moves a closed chunk that is now in the store to the duplicate-check memory (at most two kept). */
+  flushed(c: ClosedChunk): void {
+    const i = this.closed.indexOf(c);
+    if (i >= 0) this.closed.splice(i, 1);
+    this.recentlyFlushed.push(c);
+    if (this.recentlyFlushed.length > 2) this.recentlyFlushed.shift();
   }
 
   private *allBlocks(): Iterable<EncodedBlock> {

@@ -61,3 +61,21 @@ describe('Stream', () => {
     expect(s.closed[0]!.maxTs - s.closed[0]!.minTs).toBeGreaterThanOrEqual(100n);
   });
 });
+
+describe('Stream duplicate memory across a flush', () => {
+  it('still drops a re-sent entry after its chunk was flushed', () => {
+    const s = newStream();
+    s.append([e(10n, 'first'), e(20n, 'second')], 0);
+    s.closeChunk();
+    const chunk = s.closed[0]!;
+    s.flushed(chunk);
+    expect(s.closed).toHaveLength(0);
+    expect(s.isEmpty).toBe(true);
+    // Flushed data is not served from memory any more…
+    expect(allLines(s)).toEqual([]);
+    // …but a retry of the same batch is recognised.
+    const r = s.append([e(10n, 'first'), e(20n, 'second'), e(20n, 'new at same time')], 0);
+    expect(r.duplicates).toBe(2);
+    expect(r.accepted.map((x) => x.line.toString())).toEqual(['new at same time']);
+  });
+});
