@@ -10,7 +10,7 @@ export function register(program: Command): void {
   program
     .command('agent')
     .description('run the node agent: tail log files (Kubernetes pods, globs, stdin) and push them to the server')
-    .option('--config.file <path>', 'YAML config file (see agent/README.md)')
+    .option('--config.file <path>', 'YAML config file (see README.md, "The agent")')
     .option('--client.url <url>', 'push URL, e.g. http://localhost:3100/loki/api/v1/push')
     .option('--positions.path <path>', 'where read positions are saved (default ./positions.yaml)')
     .option('--kubernetes.pods-root <dir>', 'kubelet pod log directory (default /var/log/pods)')
