@@ -6,7 +6,7 @@ import type { AgentConfig } from './config.js';
 import { PodsDiscovery } from './discovery.js';
 import { AgentHttp } from './http.js';
 import { KubeMetadata } from './kube-api.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from '../src/model/logger.js';
 import { AgentMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { Positions } from './positions.js';
@@ -39,7 +39,7 @@ function withExternalLabels(src: TargetSource, ext: Labels): TargetSource {
 }
 
 export async function startAgent(cfg: AgentConfig, opts: { log?: Logger; stdin?: Readable } = {}): Promise<RunningAgent> {
-  const log = opts.log ?? createLogger(cfg.server.logLevel);
+  const log = opts.log ?? createLogger(cfg.server.logLevel, 'agent');
   const metrics = new AgentMetrics();
   const http = new AgentHttp(metrics);
   const addr = await http.listen(cfg.server.address, cfg.server.port);

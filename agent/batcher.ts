@@ -1,7 +1,7 @@
 import { Backoff } from './backoff.js';
 import type { PushClient } from './client.js';
 import type { AgentConfig } from './config.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../src/model/logger.js';
 import type { AgentMetrics } from './metrics.js';
 import type { FilePosition } from './positions.js';
 import { StreamBuffer } from './stream-buffer.js';

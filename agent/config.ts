@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import YAML from 'yaml';
 import { isValidLabelName, type Labels } from '../src/model/labels.js';
 import { parseBytes, parseDuration } from '../src/model/time.js';
+import { isTree, setPath, SettingsTree, type Tree } from '../src/model/settings-tree.js';
 import type { Format } from './parsed-line.js';
 import type { MultilineConfig } from './multiline.js';
 import type { Stage } from './pipeline.js';
@@ -99,58 +100,9 @@ export const AGENT_DEFAULTS = {
   shutdown_timeout: '5s',
 };
 
-type Tree = Record<string, unknown>;
-const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Keys whose value is a free-form mapping or list (not further checked against the defaults). */
 const OPAQUE = new Set(['client.external_labels', 'kubernetes.multiline', 'static_targets', 'stdin.labels', 'pipeline']);
-
-function defaultAt(path: string): unknown {
-  let cur: unknown = AGENT_DEFAULTS;
-  for (const part of path.split('.')) {
-    if (!isTree(cur) || !(part in cur)) return undefined;
-    cur = cur[part];
-  }
-  return cur;
-}
-
-function knownKeys(tree: Tree = AGENT_DEFAULTS as unknown as Tree, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(tree)) {
-    const p = prefix ? `${prefix}.${k}` : k;
-    if (isTree(v) && !OPAQUE.has(p)) out.push(...knownKeys(v, p));
-    else out.push(p);
-  }
-  return out;
-}
-
-function merge(base: Tree, over: Tree, source: string, prefix = ''): Tree {
-  const out: Tree = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const p = prefix ? `${prefix}.${k}` : k;
-    const def = defaultAt(p);
-    if (def === undefined) {
-      throw new AgentConfigError(`${source}: unknown setting ${JSON.stringify(p)}; known settings: ${knownKeys().join(', ')}`);
-    }
-    if (isTree(def) && !OPAQUE.has(p)) {
-      if (!isTree(v)) throw new AgentConfigError(`${source}: ${p} must be a mapping, got ${JSON.stringify(v)}`);
-      out[k] = merge(isTree(base[k]) ? (base[k] as Tree) : {}, v, source, p);
-    } else {
-      out[k] = v;
-    }
-  }
-  return out;
-}
-
-function setPath(tree: Tree, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let cur = tree;
-  for (const p of parts.slice(0, -1)) {
-    if (!isTree(cur[p])) cur[p] = {};
-    cur = cur[p] as Tree;
-  }
-  cur[parts[parts.length - 1]!] = value;
-}
+const schema = new SettingsTree(AGENT_DEFAULTS as unknown as Tree, (m) => new AgentConfigError(m), OPAQUE);
 
 /** What the command line gave, already split by commander (see src/cli/agent.ts). */
 export interface AgentFlags {
@@ -182,15 +134,15 @@ export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
     }
     if (doc !== null && doc !== undefined) {
       if (!isTree(doc)) throw new AgentConfigError(`config file ${flags.configFile} must be a YAML mapping`);
-      raw = merge(raw, doc, `config file ${flags.configFile}`);
+      raw = schema.merge(raw, doc, `config file ${flags.configFile}`);
     }
   }
   for (const [key, value] of flags.settings ?? []) {
     const path = key.replace(/-/g, '_');
-    const def = defaultAt(path);
+    const def = schema.defaultAt(path);
     const flag = `--${key.replace(/_/g, '-')}`;
-    if (def === undefined || (isTree(def) && !OPAQUE.has(path))) {
-      throw new AgentConfigError(`flag ${flag}: unknown setting ${JSON.stringify(path)}; known settings: ${knownKeys().join(', ')}`);
+    if (def === undefined || (isTree(def) && !schema.isOpaque(path))) {
+      throw new AgentConfigError(`flag ${flag}: unknown setting ${JSON.stringify(path)}; known settings: ${schema.knownPaths().join(', ')}`);
     }
     setPath(raw, path, coerceFlag(flag, def, value));
   }

@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { Labels } from '../src/model/labels.js';
 import { Backoff } from './backoff.js';
 import { sanitizeLabelName } from './label-names.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../src/model/logger.js';
 
 export interface KubeApiOptions {
   /** `https://host:port` (in cluster from KUBERNETES_SERVICE_HOST/PORT) or any http(s) base URL. */

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { startAgent } from './agent.js';
 import type { AgentConfig } from './config.js';
-import { createLogger } from './log.js';
+import { createLogger } from '../src/model/logger.js';
 
 /**
  * Young-generation cap of the agent's heap. V8 lets the young generation grow to 32 MB as a long-running
@@ -17,7 +17,7 @@ const YOUNG_GENERATION_MB = 3;
  * standard input belongs to the main thread).
  */
 export async function runAgentProcess(cfg: AgentConfig): Promise<void> {
-  const log = createLogger(cfg.server.logLevel);
+  const log = createLogger(cfg.server.logLevel, 'agent');
   if (cfg.stdin.enabled) return runInline(cfg, log);
 
   const worker = new Worker(new URL('./worker.js', import.meta.url), {

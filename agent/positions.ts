@@ -1,7 +1,7 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import YAML from 'yaml';
-import type { Logger } from './log.js';
+import type { Logger } from '../src/model/logger.js';
 import { PlainClock } from './plain-clock.js';
 
 /**

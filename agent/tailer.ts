@@ -4,7 +4,7 @@ import type { BigIntStats } from 'node:fs';
 import type { Labels } from '../src/model/labels.js';
 import type { Sink } from './batcher.js';
 import { FileReader } from './file-reader.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../src/model/logger.js';
 import type { AgentMetrics } from './metrics.js';
 import type { MultilineConfig } from './multiline.js';
 import type { Format } from './parsed-line.js';

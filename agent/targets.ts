@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { canonicalLabels } from '../src/model/labels.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../src/model/logger.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Positions } from './positions.js';
 import { findRotated } from './rotated.js';

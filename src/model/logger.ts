@@ -23,7 +23,7 @@ export function createLogger(level: Level = 'info', component = 'narvi', write: 
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
     let line = `ts=${new Date().toISOString()} level=${lvl} component=${component} msg=${JSON.stringify(msg)}`;
-    if (fields) for (const [k, v] of Object.entries(fields)) line += ` ${k}=${fmtValue(v)}`;
+    if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) line += ` ${k}=${fmtValue(v)}`;
     write(line + '\n');
   };
   return {
@@ -34,3 +34,6 @@ export function createLogger(level: Level = 'info', component = 'narvi', write: 
     child: (c) => createLogger(level, c, write),
   };
 }
+
+/** A logger that discards everything: for unit tests that do not look at logs. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };

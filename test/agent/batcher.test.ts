@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Batcher } from '../../agent/batcher.js';
 import { PushClient } from '../../agent/client.js';
 import type { AgentConfig } from '../../agent/config.js';
-import { silentLogger } from '../../agent/log.js';
+import { silentLogger } from '../../src/model/logger.js';
 import { AgentMetrics } from '../../agent/metrics.js';
 import { FilePosition } from '../../agent/positions.js';
 import { decodePushRequest } from '../../src/model/push-proto.js';

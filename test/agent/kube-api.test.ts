@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PodsDiscovery } from '../../agent/discovery.js';
 import { KubeMetadata } from '../../agent/kube-api.js';
-import { silentLogger } from '../../agent/log.js';
+import { silentLogger } from '../../src/model/logger.js';
 import { removeDir, tempDir, waitFor } from '../helpers/server.js';
 
 const dir = tempDir('narvi-agent-kube-');

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { silentLogger } from '../../agent/log.js';
+import { silentLogger } from '../../src/model/logger.js';
 import { PlainClock } from '../../agent/plain-clock.js';
 import { Positions } from '../../agent/positions.js';
 import { removeDir, tempDir, waitFor } from '../helpers/server.js';
@@ -59,7 +59,7 @@ describe('positions', () => {
   it('is never torn by kill -9 in the middle of saving', async () => {
     const path = join(dir, 'atomic.yaml');
     const mod = pathToFileURL(resolve(import.meta.dirname, '../../dist/agent/positions.js')).href;
-    const logMod = pathToFileURL(resolve(import.meta.dirname, '../../dist/agent/log.js')).href;
+    const logMod = pathToFileURL(resolve(import.meta.dirname, '../../dist/src/model/logger.js')).href;
     // A writer saving 300 positions in a tight loop, every record carrying the round number.
     const script = `
       const { Positions } = await import(${JSON.stringify(mod)});

@@ -1,5 +1,5 @@
 import type { Sink } from '../../agent/batcher.js';
-import { silentLogger } from '../../agent/log.js';
+import { silentLogger } from '../../src/model/logger.js';
 import { AgentMetrics } from '../../agent/metrics.js';
 import { Pipeline, type Stage } from '../../agent/pipeline.js';
 import type { FilePosition } from '../../agent/positions.js';
