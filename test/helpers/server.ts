@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { spawnNarvi } from './process.js';
 
-/** The built binary; `npm test` builds it first (pretest). */
-export const NARVI_BIN = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+export { NARVI_BIN } from './process.js';
 
 export interface RunningServer {
   url: string;
@@ -27,52 +27,13 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/**
- * Starts `narvi server` on an OS-chosen loopback port and waits until /ready answers 200.
- * The port is read from the server's own "listening" log line, so parallel suites never collide.
- */
+/** Starts `narvi server` on an OS-chosen loopback port and waits until /ready answers 200. */
 export async function startServer(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; waitReady?: boolean } = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? tempDir();
-  const args = [NARVI_BIN, 'server', '--server.http-listen-address', '127.0.0.1', '--server.http-listen-port', '0', '--storage.path', dataDir, ...(opts.args ?? [])];
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
-
-  const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not report its port within 30s; output:\n${out}`)), 30_000);
-    const check = () => {
-      const m = /msg="listening"[^\n]*address=http:\/\/[^:\s]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(Number(m[1]));
-      }
-    };
-    proc.stdout!.on('data', check);
-    proc.stderr!.on('data', check);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`server exited with code ${code} before listening; output:\n${out}`));
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const server: RunningServer = {
-    url,
-    port,
-    dataDir,
-    proc,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      return exited;
-    },
-    async kill() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-  if (opts.waitReady !== false) await waitReady(url, () => out);
+  const args = ['server', '--server.http-listen-address', '127.0.0.1', '--server.http-listen-port', '0', '--storage.path', dataDir, ...(opts.args ?? [])];
+  const p = await spawnNarvi(args, { env: opts.env, what: 'server' });
+  const server: RunningServer = { url: p.url, port: p.port, dataDir, proc: p.proc, output: p.output, stop: p.stop, kill: p.kill };
+  if (opts.waitReady !== false) await waitReady(p.url, p.output);
   return server;
 }
 
