@@ -167,8 +167,20 @@ describe('labels, series, stats, volume, format_query', () => {
     expect(vol.json.status).toBe('success');
     expect(vol.json.data.resultType).toBe('vector');
     expect(vol.json.data.result.map((r: any) => r.metric.app).sort()).toEqual(['api', 'web']);
-    const vr = await get('/loki/api/v1/index/volume_range', { query: '{app=~".+"}', ...range }, 'acme');
+    // Still in memory, so exact: each api line's bytes land in the step whose window (t − 1m, t] holds it.
+    const vr = await get('/loki/api/v1/index/volume_range', { query: '{app="api"}', start: String(T0), end: String(T0 + 3n * MIN), step: '60' }, 'acme');
     expect(vr.json.data.resultType).toBe('matrix');
+    const len = (s: string) => String(Buffer.byteLength(s));
+    expect(vr.json.data.result).toEqual([
+      {
+        metric: { app: 'api' },
+        values: [
+          [sec(T0), len('level=info msg="started" duration=12ms status=200')],
+          [sec(T0 + MIN), len('level=error msg="db down" duration=1500ms status=500')],
+          [sec(T0 + 2n * MIN), len('level=info msg="ok" duration=30ms status=200')],
+        ],
+      },
+    ]);
   });
 
   it('formats a query', async () => {

@@ -23,6 +23,12 @@ export const NOT_READY = 'not ready: the server is still replaying its WAL; retr
 
 type Handler = (p: RequestParams, tenant: string, req: FastifyRequest) => Promise<unknown>;
 
+/** Volumes group by `targetLabels` when given, else by the label names the selector mentions (as Loki). */
+function volumeBy(p: RequestParams, matchers: { name: string }[]): string[] {
+  const target = p.get('targetLabels')?.split(',').map((s) => s.trim()).filter(Boolean);
+  return target && target.length > 0 ? target : [...new Set(matchers.map((m) => m.name))];
+}
+
 /** The Loki read API: each route answers JSON on success, 400 plain text for what the user can fix. */
 export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   const { querier } = deps;
@@ -101,8 +107,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   const volume = async (p: RequestParams, tenant: string) => {
     const { start, end } = rangeParams(p);
     const matchers = querier.parseMatchers(requireQuery(p));
-    const target = p.get('targetLabels')?.split(',').map((s) => s.trim()).filter(Boolean);
-    const by = target && target.length > 0 ? target : [...new Set(matchers.map((m) => m.name))];
+    const by = volumeBy(p, matchers);
     const groups = new Map<string, { metric: Labels; bytes: number }>();
     for (const s of await querier.streamsInRange(tenant, matchers, start, end)) {
       const metric: Labels = {};
@@ -124,11 +129,18 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   });
 
   route('/loki/api/v1/index/volume_range', async (p, tenant) => {
-    const { start, end } = rangeParams(p);
-    const t = Number(end / 1_000_000n) / 1000;
-    const s0 = Number(start / 1_000_000n) / 1000;
-    // Volumes come from index statistics, which are not split by time: one point per series at each end.
-    const result = (await volume(p, tenant)).map((g) => ({ metric: g.metric, values: s0 === t ? [[t, String(g.bytes)]] : [[s0, String(g.bytes)], [t, String(g.bytes)]] }));
+    const { start, end, step } = queryRangeParams(p);
+    const matchers = querier.parseMatchers(requireQuery(p));
+    const series = await querier.volumeRange(tenant, matchers, volumeBy(p, matchers), start, end, step);
+    const limit = limitParam(p, 100);
+    const total = (v: number[]) => v.reduce((a, b) => a + b, 0);
+    const result = series
+      .sort((a, b) => total(b.values) - total(a.values))
+      .slice(0, limit || undefined)
+      .map((g) => ({
+        metric: g.metric,
+        values: g.values.flatMap((v, i) => (v > 0 ? [[Number((start + BigInt(i) * step) / 1_000_000n) / 1000, String(v)] as [number, string]] : [])),
+      }));
     return { status: 'success', data: { resultType: 'matrix', result } };
   });
 

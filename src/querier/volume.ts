@@ -1,0 +1,73 @@
+import type { Matcher } from '../../query/ast.js';
+import type { Labels } from '../model/labels.js';
+import type { LabelIndex } from '../store/label-index.js';
+import type { MemorySource } from './memory-source.js';
+import { resolveStreams } from './resolve-streams.js';
+
+export interface VolumeSeries {
+  metric: Labels;
+  /** Bytes of lines per step: `values[i]` covers (t_i − step, t_i] with t_i = start + i·step. */
+  values: number[];
+}
+
+/**
+ * Bytes of log lines per label group and step, as Loki's volume endpoints report them. Entries still in
+ * memory count exactly; a flushed chunk's bytes are spread evenly over its time range (the index keeps
+ * sizes per chunk, not per entry), as Loki's index-statistics volumes are approximate too.
+ */
+export async function volumeSeries(
+  index: LabelIndex,
+  memory: MemorySource,
+  tenant: string,
+  matchers: Matcher[],
+  by: string[],
+  start: bigint,
+  end: bigint,
+  step: bigint,
+): Promise<VolumeSeries[]> {
+  const n = Number((end - start) / step) + 1;
+  const groups = new Map<string, VolumeSeries>();
+  const groupOf = (labels: Labels): VolumeSeries => {
+    const metric: Labels = {};
+    for (const k of by) if (labels[k] !== undefined) metric[k] = labels[k]!;
+    const key = JSON.stringify(metric);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { metric, values: new Array<number>(n).fill(0) }));
+    return g;
+  };
+  // The bucket whose window (t − step, t] holds ts.
+  const bucketOf = (ts: bigint): number => {
+    if (ts <= start) return 0;
+    const i = (ts - start + step - 1n) / step;
+    return i >= BigInt(n) ? -1 : Number(i);
+  };
+  const lo = start - step;
+  for (const s of resolveStreams(index, tenant, matchers)) {
+    for (const ref of index.chunksOf(s.streamId, lo, end + 1n)) {
+      const g = groupOf(s.labels);
+      const span = ref.maxTs - ref.minTs + 1n;
+      const first = bucketOf(ref.minTs > lo ? ref.minTs : lo + 1n);
+      const last = bucketOf(ref.maxTs < end ? ref.maxTs : end);
+      if (first < 0) continue;
+      const to = last < 0 ? n - 1 : last;
+      for (let i = first; i <= to; i++) {
+        const wStart = start + BigInt(i) * step - step;
+        const wEnd = start + BigInt(i) * step;
+        const a = ref.minTs > wStart ? ref.minTs : wStart + 1n;
+        const b = ref.maxTs < wEnd ? ref.maxTs : wEnd;
+        if (b >= a) g.values[i]! += (ref.rawSize * Number(b - a + 1n)) / Number(span);
+      }
+    }
+  }
+  for (const snap of await memory.select(tenant, matchers, lo, end + 1n)) {
+    const g = groupOf(snap.labels);
+    for (const b of snap.batches) {
+      for (let i = 0; i < b.count; i++) {
+        const k = bucketOf(b.ts[i]!);
+        if (k >= 0 && b.ts[i]! > lo) g.values[k]! += b.lineOffsets[i + 1]! - b.lineOffsets[i]!;
+      }
+    }
+  }
+  for (const g of groups.values()) for (let i = 0; i < n; i++) g.values[i] = Math.round(g.values[i]!);
+  return [...groups.values()];
+}
