@@ -10,6 +10,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import type { MemorySource } from './memory-source.js';
 import { resolveStreams, selectorPredicate } from './resolve-streams.js';
 import { StoreLogSource } from './store-source.js';
+import { volumeSeries, type VolumeSeries } from './volume.js';
 
 /** A request the user can fix (bad LogQL, limits, timeout): the HTTP layer answers 400 with the message. */
 export class BadQueryError extends Error {}
@@ -108,6 +109,10 @@ export class Querier {
       if (v !== undefined) values.add(v);
     }
     return [...values].sort();
+  }
+
+  volumeRange(tenant: string, matchers: Matcher[], by: string[], start: bigint, end: bigint, step: bigint): Promise<VolumeSeries[]> {
+    return volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step);
   }
 
   async series(tenant: string, selectors: string[], start: bigint, end: bigint): Promise<Labels[]> {
