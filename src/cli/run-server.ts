@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { knownPaths } from '../config/merge.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -17,6 +18,10 @@ function usage(): string {
 
 /** Loads the configuration, starts the target's components, and shuts down cleanly on SIGTERM/SIGINT. */
 export async function runServer(args: string[]): Promise<void> {
+  // Pushes and queries allocate many short-lived buffers: a larger young generation (V8 grows it up to this
+  // as needed) cuts scavenges, ~10% of server CPU on the ingest benchmark. Only the server: the agent
+  // keeps a small heap on every node.
+  v8.setFlagsFromString('--max-semi-space-size=32');
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(usage());
     return;
