@@ -2,6 +2,25 @@ import type { EntryBatch } from '../src/model/batch.js';
 import type { Labels } from '../src/model/labels.js';
 
 /**
+ * What `Pipeline.runEntries` hands its callback for each surviving entry. It is one reused object, valid
+ * only during the call: read what you need, never keep it.
+ */
+export interface PipelineEntry {
+  /** The (possibly rewritten) line; decoded from the batch bytes on first access, so callers that do not read it never pay for it. */
+  readonly line: string;
+  /** Whether a stage replaced the line (line_format, decolorize, unpack): `rawBytes()` then no longer describes it. */
+  readonly rewritten: boolean;
+  /** UTF-8 length of the entry's original bytes in the batch. */
+  rawLength(): number;
+  /** One label of the final set, without building the set. */
+  get(name: string): string | undefined;
+  /** Whether `__error__` is set and not empty. */
+  hasError(): boolean;
+  /** The final label set: the very `stream` object passed to runEntries when nothing changed it. */
+  labels(): Labels;
+}
+
+/**
  * A compiled log pipeline (`query/pipeline.ts` builds it from `PipelineStage[]`). It runs over one
  * batch of one stream at a time. Line filters run first over the batch's line bytes, so entries that
  * fail them never become strings.
@@ -14,6 +33,14 @@ export interface Pipeline {
    * cache per-stream work by identity.
    */
   run(batch: EntryBatch, stream: Labels, emit: (index: number, line: string, labels: Labels) => void): void;
+  /**
+   * Like `run`, but hands a lazy view of each surviving entry: neither the line nor the label set is
+   * materialised unless the callback asks for it (metric queries usually need neither).
+   */
+  runEntries(batch: EntryBatch, stream: Labels, emit: (index: number, entry: PipelineEntry) => void): void;
   /** True when no stage changes labels (no parser, label_format, drop, keep): grouping can use stream labels. */
   readonly preservesLabels: boolean;
 }
+
+/** What the consumer of a pipeline reads from the final label set: named labels only, or all of them (null). */
+export type RequiredLabels = ReadonlySet<string> | null;

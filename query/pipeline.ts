@@ -6,7 +6,8 @@
  * build time.
  */
 import type { PipelineStage } from './ast.js';
-import type { Pipeline } from './pipeline-types.js';
+import type { Pipeline, PipelineEntry, RequiredLabels } from './pipeline-types.js';
+import { requiredAfter } from './required-labels.js';
 import type { EntryBatch } from '../src/model/batch.js';
 import type { Labels } from '../src/model/labels.js';
 import { Decolorizer } from './stages/decolorize.js';
@@ -53,14 +54,14 @@ class StringLineFilter implements Stage {
   }
 }
 
-function buildStage(s: PipelineStage): Stage {
+function buildStage(s: PipelineStage, required: RequiredLabels): Stage {
   switch (s.kind) {
     case 'line_filter':
       return new StringLineFilter(new LineFilter(s));
     case 'json':
-      return new JsonParser(s);
+      return new JsonParser(s, required);
     case 'logfmt':
-      return new LogfmtParser(s);
+      return new LogfmtParser(s, required);
     case 'regexp':
       return new RegexpParser(s);
     case 'pattern':
@@ -82,29 +83,132 @@ function buildStage(s: PipelineStage): Stage {
   }
 }
 
-export function buildPipeline(stages: PipelineStage[]): Pipeline {
+/**
+ * `required` names the labels the consumer reads from the final label set (null: all of them, as a log
+ * query's result streams do). Parsers then extract only what the consumer and later stages need; an
+ * entry that ends with `__error__` is re-run with every label extracted, so errors show (and fail metric
+ * queries with) the same labels as without the hint.
+ */
+export function buildPipeline(stages: PipelineStage[], required: RequiredLabels = null): Pipeline {
   const blockFilters: LineFilter[] = [];
   const entryStages: Stage[] = [];
+  const fullStages: Stage[] = [];
+  const hints = required ? requiredAfter(stages, required) : null;
+  let hinted = false;
   let lineRewritten = false;
-  for (const s of stages) {
+  stages.forEach((s, i) => {
     if (s.kind === 'line_filter' && !lineRewritten) blockFilters.push(new LineFilter(s));
-    else entryStages.push(buildStage(s));
+    else {
+      const hint = hints ? hints[i]! : null;
+      entryStages.push(buildStage(s, hint));
+      if (hint && (s.kind === 'json' || s.kind === 'logfmt')) {
+        hinted = true;
+        fullStages.push(buildStage(s, null));
+      } else fullStages.push(entryStages[entryStages.length - 1]!);
+    }
     if (rewritesLine(s)) lineRewritten = true;
+  });
+  return new CompiledPipeline(blockFilters, entryStages, hinted ? fullStages : null, !stages.some(changesLabels));
+}
+
+/**
+ * The entry moving through the stages, reused for every entry: the line is decoded from the batch only
+ * when a stage (or the consumer) reads it, and the timestamp only becomes a BigInt when read.
+ */
+class EntryView implements EntryState {
+  ctx: BlockContext | null = null;
+  index = 0;
+  bytes: Buffer | null = null;
+  byteStart = 0;
+  byteEnd = 0;
+  rewritten = false;
+  private cur: string | undefined = undefined;
+
+  constructor(readonly labels: LabelsBuilder) {}
+
+  start(ctx: BlockContext, i: number): void {
+    this.ctx = ctx;
+    this.index = i;
+    const b = ctx.batch;
+    this.bytes = b.lines;
+    this.byteStart = b.lineOffsets[i]!;
+    this.byteEnd = b.lineOffsets[i + 1]!;
+    this.rewritten = false;
+    this.cur = undefined;
   }
-  return new CompiledPipeline(blockFilters, entryStages, !stages.some(changesLabels));
+
+  get line(): string {
+    let s = this.cur;
+    if (s === undefined) s = this.cur = this.ctx!.line(this.index);
+    return s;
+  }
+
+  set line(v: string) {
+    this.cur = v;
+    this.rewritten = true;
+    this.bytes = null;
+  }
+
+  get ts(): bigint {
+    return this.ctx!.batch.ts[this.index]!;
+  }
+
+  rawLength(): number {
+    const o = this.ctx!.batch.lineOffsets;
+    return o[this.index + 1]! - o[this.index]!;
+  }
+
+}
+
+/** The PipelineEntry face of an EntryView (its `labels` field is the builder the stages use). */
+class EntryOut implements PipelineEntry {
+  view!: EntryView;
+
+  get line(): string {
+    return this.view.line;
+  }
+
+  get rewritten(): boolean {
+    return this.view.rewritten;
+  }
+
+  rawLength(): number {
+    return this.view.rawLength();
+  }
+
+  get(name: string): string | undefined {
+    return this.view.labels.get(name);
+  }
+
+  hasError(): boolean {
+    return this.view.labels.hasError();
+  }
+
+  labels(): Labels {
+    return this.view.labels.labels();
+  }
 }
 
 class CompiledPipeline implements Pipeline {
   private readonly builder = new LabelsBuilder();
-  private readonly state: EntryState = { line: '', ts: 0n, labels: this.builder };
+  private readonly view = new EntryView(this.builder);
+  private readonly out = new EntryOut();
 
   constructor(
     private readonly blockFilters: LineFilter[],
     private readonly stages: Stage[],
+    /** The same stages without required-label hints, for entries that end with an error; null when no stage has a hint. */
+    private readonly fullStages: Stage[] | null,
     readonly preservesLabels: boolean,
-  ) {}
+  ) {
+    this.out.view = this.view;
+  }
 
   run(batch: EntryBatch, stream: Labels, emit: (index: number, line: string, labels: Labels) => void): void {
+    this.runEntries(batch, stream, (i, e) => emit(i, e.line, e.labels()));
+  }
+
+  runEntries(batch: EntryBatch, stream: Labels, emit: (index: number, entry: PipelineEntry) => void): void {
     const count = batch.count;
     if (count === 0) return;
     const ctx = new BlockContext(batch);
@@ -120,24 +224,26 @@ class CompiledPipeline implements Pipeline {
     }
     const meta = batch.metadata;
     const stages = this.stages;
-    if (stages.length === 0 && !meta) {
-      for (let k = 0; k < n; k++) {
-        const i = sel ? sel[k]! : k;
-        emit(i, ctx.line(i), stream);
-      }
-      return;
-    }
+    const full = this.fullStages;
     const builder = this.builder;
-    const state = this.state;
-    outer: for (let k = 0; k < n; k++) {
+    const view = this.view;
+    const out = this.out;
+    for (let k = 0; k < n; k++) {
       const i = sel ? sel[k]! : k;
-      state.line = ctx.line(i);
-      state.ts = batch.ts[i]!;
+      view.start(ctx, i);
       builder.reset(stream, meta ? meta[i] : null);
-      for (let s = 0; s < stages.length; s++) {
-        if (!stages[s]!.process(state)) continue outer;
+      if (!runStages(stages, view)) continue;
+      if (full !== null && builder.hasError()) {
+        view.start(ctx, i);
+        builder.reset(stream, meta ? meta[i] : null);
+        if (!runStages(full, view)) continue;
       }
-      emit(i, state.line, builder.labels());
+      emit(i, out);
     }
   }
+}
+
+function runStages(stages: Stage[], e: EntryState): boolean {
+  for (let s = 0; s < stages.length; s++) if (!stages[s]!.process(e)) return false;
+  return true;
 }

@@ -16,6 +16,15 @@ export interface QueryStats {
   execTime: number;
 }
 
+/** Adds the counters of a part of the evaluation (execTime is the caller's own). */
+export function addStats(into: QueryStats, part: QueryStats): void {
+  into.totalLinesProcessed += part.totalLinesProcessed;
+  into.totalBytesProcessed += part.totalBytesProcessed;
+  into.totalPostFilterLines += part.totalPostFilterLines;
+  into.totalEntriesReturned += part.totalEntriesReturned;
+  into.totalStreamsSelected += part.totalStreamsSelected;
+}
+
 export function emptyStats(): QueryStats {
   return { totalLinesProcessed: 0, totalBytesProcessed: 0, totalPostFilterLines: 0, totalEntriesReturned: 0, totalStreamsSelected: 0, execTime: 0 };
 }

@@ -1,6 +1,7 @@
 import type { Matcher } from './ast.js';
 import type { EntryBatch } from '../src/model/batch.js';
 import type { Labels } from '../src/model/labels.js';
+import type { ParallelRunner } from './parallel.js';
 
 /** What the engine asks of storage: the streams matching a selector, with their entries in a time range. */
 export interface SelectParams {
@@ -17,6 +18,11 @@ export interface SelectParams {
 
 export interface StreamData {
   labels: Labels;
+  /**
+   * The stream's position among all streams the selector picks, when the source serves only some of
+   * them (a worker's share): log queries order equal-time entries of equal labels by it.
+   */
+  index?: number;
   /** Entries in [start, end), ascending time, deduplicated, in batches. */
   batches: AsyncIterable<EntryBatch>;
 }
@@ -29,4 +35,13 @@ export interface StreamData {
  */
 export interface LogSource {
   select(params: SelectParams): AsyncIterable<StreamData>;
+  /**
+   * Optional: the same streams, but each stream's batches come newest first. Entries inside a batch still
+   * ascend, and batches do not overlap: every entry of a batch is older than every entry of the batch
+   * before it. A backward query with a limit reads this way and stops a stream as soon as its batches
+   * are older than the entries already kept, so most chunks are never fetched or decompressed.
+   */
+  selectBackward?(params: SelectParams): AsyncIterable<StreamData>;
+  /** Optional: runs the per-stream part of a query on other threads (see parallel.ts). */
+  readonly parallel?: ParallelRunner;
 }

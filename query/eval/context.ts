@@ -22,6 +22,23 @@ export interface EvalLimits {
   /** Log queries: the largest `limit` accepted. */
   maxEntries?: number;
   signal?: AbortSignal;
+  /**
+   * false turns off the rewrites that must not change results — grouping pushed into range aggregations,
+   * parsers extracting only the labels a query reads — so tests can compare both evaluations.
+   */
+  optimize?: boolean;
+  /**
+   * Log queries split across threads: where each share publishes the worst entry it keeps once it holds
+   * `limit` of them, and reads the tightest of the others'. Nothing worse than another share's worst kept
+   * entry can make the overall result, so no share reads far past what it needs.
+   */
+  sharedBound?: SharedBound;
+}
+
+/** Relative times (see RelClock) shared between the threads of one log query; NaN when none yet. */
+export interface SharedBound {
+  read(): number;
+  publish(rel: number): void;
 }
 
 /** What every evaluation step needs: parameters, the data source, limits, and the counters it adds to. */

@@ -2,11 +2,17 @@ import type { RangeAggregationExpr } from '../ast.js';
 import type { EntryBatch } from '../../src/model/batch.js';
 import type { Labels } from '../../src/model/labels.js';
 import { buildPipeline } from '../pipeline.js';
+import type { PipelineEntry } from '../pipeline-types.js';
+import { labelFilterNames } from '../required-labels.js';
 import type { EvalContext } from './context.js';
 import { QueryEvalError } from './errors.js';
 import { applyGrouping, labelsKey, withoutNames } from './label-set.js';
 import { buildPostFilter } from './post-filter.js';
-import { rangeKind } from './range-kind.js';
+import { rangeKind, type RangeKind } from './range-kind.js';
+import type { RangePartial } from '../parallel.js';
+import type { SelectParams } from '../source.js';
+import { addStats } from '../result.js';
+import type { StepGrid } from './steps.js';
 import { absentResult, rangeResult } from './range-result.js';
 import { SampleStore, StepStore } from './range-store.js';
 import { RangeWindow } from './range-window.js';
@@ -28,19 +34,71 @@ interface WindowTarget {
  * nothing.
  */
 export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: EvalContext): Promise<SeriesSet> {
-  const { grid, stats } = ctx;
+  const { grid } = ctx;
   if (expr.range <= 0n) throw new QueryEvalError('the range of a range aggregation must be positive');
+  if (expr.op === 'quantile_over_time' && expr.param === undefined) throw new QueryEvalError('quantile_over_time needs a quantile parameter φ, e.g. quantile_over_time(0.99, …)');
+  let state: RangeAggState | null = null;
+  const parallel = ctx.source.parallel;
+  if (parallel && PARALLEL_KINDS.has(rangeKind(expr.op))) {
+    const parts = await parallel.rangeAggregation({ expr, grid, optimize: ctx.limits.optimize !== false, select: rangeSelect(expr, grid) }, ctx.limits.signal);
+    if (parts) state = mergeRangePartials(parts, ctx);
+  }
+  state ??= await accumulateRangeAggregation(expr, ctx);
+  const { count, ends, rangeN } = windowGrid(expr, grid);
+  if (expr.op === 'absent_over_time') return absentResult(expr.selector.matchers, state.stepStores.values(), count);
+  return rangeResult(expr, state.stepStores.values(), state.sampleStores.values(), { count, ends, rangeN, unwrapped: expr.unwrap !== undefined });
+}
+
+/**
+ * Range operations whose per-step partials merge exactly whatever the order of streams: sums (and the
+ * counts beside them), minima and maxima. first/last (ties between streams), variance and the
+ * whole-sample operations depend on the order in which streams arrive, so they are never split.
+ */
+const PARALLEL_KINDS: ReadonlySet<RangeKind> = new Set(['sum', 'min', 'max']);
+
+export interface RangeAggState {
+  stepStores: Map<string, StepStore>;
+  sampleStores: Map<string, SampleStore>;
+}
+
+/** The entries a range aggregation reads: every window of every step. */
+export function rangeSelect(expr: RangeAggregationExpr, grid: StepGrid): SelectParams {
   const offset = expr.offset ?? 0n;
-  const range = expr.range;
-  const firstEnd = grid.start - offset;
-  const lastEnd = stepTime(grid, grid.count - 1) - offset;
-  const selStart = firstEnd - range + 1n;
-  const selEnd = lastEnd + 1n;
-  const clock = new RelClock(selStart, selEnd);
-  const rangeN = Number(range);
+  const selStart = grid.start - offset - expr.range + 1n;
+  const selEnd = stepTime(grid, grid.count - 1) - offset + 1n;
+  return { matchers: expr.selector.matchers, start: selStart, end: selEnd, direction: 'forward' };
+}
+
+function windowGrid(expr: RangeAggregationExpr, grid: StepGrid): { count: number; ends: Float64Array; rangeN: number; clock: RelClock } {
+  const offset = expr.offset ?? 0n;
+  const sel = rangeSelect(expr, grid);
+  const clock = new RelClock(sel.start, sel.end);
   const count = grid.count;
   const ends = new Float64Array(count);
   for (let i = 0; i < count; i++) ends[i] = clock.rel(stepTime(grid, i) - offset);
+  return { count, ends, rangeN: Number(expr.range), clock };
+}
+
+/** Adds partial results computed elsewhere (other threads, over other streams) into one state. */
+export function mergeRangePartials(parts: RangePartial[], ctx: EvalContext): RangeAggState {
+  const stepStores = new Map<string, StepStore>();
+  for (const part of parts) {
+    addStats(ctx.stats, part.stats);
+    for (const p of part.stores) {
+      const key = labelsKey(p.labels);
+      const cur = stepStores.get(key);
+      const incoming = StepStore.from(p);
+      if (cur) cur.mergeStore(incoming);
+      else stepStores.set(key, incoming);
+    }
+  }
+  return { stepStores, sampleStores: new Map() };
+}
+
+/** The per-step partials of a range aggregation over the streams of `ctx.source`, before final values. */
+export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx: EvalContext): Promise<RangeAggState> {
+  const { grid, stats } = ctx;
+  const { count, ends, rangeN, clock } = windowGrid(expr, grid);
   const lastEndRel = ends[count - 1]!;
 
   const op = expr.op;
@@ -49,10 +107,11 @@ export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: Eval
   const conversion: Conversion = unwrap?.conversion ?? 'float';
   const countsBytes = op === 'bytes_over_time' || op === 'bytes_rate';
   const grouping = expr.grouping;
-  const pipeline = buildPipeline(expr.selector.pipeline);
+  const pipeline = buildPipeline(expr.selector.pipeline, ctx.limits.optimize === false ? null : consumedLabels(expr));
+  const preserves = pipeline.preservesLabels;
+  const fastBy = grouping && !grouping.without ? grouping.labels : null;
   const direct = expr.selector.pipeline.length === 0 && !unwrap && kind !== 'samples';
   const postFilter = unwrap ? buildPostFilter(unwrap.postFilters) : undefined;
-  if (op === 'quantile_over_time' && expr.param === undefined) throw new QueryEvalError('quantile_over_time needs a quantile parameter φ, e.g. quantile_over_time(0.99, …)');
 
   const seriesLabels = (l: Labels): Labels => {
     // An error keeps every label so the user sees where it came from (Loki skips grouping then too).
@@ -106,7 +165,7 @@ export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: Eval
     }
   };
 
-  for await (const stream of ctx.source.select({ matchers: expr.selector.matchers, start: selStart, end: selEnd, direction: 'forward' })) {
+  for await (const stream of ctx.source.select(rangeSelect(expr, grid))) {
     stats.totalStreamsSelected++;
     const windows = new Map<string, WindowTarget>();
     let lastLabels: Labels | undefined;
@@ -130,21 +189,25 @@ export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: Eval
       return t;
     };
 
-    const emit = (i: number, line: string, labels: Labels): void => {
+    // Per stream: `by` grouping keyed straight from the entry's label values, without building its label set.
+    const fastTargets = new Map<string, WindowTarget | SampleStore>();
+
+    const emit = (i: number, e: PipelineEntry): void => {
       const rel = times[i]!;
       if (rel < 0 || rel > lastEndRel) return;
       stats.totalPostFilterLines++;
       let value = 1;
-      let l = labels;
-      let cacheable = true;
+      let target: WindowTarget | SampleStore;
       if (unwrap) {
-        const raw = labels[unwrap.label];
+        const raw = e.get(unwrap.label);
         // Entries without the label are not samples (Loki does the same).
         if (raw === undefined || raw === '') return;
+        let l = e.labels();
+        let cacheable = true;
         const c = convertUnwrapped(raw, conversion);
         if (c.ok) value = c.value;
         else {
-          l = { ...labels, __error__: 'SampleExtractionErr', __error_details__: c.error };
+          l = { ...l, __error__: 'SampleExtractionErr', __error_details__: c.error };
           value = 0;
           cacheable = false;
         }
@@ -156,16 +219,29 @@ export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: Eval
             cacheable = false;
           }
         }
-      } else if (countsBytes) {
-        value = Buffer.byteLength(line, 'utf8');
-      }
-      let target: WindowTarget | SampleStore;
-      if (cacheable && l === lastLabels) target = lastTarget!;
-      else {
-        target = targetFor(l);
-        if (cacheable) {
-          lastLabels = l;
-          lastTarget = target;
+        if (cacheable && l === lastLabels) target = lastTarget!;
+        else {
+          target = targetFor(l);
+          if (cacheable) {
+            lastLabels = l;
+            lastTarget = target;
+          }
+        }
+      } else {
+        if (countsBytes) value = e.rewritten ? Buffer.byteLength(e.line, 'utf8') : e.rawLength();
+        if (fastBy !== null && !preserves && !e.hasError()) {
+          const key = groupValuesKey(e, fastBy);
+          let t = fastTargets.get(key);
+          if (t === undefined) fastTargets.set(key, (t = targetFor(e.labels())));
+          target = t;
+        } else {
+          const l = e.labels();
+          if (l === lastLabels) target = lastTarget!;
+          else {
+            target = targetFor(l);
+            lastLabels = l;
+            lastTarget = target;
+          }
         }
       }
       if (target instanceof SampleStore) target.push(rel, value);
@@ -194,13 +270,39 @@ export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: Eval
       stats.totalBytesProcessed += batch.lineOffsets[batch.count]! - batch.lineOffsets[0]!;
       times = clock.batchTimes(batch);
       if (direct && !batch.metadata) feedDirect(batch, stream.labels);
-      else pipeline.run(batch, stream.labels, emit);
+      else pipeline.runEntries(batch, stream.labels, emit);
     }
     for (const t of windows.values()) finish(t);
   }
+  return { stepStores, sampleStores };
+}
 
-  if (op === 'absent_over_time') return absentResult(expr.selector.matchers, stepStores.values(), count);
-  return rangeResult(expr, stepStores.values(), sampleStores.values(), { count, ends, rangeN, unwrapped: unwrap !== undefined });
+/**
+ * The labels the series keys and the sample extraction read from each entry's final label set: the
+ * `by` labels, the unwrapped label and what the filters after unwrap read. null (all) for `without`
+ * or no grouping, where every label is part of the series. absent_over_time reads none.
+ */
+function consumedLabels(expr: RangeAggregationExpr): Set<string> | null {
+  if (expr.op === 'absent_over_time') return new Set();
+  const g = expr.grouping;
+  if (!g || g.without) return null;
+  const out = new Set(g.labels);
+  if (expr.unwrap) {
+    out.add(expr.unwrap.label);
+    for (const n of labelFilterNames(expr.unwrap.postFilters)) out.add(n);
+  }
+  return out;
+}
+
+/** An exact key of the values of `names` as `by (names)` keeps them (missing and empty alike). */
+function groupValuesKey(e: PipelineEntry, names: string[]): string {
+  if (names.length === 1) return e.get(names[0]!) ?? '';
+  let key = '';
+  for (let k = 0; k < names.length; k++) {
+    const v = e.get(names[k]!) ?? '';
+    key += v.length + ':' + v;
+  }
+  return key;
 }
 
 function hasError(l: Labels): boolean {

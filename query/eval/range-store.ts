@@ -2,6 +2,7 @@ import type { Labels } from '../../src/model/labels.js';
 import type { RangeKind } from './range-kind.js';
 import { lessForMin, greaterForMax } from './range-kind.js';
 import type { RangeWindow } from './range-window.js';
+import type { SerializedStepStore } from '../parallel.js';
 
 /**
  * The per-step partial results of one output series of a range aggregation. Windows of different streams
@@ -22,6 +23,53 @@ export class StepStore {
     this.a = new Float64Array(steps);
     this.b = new Float64Array(steps);
     if (kind === 'var') this.c = new Float64Array(steps);
+  }
+
+  /** A store rebuilt from its transferable form (see `serialize`). */
+  static from(s: SerializedStepStore): StepStore {
+    const out = new StepStore(s.labels, s.kind, 0);
+    const o = out as { has: Uint8Array; a: Float64Array; b: Float64Array; c: Float64Array | undefined };
+    o.has = s.has;
+    o.a = s.a;
+    o.b = s.b;
+    o.c = s.c;
+    return out;
+  }
+
+  serialize(): SerializedStepStore {
+    const s: SerializedStepStore = { labels: this.labels, kind: this.kind, has: this.has, a: this.a, b: this.b };
+    if (this.c) s.c = this.c;
+    return s;
+  }
+
+  /** Adds another store's partials for the same series (other streams): sums add, extremes compare. */
+  mergeStore(o: StepStore): void {
+    if (o.kind !== this.kind) throw new Error(`cannot merge a ${o.kind} store into a ${this.kind} store`);
+    for (let step = 0; step < this.has.length; step++) {
+      if (!o.has[step]) continue;
+      const first = !this.has[step];
+      this.has[step] = 1;
+      const v = o.a[step]!;
+      switch (this.kind) {
+        case 'sum':
+          if (first) {
+            this.a[step] = v;
+            this.b[step] = o.b[step]!;
+          } else {
+            this.a[step] += v;
+            this.b[step] += o.b[step]!;
+          }
+          break;
+        case 'min':
+          if (first || lessForMin(v, this.a[step]!)) this.a[step] = v;
+          break;
+        case 'max':
+          if (first || greaterForMax(v, this.a[step]!)) this.a[step] = v;
+          break;
+        default:
+          throw new Error(`${this.kind} partials do not merge across streams`);
+      }
+    }
   }
 
   merge(step: number, w: RangeWindow): void {

@@ -6,6 +6,7 @@ import { evalLabelReplace } from './label-replace.js';
 import { evalRangeAggregation } from './range-agg.js';
 import { SeriesSet, isScalar, type EvalValue } from './series-set.js';
 import { evalVectorAggregation } from './vector-agg.js';
+import { pushDownGrouping } from './pushdown.js';
 
 /** Evaluates a metric expression bottom-up over the whole step grid. */
 export async function evalSample(expr: SampleExpr, ctx: EvalContext): Promise<EvalValue> {
@@ -13,7 +14,7 @@ export async function evalSample(expr: SampleExpr, ctx: EvalContext): Promise<Ev
     case 'range_agg':
       return evalRangeAggregation(expr, ctx);
     case 'vector_agg': {
-      const inner = await evalSample(expr.expr, ctx);
+      const inner = await evalSample(ctx.limits.optimize === false ? expr.expr : pushDownGrouping(expr), ctx);
       if (isScalar(inner)) throw new QueryEvalError(`${expr.op}() expects a vector, got a scalar`);
       return evalVectorAggregation(expr, inner);
     }

@@ -7,6 +7,7 @@
 import type { JsonStage } from '../ast.js';
 import { formatJsonNumber } from '../units.js';
 import { parseJsonPath, lookupJsonPath, type JsonStep } from './json-path.js';
+import { JsonFieldScanner, JsonWant } from './json-scan.js';
 import { type LabelsBuilder, sanitizeLabelName } from './labels-builder.js';
 import type { EntryState, Stage } from './stage.js';
 
@@ -54,12 +55,22 @@ function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilde
 
 export class JsonParser implements Stage {
   private readonly params: { label: string; steps: JsonStep[] }[];
+  /** Set when only some fields are needed (required-labels hint) and the line is still the batch's bytes. */
+  private readonly scanner: JsonFieldScanner | null;
 
-  constructor(stage: JsonStage) {
+  /** `required`: the labels later stages and the consumer read (null: all); only used without parameters. */
+  constructor(stage: JsonStage, required: ReadonlySet<string> | null = null) {
     this.params = stage.params.map((p) => ({ label: p.label, steps: parseJsonPath(p.expr) }));
+    this.scanner = required && this.params.length === 0 ? new JsonFieldScanner(new JsonWant(required)) : null;
   }
 
   process(e: EntryState): boolean {
+    const sc = this.scanner;
+    if (sc && e.bytes && sc.scan(e.bytes, e.byteStart!, e.byteEnd!)) {
+      const { names, values } = sc;
+      for (let k = 0; k < sc.count; k++) e.labels.setExtracted(names[k]!, values[k]!);
+      return true;
+    }
     const doc = parseJsonObject(e.line);
     if (typeof doc === 'string') {
       e.labels.setError(JSON_PARSER_ERR, doc);

@@ -12,25 +12,43 @@ const hasOwn = Object.prototype.hasOwnProperty;
 
 export class LabelsBuilder {
   private base: Labels = {};
-  private readonly added = new Map<string, string>();
-  private readonly removed = new Set<string>();
+  // Added or overwritten labels in insertion order, and removed stream labels, as plain arrays: an
+  // entry changes only a few, and clearing arrays costs nothing where Map.clear() allocates a new table
+  // per entry.
+  private addedNames: string[] = [];
+  private addedValues: string[] = [];
+  private added = 0;
+  private removedNames: string[] = [];
+  private removed = 0;
   private changed = false;
 
   /** Starts a new entry of `stream`; structured metadata joins as if extracted. */
   reset(stream: Labels, metadata?: Record<string, string> | null): void {
     this.base = stream;
-    if (this.changed) {
-      this.added.clear();
-      this.removed.clear();
-      this.changed = false;
-    }
+    this.added = 0;
+    this.removed = 0;
+    this.changed = false;
     if (metadata) for (const k in metadata) this.setExtracted(k, metadata[k]!);
   }
 
+  private addedIndex(name: string): number {
+    const names = this.addedNames;
+    for (let i = 0; i < this.added; i++) if (names[i] === name) return i;
+    return -1;
+  }
+
+  private isRemoved(name: string): boolean {
+    const names = this.removedNames;
+    for (let i = 0; i < this.removed; i++) if (names[i] === name) return true;
+    return false;
+  }
+
   get(name: string): string | undefined {
-    const v = this.added.get(name);
-    if (v !== undefined) return v;
-    if (this.changed && this.removed.has(name)) return undefined;
+    if (this.added > 0) {
+      const i = this.addedIndex(name);
+      if (i >= 0) return this.addedValues[i];
+    }
+    if (this.removed > 0 && this.isRemoved(name)) return undefined;
     return hasOwn.call(this.base, name) ? this.base[name] : undefined;
   }
 
@@ -45,14 +63,30 @@ export class LabelsBuilder {
   }
 
   set(name: string, value: string): void {
-    this.added.set(name, value);
+    const i = this.addedIndex(name);
+    if (i >= 0) this.addedValues[i] = value;
+    else {
+      const k = this.added++;
+      this.addedNames[k] = name;
+      this.addedValues[k] = value;
+    }
     this.changed = true;
   }
 
   delete(name: string): void {
-    if (this.added.delete(name)) this.changed = true;
-    if (hasOwn.call(this.base, name)) {
-      this.removed.add(name);
+    const i = this.addedIndex(name);
+    if (i >= 0) {
+      const names = this.addedNames;
+      const values = this.addedValues;
+      for (let k = i + 1; k < this.added; k++) {
+        names[k - 1] = names[k]!;
+        values[k - 1] = values[k]!;
+      }
+      this.added--;
+      this.changed = true;
+    }
+    if (hasOwn.call(this.base, name) && !this.isRemoved(name)) {
+      this.removedNames[this.removed++] = name;
       this.changed = true;
     }
   }
@@ -63,17 +97,26 @@ export class LabelsBuilder {
   }
 
   hasError(): boolean {
+    if (this.added === 0) {
+      const e = hasOwn.call(this.base, ERROR_LABEL) && !this.isRemoved(ERROR_LABEL) ? this.base[ERROR_LABEL] : undefined;
+      return e !== undefined && e !== '';
+    }
     const e = this.get(ERROR_LABEL);
     return e !== undefined && e !== '';
+  }
+
+  /** Whether a label is shadowed (overwritten or removed) in the builder. */
+  private hidden(name: string): boolean {
+    return (this.added > 0 && this.addedIndex(name) >= 0) || (this.removed > 0 && this.isRemoved(name));
   }
 
   /** Calls `fn` for every current label. */
   forEach(fn: (name: string, value: string) => void): void {
     for (const k in this.base) {
-      if (this.changed && (this.removed.has(k) || this.added.has(k))) continue;
+      if (this.changed && this.hidden(k)) continue;
       fn(k, this.base[k]!);
     }
-    for (const [k, v] of this.added) fn(k, v);
+    for (let i = 0; i < this.added; i++) fn(this.addedNames[i]!, this.addedValues[i]!);
   }
 
   names(): string[] {
@@ -87,10 +130,8 @@ export class LabelsBuilder {
     if (!this.changed) return this.base;
     const out: Labels = {};
     const base = this.base;
-    const removed = this.removed;
-    const added = this.added;
-    for (const k in base) if (!removed.has(k) && !added.has(k)) out[k] = base[k]!;
-    for (const [k, v] of added) out[k] = v;
+    for (const k in base) if (!this.hidden(k)) out[k] = base[k]!;
+    for (let i = 0; i < this.added; i++) out[this.addedNames[i]!] = this.addedValues[i]!;
     return out;
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { LogfmtStage } from '../ast.js';
 import { type LabelsBuilder, sanitizeLabelName } from './labels-builder.js';
+import { LogfmtFieldScanner } from './logfmt-scan.js';
 import type { EntryState, Stage } from './stage.js';
 
 export const LOGFMT_PARSER_ERR = 'LogfmtParserErr';
@@ -124,10 +125,28 @@ export class LogfmtParser implements Stage {
   /** logfmt key → label name, when parameters restrict what is extracted. */
   private readonly wanted: Map<string, string> | null;
 
-  constructor(stage: LogfmtStage) {
+  /** Label names worth extracting (required-labels hint), or null for all. */
+  private readonly needed: Set<string> | null;
+  /** With a hint: scans the line's bytes for the needed keys only, without decoding the line. */
+  private readonly scanner: LogfmtFieldScanner | null;
+
+  /** `required`: the labels later stages and the consumer read (null: all); only used without parameters. */
+  constructor(stage: LogfmtStage, required: ReadonlySet<string> | null = null) {
     this.strict = stage.strict;
     this.keepEmpty = stage.keepEmpty;
     this.wanted = stage.params.length > 0 ? new Map(stage.params.map((p) => [p.expr, p.label])) : null;
+    this.needed = null;
+    this.scanner = null;
+    if (required && !this.wanted) {
+      const needed = new Set<string>();
+      for (const r of required) {
+        needed.add(r);
+        // A key clashing with a stream label is extracted as name_extracted.
+        if (r.endsWith('_extracted')) needed.add(r.slice(0, -'_extracted'.length));
+      }
+      this.needed = needed;
+      this.scanner = new LogfmtFieldScanner(needed, this.strict, this.keepEmpty);
+    }
   }
 
   private lbs: LabelsBuilder | null = null;
@@ -141,11 +160,21 @@ export class LogfmtParser implements Stage {
       if (label !== undefined) lbs.setExtracted(label, value);
       return;
     }
+    const needed = this.needed;
+    if (needed && needed.has(key)) {
+      lbs.setExtracted(key, value);
+      return;
+    }
     const name = sanitizeLabelName(key);
-    if (name !== '') lbs.setExtracted(name, value);
+    if (name !== '' && (!needed || needed.has(name))) lbs.setExtracted(name, value);
   };
 
   process(e: EntryState): boolean {
+    const sc = this.scanner;
+    if (sc && e.bytes && sc.scan(e.bytes, e.byteStart!, e.byteEnd!)) {
+      for (let k = 0; k < sc.count; k++) e.labels.setExtracted(sc.names[k]!, sc.values[k]!);
+      return true;
+    }
     this.lbs = e.labels;
     const err = scanLogfmt(e.line, this.strict, this.onPair);
     if (err !== undefined) e.labels.setError(LOGFMT_PARSER_ERR, err);

@@ -7,6 +7,13 @@ export interface EntryState {
   /** Nanoseconds since the epoch. */
   ts: bigint;
   labels: LabelsBuilder;
+  /**
+   * The line's UTF-8 bytes in the batch, `bytes[byteStart, byteEnd)`, while no stage has rewritten it
+   * (null or absent otherwise): parsers that only need a few fields scan these without decoding the line.
+   */
+  readonly bytes?: Buffer | null;
+  readonly byteStart?: number;
+  readonly byteEnd?: number;
 }
 
 export interface Stage {

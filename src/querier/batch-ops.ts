@@ -27,10 +27,44 @@ export function trimBatch(b: EntryBatch, start: bigint, end: bigint): EntryBatch
   return out;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A batch's timestamps as 32-bit halves, so the merge compares them without making a BigInt per entry. */
+interface Cursor {
+  b: EntryBatch;
+  pos: number;
+  hi: Int32Array;
+  lo: Uint32Array;
+}
+
+function cursor(b: EntryBatch): Cursor {
+  const words = b.count * 2;
+  return { b, pos: 0, hi: new Int32Array(b.ts.buffer, b.ts.byteOffset, words), lo: new Uint32Array(b.ts.buffer, b.ts.byteOffset, words) };
+}
+
+/** Compares entry i of x with entry j of y by timestamp. */
+function cmpTs(x: Cursor, i: number, y: Cursor, j: number): number {
+  const H = LITTLE_ENDIAN ? 1 : 0;
+  const L = 1 - H;
+  const d = x.hi[2 * i + H]! - y.hi[2 * j + H]!;
+  if (d !== 0) return d;
+  return x.lo[2 * i + L]! - y.lo[2 * j + L]!;
+}
+
+function sameLine(x: EntryBatch, i: number, y: EntryBatch, j: number): boolean {
+  const xs = x.lineOffsets[i]!;
+  const xe = x.lineOffsets[i + 1]!;
+  const ys = y.lineOffsets[j]!;
+  const ye = y.lineOffsets[j + 1]!;
+  if (xe - xs !== ye - ys) return false;
+  return x.lines.compare(y.lines, ys, ye, xs, xe) === 0;
+}
+
 /**
  * Merges ascending batches that overlap in time into one ascending batch, dropping entries identical in
  * timestamp and line (the same entry can sit in a flushed chunk and still in memory, or in two chunks
- * after a crash between flush and checkpoint).
+ * after a crash between flush and checkpoint). Timestamps are compared as 32-bit halves and line bytes
+ * are copied in runs, so the merge allocates nothing per entry.
  */
 export function mergeBatches(batches: EntryBatch[]): EntryBatch {
   const live = batches.filter((b) => b.count > 0);
@@ -47,38 +81,62 @@ export function mergeBatches(batches: EntryBatch[]): EntryBatch {
   const offsets = new Uint32Array(total + 1);
   const lines = Buffer.allocUnsafe(bytes);
   const meta = anyMeta ? new Array<Record<string, string> | null>() : null;
-  const pos = new Array<number>(live.length).fill(0);
+  const cursors = live.map(cursor);
+  // Entries already emitted at the current timestamp (batch, index), for the duplicate check.
+  const dupB: Cursor[] = [];
+  const dupI: number[] = [];
+  let dups = 0;
   let n = 0;
   let w = 0;
-  // Entries already emitted at the current timestamp, for the duplicate check.
-  let curTs: bigint | null = null;
-  let atCur: Buffer[] = [];
+  // The pending run of consecutive entries taken from one batch: copied in one go.
+  let runC: Cursor | null = null;
+  let runFrom = 0;
+  let runTo = 0;
+  const flush = () => {
+    if (runC === null || runTo === runFrom) return;
+    const b = runC.b;
+    const s = b.lineOffsets[runFrom]!;
+    const e = b.lineOffsets[runTo]!;
+    b.lines.copy(lines, w, s, e);
+    ts.set(b.ts.subarray(runFrom, runTo), n);
+    for (let k = runFrom; k < runTo; k++) offsets[++n] = w + b.lineOffsets[k + 1]! - s;
+    w += e - s;
+    if (meta) for (let k = runFrom; k < runTo; k++) meta.push(b.metadata?.[k] ?? null);
+    runC = null;
+  };
+  let last: Cursor | null = null;
+  let lastI = -1;
   for (;;) {
-    let best = -1;
-    let bestTs = 0n;
-    for (let k = 0; k < live.length; k++) {
-      if (pos[k]! >= live[k]!.count) continue;
-      const t = live[k]!.ts[pos[k]!]!;
-      if (best < 0 || t < bestTs) {
-        best = k;
-        bestTs = t;
-      }
+    let best: Cursor | null = null;
+    for (let k = 0; k < cursors.length; k++) {
+      const c = cursors[k]!;
+      if (c.pos >= c.b.count) continue;
+      if (best === null || cmpTs(c, c.pos, best, best.pos) < 0) best = c;
     }
-    if (best < 0) break;
-    const b = live[best]!;
-    const i = pos[best]!++;
-    const line = b.lines.subarray(b.lineOffsets[i]!, b.lineOffsets[i + 1]!);
-    if (curTs !== bestTs) {
-      curTs = bestTs;
-      atCur = [];
-    } else if (atCur.some((l) => l.equals(line))) continue;
-    atCur.push(line);
-    ts[n] = bestTs;
-    w += line.copy(lines, w);
-    offsets[n + 1] = w;
-    if (meta) meta.push(b.metadata?.[i] ?? null);
-    n++;
+    if (best === null) break;
+    const i = best.pos++;
+    if (last !== null && cmpTs(best, i, last, lastI) === 0) {
+      let dup = false;
+      for (let d = 0; d < dups && !dup; d++) dup = sameLine(best.b, i, dupB[d]!.b, dupI[d]!);
+      if (dup) {
+        // The run breaks here: the duplicate is not copied.
+        flush();
+        continue;
+      }
+    } else dups = 0;
+    dupB[dups] = best;
+    dupI[dups++] = i;
+    last = best;
+    lastI = i;
+    if (runC === best && runTo === i) runTo = i + 1;
+    else {
+      flush();
+      runC = best;
+      runFrom = i;
+      runTo = i + 1;
+    }
   }
+  flush();
   const out: EntryBatch = { count: n, ts: ts.subarray(0, n), lineOffsets: offsets.subarray(0, n + 1), lines: lines.subarray(0, w) };
   if (meta) out.metadata = meta;
   return out;

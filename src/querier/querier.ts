@@ -10,6 +10,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import type { MemorySource } from './memory-source.js';
 import { resolveStreams, selectorPredicate } from './resolve-streams.js';
 import { StoreLogSource } from './store-source.js';
+import { QueryWorkerPool } from './workers/pool.js';
 import { volumeSeries, type VolumeSeries } from './volume.js';
 
 /** A request the user can fix (bad LogQL, limits, timeout): the HTTP layer answers 400 with the message. */
@@ -24,12 +25,24 @@ export interface StreamInRange {
 
 /** Plans queries against the label index, the chunk store and ingester memory, and runs the engine. */
 export class Querier {
+  /** Worker threads that share the work of big queries; null evaluates every query on this thread. */
+  readonly pool: QueryWorkerPool | null;
+
+  /** `pool`: omitted, the default pool for this index and store (see QueryWorkerPool.auto); null for none. */
   constructor(
     private index: LabelIndex,
     private store: ObjectStore,
     private memory: MemorySource,
     private limits: Limits,
-  ) {}
+    pool?: QueryWorkerPool | null,
+  ) {
+    this.pool = pool === undefined ? QueryWorkerPool.auto(index, store) : pool;
+  }
+
+  /** Stops the worker threads (they never keep the process alive, but a clean shutdown ends them). */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
 
   parse(text: string): Expr {
     try {
@@ -53,7 +66,7 @@ export class Querier {
     if (params.end - params.start > this.limits.maxQueryLength) {
       throw new BadQueryError(`the query time range exceeds the limit (query length: ${fmtDur(params.end - params.start)}, limit: ${fmtDur(this.limits.maxQueryLength)})`);
     }
-    const source = new StoreLogSource(tenant, this.index, this.store, this.memory);
+    const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool);
     const timeout = AbortSignal.timeout(this.limits.queryTimeoutMs);
     try {
       return await evaluate(expr, params, source, { maxSeries: this.limits.maxQuerySeries, maxEntries: this.limits.maxEntriesLimitPerQuery, signal: timeout });

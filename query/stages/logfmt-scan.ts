@@ -1,0 +1,153 @@
+/**
+ * logfmt over a line's UTF-8 bytes, extracting only the keys a query needs (see required-labels.ts),
+ * without decoding the line. Pairs are delimited exactly as `scanLogfmt` delimits them on the decoded
+ * string: every delimiter (space and control bytes ≤ 0x20, `=`, `"`, `\`) is ASCII, and in UTF-8 an
+ * ASCII byte always stands for itself. A strict-mode syntax error reports `false` so the caller can
+ * produce the error (whose position counts UTF-16 units) with the string scanner.
+ */
+import { sanitizeLabelName } from './labels-builder.js';
+
+const ESCAPES: Record<number, string> = { 0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+function isNameByte(c: number, first: boolean): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (!first && c >= 0x30 && c <= 0x39);
+}
+
+export class LogfmtFieldScanner {
+  /** The wanted pairs of the last scan, in line order (later ones win when applied in order). */
+  names: string[] = [];
+  values: string[] = [];
+  count = 0;
+  private readonly lengths = new Uint8Array(257);
+
+  /** `needed`: label names to extract (a key is extracted when its sanitised name is one of them). */
+  constructor(
+    private readonly needed: ReadonlySet<string>,
+    private readonly strict: boolean,
+    private readonly keepEmpty: boolean,
+  ) {
+    for (const n of needed) this.lengths[Math.min(n.length, 256)] = 1;
+  }
+
+  /** Returns false only for a strict-mode syntax error (nothing applies then). */
+  scan(b: Buffer, start: number, end: number): boolean {
+    this.count = 0;
+    let i = start;
+    while (i < end) {
+      while (i < end && b[i]! <= 0x20) i++;
+      if (i >= end) break;
+      const keyStart = i;
+      let plain = true;
+      while (i < end) {
+        const c = b[i]!;
+        if (c <= 0x20 || c === 0x3d || c === 0x22) break;
+        if (plain && !isNameByte(c, i === keyStart)) plain = false;
+        i++;
+      }
+      let bad = false;
+      if (i === keyStart) bad = true;
+      else {
+        const keyEnd = i;
+        if (i >= end || b[i]! <= 0x20) {
+          if (this.keepEmpty) this.pair(b, keyStart, keyEnd, plain, '');
+          continue;
+        }
+        if (b[i] === 0x22) bad = true;
+        else {
+          i++; // '='
+          if (i < end && b[i] === 0x22) {
+            const close = this.quotedEnd(b, i, end);
+            if (close < 0 || (close + 1 < end && b[close + 1]! > 0x20)) {
+              bad = true;
+              if (close >= 0) i = close + 1;
+            } else {
+              if (this.wanted(b, keyStart, keyEnd, plain)) this.pair(b, keyStart, keyEnd, plain, this.unquote(b, i + 1, close));
+              i = close + 1;
+              continue;
+            }
+          } else {
+            const valStart = i;
+            while (i < end) {
+              const v = b[i]!;
+              if (v <= 0x20) break;
+              if (v === 0x3d || v === 0x22) {
+                bad = true;
+                break;
+              }
+              i++;
+            }
+            if (!bad) {
+              if (this.wanted(b, keyStart, keyEnd, plain)) this.pair(b, keyStart, keyEnd, plain, b.toString('utf8', valStart, i));
+              continue;
+            }
+          }
+        }
+      }
+      if (bad) {
+        if (this.strict) return false;
+        while (i < end && b[i]! > 0x20) i++;
+      }
+    }
+    return true;
+  }
+
+  private wanted(b: Buffer, s: number, e: number, plain: boolean): boolean {
+    return !plain || this.lengths[Math.min(e - s, 256)] === 1;
+  }
+
+  private pair(b: Buffer, s: number, e: number, plain: boolean, value: string): void {
+    if (plain && this.lengths[Math.min(e - s, 256)] !== 1) return;
+    const name = plain ? b.toString('latin1', s, e) : sanitizeLabelName(b.toString('utf8', s, e));
+    if (name === '' || !this.needed.has(name)) return;
+    const k = this.count++;
+    this.names[k] = name;
+    this.values[k] = value;
+  }
+
+  /** The index of the closing quote of a value opening at `open`, or -1 when it is unterminated or has a bad escape. */
+  private quotedEnd(b: Buffer, open: number, end: number): number {
+    let i = open + 1;
+    while (i < end) {
+      const c = b[i]!;
+      if (c === 0x22) return i;
+      if (c === 0x5c) {
+        if (i + 1 >= end) return -1;
+        const e = b[i + 1]!;
+        if (e === 0x75) {
+          if (i + 5 >= end || !isHex(b[i + 2]!) || !isHex(b[i + 3]!) || !isHex(b[i + 4]!) || !isHex(b[i + 5]!)) return -1;
+          i += 6;
+        } else {
+          if (ESCAPES[e] === undefined) return -1;
+          i += 2;
+        }
+        continue;
+      }
+      i++;
+    }
+    return -1;
+  }
+
+  /** The text of a validated quoted body [s, e). */
+  private unquote(b: Buffer, s: number, e: number): string {
+    let out = '';
+    let from = s;
+    for (let i = s; i < e; i++) {
+      if (b[i] !== 0x5c) continue;
+      out += b.toString('utf8', from, i);
+      const x = b[i + 1]!;
+      if (x === 0x75) {
+        out += String.fromCharCode(parseInt(b.toString('latin1', i + 2, i + 6), 16));
+        i += 5;
+      } else {
+        out += ESCAPES[x]!;
+        i += 1;
+      }
+      from = i + 1;
+    }
+    return from === s ? b.toString('utf8', s, e) : out + b.toString('utf8', from, e);
+  }
+}

@@ -1,0 +1,112 @@
+import type { Matcher } from '../../query/ast.js';
+import { QueryEvalError } from '../../query/eval/errors.js';
+import type { LogPartial, LogPartialRequest, ParallelRunner, RangePartial, RangePartialRequest } from '../../query/parallel.js';
+import type { StreamSnapshot } from '../ingester/ingester.js';
+import { canonicalLabels } from '../model/labels.js';
+import type { LabelIndex } from '../store/label-index.js';
+import type { MemorySource } from './memory-source.js';
+import { resolveStreams } from './resolve-streams.js';
+import { NO_BOUND, type AssignedStream, type WorkerTask } from './workers/protocol.js';
+import { WorkerTaskError, type QueryWorkerPool } from './workers/pool.js';
+
+interface Planned extends AssignedStream {
+  bytes: number;
+}
+
+/**
+ * Splits one query's streams across the worker pool: the same streams, in the same order, that
+ * StoreLogSource would read, dealt into shares of about equal raw bytes (largest first, to the least
+ * loaded share). A stream's unflushed entries travel with it, so each stream is merged and
+ * de-duplicated in one place. Small queries stay on the calling thread.
+ */
+export class WorkerParallelRunner implements ParallelRunner {
+  constructor(
+    private readonly tenant: string,
+    private readonly index: LabelIndex,
+    private readonly memory: MemorySource,
+    private readonly pool: QueryWorkerPool,
+  ) {}
+
+  async rangeAggregation(req: RangePartialRequest, signal?: AbortSignal): Promise<RangePartial[] | null> {
+    const shares = await this.plan(req.select.matchers, req.select.start, req.select.end);
+    if (!shares) return null;
+    return this.dispatch<RangePartial>(shares.map((streams) => ({ kind: 'range', streams, req })), signal);
+  }
+
+  async logQuery(req: LogPartialRequest, signal?: AbortSignal): Promise<LogPartial[] | null> {
+    const shares = await this.plan(req.expr.matchers, req.params.start, req.params.end);
+    if (!shares) return null;
+    return this.dispatch<LogPartial>(shares.map((streams) => ({ kind: 'log', streams, req })), signal);
+  }
+
+  private async plan(matchers: Matcher[], start: bigint, end: bigint): Promise<AssignedStream[][] | null> {
+    const mem = new Map<string, StreamSnapshot>();
+    for (const s of await this.memory.select(this.tenant, matchers, start, end)) mem.set(canonicalLabels(s.labels), s);
+    const planned: Planned[] = [];
+    let total = 0;
+    const add = (p: Omit<Planned, 'index'>) => {
+      planned.push({ ...p, index: planned.length });
+      total += p.bytes;
+    };
+    const seen = new Set<string>();
+    for (const s of resolveStreams(this.index, this.tenant, matchers)) {
+      seen.add(s.canonical);
+      const st = this.index.chunkStats(s.streamId, start, end);
+      const memory = mem.get(s.canonical)?.batches.filter((b) => b.count > 0) ?? [];
+      if (st.chunks === 0 && memory.length === 0) continue;
+      add({ labels: s.labels, streamId: s.streamId, memory, bytes: Number(st.bytes) + memBytes(memory) });
+    }
+    for (const [canonical, snap] of mem) {
+      const memory = snap.batches.filter((b) => b.count > 0);
+      if (seen.has(canonical) || memory.length === 0) continue;
+      add({ labels: snap.labels, streamId: null, memory, bytes: memBytes(memory) });
+    }
+    if (planned.length < 2 || total < this.pool.minBytes) return null;
+    const n = Math.min(this.pool.size, planned.length);
+    const shares: Planned[][] = Array.from({ length: n }, () => []);
+    const load = new Array<number>(n).fill(0);
+    for (const p of [...planned].sort((a, b) => b.bytes - a.bytes || a.index - b.index)) {
+      let k = 0;
+      for (let j = 1; j < n; j++) if (load[j]! < load[k]!) k = j;
+      shares[k]!.push(p);
+      load[k]! += p.bytes;
+    }
+    // Each share reads its streams in their overall order.
+    return shares.map((s) => s.sort((a, b) => a.index - b.index).map(({ bytes: _bytes, ...a }) => a));
+  }
+
+  /** The shares' results; null when a worker failed for reasons of its own (the query then runs here). */
+  private async dispatch<T>(tasks: WorkerTask[], signal?: AbortSignal): Promise<T[] | null> {
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const bounds = new BigInt64Array(new SharedArrayBuffer(8 * tasks.length)).fill(NO_BOUND);
+    const onAbort = () => Atomics.store(cancel, 0, 1);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const running = tasks.map((t, k) => this.pool.run<T>(k, t, cancel, bounds));
+      // The first failure cancels the other shares.
+      running.forEach((p) => p.catch(onAbort));
+      if (signal) {
+        const aborted = new Promise<never>((_, reject) => {
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+        return await Promise.race([Promise.all(running), aborted]);
+      }
+      return await Promise.all(running);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      if (err instanceof WorkerTaskError && err.queryError) throw new QueryEvalError(err.message);
+      // A worker that crashed or could not open the index or store must not fail the query.
+      this.pool.failures++;
+      return null;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function memBytes(batches: { count: number; lineOffsets: Uint32Array }[]): number {
+  let n = 0;
+  for (const b of batches) n += b.lineOffsets[b.count]! - b.lineOffsets[0]!;
+  return n;
+}

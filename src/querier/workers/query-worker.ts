@@ -1,0 +1,107 @@
+/**
+ * A query worker thread: opens the label index read-only and the chunk store, then evaluates the
+ * per-stream part of queries over the streams it is given (see query/parallel.ts). Runs until the
+ * pool terminates it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { EvalContext, type SharedBound } from '../../../query/eval/context.js';
+import { QueryEvalError } from '../../../query/eval/errors.js';
+import { collectCandidates } from '../../../query/eval/log-query.js';
+import { accumulateRangeAggregation } from '../../../query/eval/range-agg.js';
+import type { LogPartial, RangePartial } from '../../../query/parallel.js';
+import type { LogSource, SelectParams, StreamData } from '../../../query/source.js';
+import type { EntryBatch } from '../../model/batch.js';
+import { FsObjectStore } from '../../store/fs-object-store.js';
+import { LabelIndex } from '../../store/label-index.js';
+import type { ObjectStore } from '../../store/object-store.js';
+import { S3ObjectStore } from '../../store/s3-object-store.js';
+import { streamBatches } from '../stream-batches.js';
+import { NO_BOUND, type AssignedStream, type TaskMessage, type TaskReply, type WorkerInit } from './protocol.js';
+
+const init = workerData as WorkerInit;
+const index = new LabelIndex(init.indexPath, { readonly: true });
+const store: ObjectStore = init.store.kind === 'fs' ? new FsObjectStore(init.store.root) : new S3ObjectStore(init.store.config);
+
+/** Structured clone turns a Buffer into a plain Uint8Array: give batches their Buffer back. */
+function revive(b: EntryBatch): EntryBatch {
+  const raw = b.lines as Uint8Array;
+  const lines = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return { ...b, lines };
+}
+
+/** The worker's share of a query's streams, read from the chunk store and the entries sent along. */
+class AssignedSource implements LogSource {
+  constructor(private readonly streams: AssignedStream[]) {}
+
+  select(params: SelectParams): AsyncIterable<StreamData> {
+    return this.read(params, false);
+  }
+
+  selectBackward(params: SelectParams): AsyncIterable<StreamData> {
+    return this.read(params, true);
+  }
+
+  private async *read(params: SelectParams, reverse: boolean): AsyncIterable<StreamData> {
+    for (const s of this.streams) {
+      const refs = s.streamId === null ? [] : index.chunksOf(s.streamId, params.start, params.end);
+      yield { labels: s.labels, index: s.index, batches: streamBatches(store, refs, s.memory.map(revive), params.start, params.end, reverse) };
+    }
+  }
+}
+
+/** The shares' published bounds as a SharedBound: the tightest of them (newest for backward queries). */
+function sharedBound(slots: BigInt64Array, own: number, backward: boolean): SharedBound {
+  return {
+    read() {
+      let best = NaN;
+      for (let k = 0; k < slots.length; k++) {
+        const v = Atomics.load(slots, k);
+        if (v === NO_BOUND) continue;
+        const n = Number(v);
+        if (Number.isNaN(best) || (backward ? n > best : n < best)) best = n;
+      }
+      return best;
+    },
+    publish(rel) {
+      Atomics.store(slots, own, BigInt(rel));
+    },
+  };
+}
+
+async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial; transfer: ArrayBuffer[] }> {
+  const cancel = m.cancel;
+  // checkAbort() reads `aborted` once per batch; the flag is shared memory, so it is current.
+  const signal = {
+    get aborted() {
+      return Atomics.load(cancel, 0) === 1;
+    },
+    reason: new Error('query cancelled'),
+  } as unknown as AbortSignal;
+  const t = m.task;
+  const source = new AssignedSource(t.streams);
+  if (t.kind === 'range') {
+    const { expr, grid, optimize } = t.req;
+    const params = { start: grid.start, end: grid.start, step: grid.step, direction: 'forward' as const, limit: 1, instant: false };
+    const ctx = new EvalContext(params, source, { optimize, signal }, grid);
+    const state = await accumulateRangeAggregation(expr, ctx);
+    const stores = [...state.stepStores.values()].map((s) => s.serialize());
+    const transfer: ArrayBuffer[] = [];
+    for (const s of stores) for (const a of [s.has, s.a, s.b, s.c]) if (a) transfer.push(a.buffer as ArrayBuffer);
+    return { result: { stores, stats: ctx.stats }, transfer };
+  }
+  const ctx = new EvalContext(t.req.params, source, { optimize: t.req.optimize, signal, sharedBound: sharedBound(m.bounds, m.slot, t.req.params.direction === 'backward') }, { start: t.req.params.start, step: 0n, count: 0 });
+  const heap = await collectCandidates(t.req.expr, ctx);
+  return { result: { candidates: heap.drain(), stats: ctx.stats }, transfer: [] };
+}
+
+parentPort!.on('message', (m: TaskMessage) => {
+  run(m).then(
+    ({ result, transfer }) => parentPort!.postMessage({ id: m.id, ok: true, result } satisfies TaskReply, transfer),
+    (err: unknown) =>
+      parentPort!.postMessage({
+        id: m.id,
+        ok: false,
+        error: { message: err instanceof Error ? err.message : String(err), queryError: err instanceof QueryEvalError },
+      } satisfies TaskReply),
+  );
+});
