@@ -39,7 +39,13 @@ export interface Config {
     };
   };
   distributor: { ingesters: string[] };
-  querier: { ingesters: string[] };
+  querier: {
+    ingesters: string[];
+    /** Worker threads that share big queries; 0 means one per available core, 1 means none. */
+    workers: number;
+    /** Queries over less raw data than this stay on the main thread. */
+    workerMinBytes: number;
+  };
   limits: Limits;
 }
 

@@ -44,6 +44,8 @@ export const DEFAULTS = {
   },
   querier: {
     ingesters: [] as string[],
+    workers: 0,
+    worker_min_bytes: '8MiB',
   },
   limits: {
     reject_old_samples: true,

@@ -164,7 +164,11 @@ function validate(r: RawConfig): Config {
       },
     },
     distributor: { ingesters: strList('distributor.ingesters', r.distributor.ingesters) },
-    querier: { ingesters: strList('querier.ingesters', r.querier.ingesters) },
+    querier: {
+      ingesters: strList('querier.ingesters', r.querier.ingesters),
+      workers: num('querier.workers', r.querier.workers),
+      workerMinBytes: bytes('querier.worker_min_bytes', r.querier.worker_min_bytes),
+    },
     limits: {
       rejectOldSamples: bool('limits.reject_old_samples', l.reject_old_samples),
       rejectOldSamplesMaxAge: dur('limits.reject_old_samples_max_age', l.reject_old_samples_max_age),

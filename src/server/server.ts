@@ -21,6 +21,8 @@ import { tailRoutes } from './routes/tail.js';
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
+import { QueryWorkerPool } from '../querier/workers/pool.js';
+import { availableParallelism } from 'node:os';
 import { RemoteMemorySource } from '../querier/remote-memory-source.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
@@ -43,6 +45,14 @@ export interface RunningNarvi {
 function openObjectStore(cfg: Config): ObjectStore {
   if (cfg.storage.backend === 's3') return new S3ObjectStore(cfg.storage.s3);
   return new FsObjectStore(join(cfg.storage.path, 'chunks'));
+}
+
+/** Worker threads for big queries; each opens the index read-only and the same object store. */
+function queryPool(cfg: Config, index: LabelIndex): QueryWorkerPool | null {
+  const size = cfg.querier.workers === 0 ? availableParallelism() : cfg.querier.workers;
+  if (size < 2) return null;
+  const store = cfg.storage.backend === 's3' ? { kind: 's3' as const, config: cfg.storage.s3 } : { kind: 'fs' as const, root: join(cfg.storage.path, 'chunks') };
+  return new QueryWorkerPool({ indexPath: index.db.name, store }, size, cfg.querier.workerMinBytes);
 }
 
 /**
@@ -69,6 +79,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     void reply.code(status).type('text/plain').send(err.message + '\n');
   });
 
+  const closers: (() => Promise<void>)[] = [];
   let index: LabelIndex | null = null;
   let ingester: Ingester | null = null;
   if (want.ingester || want.querier) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
@@ -90,7 +101,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters) : new NoMemorySource();
-    const querier = new Querier(index!, store!, memory, cfg.limits);
+    const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!));
+    closers.push(() => querier.close());
     await app.register(websocket);
     queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier') });
     tailRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('tail') });
@@ -119,6 +131,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
       ready = false;
       await app.close();
       if (ingester) await ingester.stop();
+      for (const close of closers) await close();
       index?.close();
     },
   };
