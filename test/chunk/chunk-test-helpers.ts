@@ -5,16 +5,8 @@ import { ChunkCorruptError } from '../../src/chunk/chunk.js';
 
 export type Row = { ts: bigint; line: string; metadata?: Record<string, string> };
 
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The benchmark data generator's PRNG: seeded, so every failure reproduces.
+export { prng } from '../../bench/generate.js';
 
 export const SAMPLES = ['', 'ok', 'naïve café ☕', '日本語のログ行', 'emoji 🚀🔥 done', 'tab\tand\nnewline', '{"level":"error","msg":"x"}'];
 

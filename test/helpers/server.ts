@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,4 +66,36 @@ export async function waitFor<T>(fn: () => Promise<T> | T, what: string, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** One server for a whole suite: started before the first test, stopped and its data removed after the last. */
+export function suiteServer(opts: Parameters<typeof startServer>[0] = {}): () => RunningServer {
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await startServer(opts);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (server) removeDir(server.dataDir);
+  });
+  return () => {
+    if (!server) throw new Error('suite server not started');
+    return server;
+  };
+}
+
+/** Servers a test starts with the returned function are stopped and their data removed after that test. */
+export function testServers(): (opts?: Parameters<typeof startServer>[0]) => Promise<RunningServer> {
+  const started: RunningServer[] = [];
+  afterEach(async () => {
+    for (const s of started.splice(0)) {
+      await s.stop();
+      removeDir(s.dataDir);
+    }
+  });
+  return async (opts) => {
+    const s = await startServer(opts);
+    started.push(s);
+    return s;
+  };
 }

@@ -2,20 +2,15 @@ import pino from 'pino';
 import { pinoLoki } from 'pino-loki';
 import winston from 'winston';
 import LokiTransport from 'winston-loki';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readAllEntries } from '../helpers/store-reader.js';
-import { removeDir, startServer, waitFor, type RunningServer } from '../helpers/server.js';
+import { suiteServer, waitFor, type RunningServer } from '../helpers/server.js';
 
 // Real third-party Loki clients, exactly as applications use them, against the real server.
+const suite = suiteServer();
 let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer();
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
+beforeEach(() => {
+  server = suite();
 });
 
 async function entriesOf(app: string) {

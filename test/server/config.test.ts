@@ -1,17 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { NARVI_BIN, removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { NARVI_BIN, removeDir, testServers, tempDir } from '../helpers/server.js';
 
-let server: RunningServer | undefined;
-afterEach(async () => {
-  if (server) {
-    await server.stop();
-    removeDir(server.dataDir);
-    server = undefined;
-  }
-});
+const start = testServers();
 
 function runNarvi(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [NARVI_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
@@ -44,12 +37,12 @@ describe('narvi server configuration', () => {
     const dir = tempDir();
     const file = join(dir, 'narvi.yaml');
     writeFileSync(file, 'auth_enabled: true\nlimits:\n  max_label_names_per_series: 3\n  max_line_size: 100B\n');
-    server = await startServer({
+    const server = await start({
       args: ['--config.file', file, '--limits.max-line-size', '50B'],
       env: { NARVI_LIMITS_MAX_LABEL_NAMES_PER_SERIES: '2' },
     });
     const push = (labels: Record<string, string>, line: string) =>
-      fetch(`${server!.url}/loki/api/v1/push`, {
+      fetch(`${server.url}/loki/api/v1/push`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-scope-orgid': 't1' },
         body: JSON.stringify({ streams: [{ stream: labels, values: [[String(BigInt(Date.now()) * 1_000_000n), line]] }] }),

@@ -1,17 +1,10 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jsonBody, nowNs, pushJson } from '../helpers/push.js';
-import { removeDir, startServer, waitFor, type RunningServer } from '../helpers/server.js';
+import { testServers, waitFor } from '../helpers/server.js';
 
-let server: RunningServer | undefined;
-afterEach(async () => {
-  if (server) {
-    await server.stop();
-    removeDir(server.dataDir);
-    server = undefined;
-  }
-});
+const start = testServers();
 
 async function metric(url: string, re: RegExp): Promise<number> {
   const m = re.exec(await (await fetch(`${url}/metrics`)).text());
@@ -30,24 +23,23 @@ function files(dir: string): string[] {
 
 describe('flush loop', () => {
   it('flushes an idle stream’s chunk by itself', async () => {
-    server = await startServer({ args: ['--ingester.chunk-idle-period', '1s', '--ingester.flush-check-period', '200ms'] });
+    const server = await start({ args: ['--ingester.chunk-idle-period', '1s', '--ingester.flush-check-period', '200ms'] });
     expect((await pushJson(server.url, jsonBody([{ stream: { app: 'idle' }, values: [[String(nowNs()), 'quiet now']] }]))).status).toBe(204);
-    await waitFor(() => metric(server!.url, /narvi_ingester_chunks_flushed_total\{reason="idle"\} (\d+)/), 'an idle flush');
+    await waitFor(() => metric(server.url, /narvi_ingester_chunks_flushed_total\{reason="idle"\} (\d+)/), 'an idle flush');
     expect(files(join(server.dataDir, 'chunks')).length).toBe(1);
   });
 
   it('cuts a chunk that has been open longer than max_chunk_age while the stream keeps writing', async () => {
-    server = await startServer({ args: ['--ingester.max-chunk-age', '1s', '--ingester.flush-check-period', '200ms'] });
-    const s = server;
+    const server = await start({ args: ['--ingester.max-chunk-age', '1s', '--ingester.flush-check-period', '200ms'] });
     let i = 0;
     await waitFor(async () => {
-      expect((await pushJson(s.url, jsonBody([{ stream: { app: 'busy' }, values: [[String(nowNs()), `line ${i++}`]] }]))).status).toBe(204);
-      return metric(s.url, /narvi_ingester_chunks_flushed_total\{reason="max_age"\} (\d+)/);
+      expect((await pushJson(server.url, jsonBody([{ stream: { app: 'busy' }, values: [[String(nowNs()), `line ${i++}`]] }]))).status).toBe(204);
+      return metric(server.url, /narvi_ingester_chunks_flushed_total\{reason="max_age"\} (\d+)/);
     }, 'a max-age flush');
   });
 
   it('answers a query over a corrupted chunk with an error naming the object, and keeps serving', async () => {
-    server = await startServer();
+    const server = await start();
     const t = nowNs();
     expect((await pushJson(server.url, jsonBody([{ stream: { app: 'rot' }, values: [[String(t), 'soon to be damaged']] }]))).status).toBe(204);
     expect((await fetch(`${server.url}/flush`, { method: 'POST' })).status).toBe(204);

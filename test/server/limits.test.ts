@@ -1,22 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAllEntries } from '../helpers/store-reader.js';
 import { jsonBody, nowNs, pushJson } from '../helpers/push.js';
-import { removeDir, startServer, type RunningServer } from '../helpers/server.js';
+import { testServers } from '../helpers/server.js';
 
-let server: RunningServer | undefined;
-
-afterEach(async () => {
-  if (server) {
-    await server.stop();
-    removeDir(server.dataDir);
-    server = undefined;
-  }
-});
+const start = testServers();
 
 describe('per-tenant limits', () => {
   it('answers 429 when a push exceeds the ingestion rate, storing nothing of it', async () => {
     // 0.01 MB/s with a 0.02 MB burst: the first ~20 KB pass, a 30 KB push cannot.
-    server = await startServer({ args: ['--limits.ingestion-rate-mb', '0.01', '--limits.ingestion-burst-size-mb', '0.02'] });
+    const server = await start({ args: ['--limits.ingestion-rate-mb', '0.01', '--limits.ingestion-burst-size-mb', '0.02'] });
     const t = nowNs();
     const small = await pushJson(server.url, jsonBody([{ stream: { app: 'rate' }, values: [[String(t), 'x'.repeat(1000)]] }]));
     expect(small.status).toBe(204);
@@ -28,7 +20,7 @@ describe('per-tenant limits', () => {
   });
 
   it('answers 429 for new streams beyond the stream limit and keeps existing streams flowing', async () => {
-    server = await startServer({ args: ['--limits.max-global-streams-per-user', '2'] });
+    const server = await start({ args: ['--limits.max-global-streams-per-user', '2'] });
     const t = String(nowNs());
     expect((await pushJson(server.url, jsonBody([{ stream: { s: '1' }, values: [[t, 'a']] }, { stream: { s: '2' }, values: [[t, 'b']] }]))).status).toBe(204);
     const r = await pushJson(server.url, jsonBody([{ stream: { s: '3' }, values: [[t, 'c']] }, { stream: { s: '1' }, values: [[String(BigInt(t) + 1n), 'a2']] }]));
@@ -40,7 +32,7 @@ describe('per-tenant limits', () => {
   });
 
   it('truncates long lines when configured to, instead of rejecting them', async () => {
-    server = await startServer({ args: ['--limits.max-line-size', '10B', '--limits.max-line-size-truncate'] });
+    const server = await start({ args: ['--limits.max-line-size', '10B', '--limits.max-line-size-truncate'] });
     const r = await pushJson(server.url, jsonBody([{ stream: { app: 't' }, values: [[String(nowNs()), 'ééééééé-long']] }]));
     expect(r.status).toBe(204);
     const stored = await readAllEntries(server);
@@ -51,7 +43,7 @@ describe('per-tenant limits', () => {
   });
 
   it('accepts old timestamps for backfill when reject_old_samples is off', async () => {
-    server = await startServer({ args: ['--limits.reject-old-samples', 'false'] });
+    const server = await start({ args: ['--limits.reject-old-samples', 'false'] });
     const old = nowNs() - 30n * 86_400_000_000_000n;
     expect((await pushJson(server.url, jsonBody([{ stream: { app: 'backfill' }, values: [[String(old), 'from last month']] }]))).status).toBe(204);
     expect((await readAllEntries(server)).map((e) => e.ts)).toEqual([old]);
@@ -60,7 +52,7 @@ describe('per-tenant limits', () => {
 
 describe('tenancy', () => {
   it('with auth on, requires X-Scope-OrgID, validates it and keeps tenants apart', async () => {
-    server = await startServer({ args: ['--auth-enabled'] });
+    const server = await start({ args: ['--auth-enabled'] });
     const body = (line: string) => jsonBody([{ stream: { app: 'x' }, values: [[String(nowNs()), line]] }]);
     const missing = await pushJson(server.url, body('none'));
     expect(missing.status).toBe(401);
@@ -75,7 +67,7 @@ describe('tenancy', () => {
   });
 
   it('with auth off, every push belongs to tenant fake whatever the header says', async () => {
-    server = await startServer();
+    const server = await start();
     expect((await pushJson(server.url, jsonBody([{ stream: { app: 'x' }, values: [[String(nowNs()), 'anon']] }]), { tenant: 'someone' })).status).toBe(204);
     expect((await readAllEntries(server, 'fake')).map((e) => e.line)).toEqual(['anon']);
     expect(await readAllEntries(server, 'someone')).toEqual([]);

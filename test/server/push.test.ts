@@ -1,19 +1,14 @@
 import snappy from 'snappyjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { encodePushRequest } from '../../src/model/push-proto.js';
 import { readAllEntries } from '../helpers/store-reader.js';
 import { jsonBody, nowNs, pushJson, pushProto } from '../helpers/push.js';
-import { removeDir, startServer, type RunningServer } from '../helpers/server.js';
+import { suiteServer, type RunningServer } from '../helpers/server.js';
 
+const suite = suiteServer();
 let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer();
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
+beforeEach(() => {
+  server = suite();
 });
 
 async function linesOf(app: string): Promise<string[]> {
