@@ -45,6 +45,8 @@ export interface Config {
     workers: number;
     /** Queries over less raw data than this stay on the main thread. */
     workerMinBytes: number;
+    /** A tail WebSocket is closed after this long (Loki's tail_max_duration); clients reconnect. */
+    tailMaxDurationMs: number;
   };
   limits: Limits;
 }

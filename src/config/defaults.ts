@@ -46,6 +46,7 @@ export const DEFAULTS = {
     ingesters: [] as string[],
     workers: 0,
     worker_min_bytes: '8MiB',
+    tail_max_duration: '1h',
   },
   limits: {
     reject_old_samples: true,

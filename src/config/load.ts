@@ -168,6 +168,7 @@ function validate(r: RawConfig): Config {
       ingesters: strList('querier.ingesters', r.querier.ingesters),
       workers: num('querier.workers', r.querier.workers),
       workerMinBytes: bytes('querier.worker_min_bytes', r.querier.worker_min_bytes),
+      tailMaxDurationMs: ms('querier.tail_max_duration', r.querier.tail_max_duration),
     },
     limits: {
       rejectOldSamples: bool('limits.reject_old_samples', l.reject_old_samples),

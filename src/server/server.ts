@@ -105,7 +105,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     closers.push(() => querier.close());
     await app.register(websocket);
     queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier') });
-    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('tail') });
+    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, maxDurationMs: cfg.querier.tailMaxDurationMs, log: log.child('tail') });
   }
   const ing = ingester;
   opsRoutes(app, {

@@ -145,4 +145,15 @@ describe('narvi tail', () => {
     expectExactlyOnceInOrder(lines(c.stdout()), total, pusher.tsOf);
     expect(total - printedBeforeRestart).toBeGreaterThanOrEqual(40);
   });
+
+  it('survives the server’s tail time limit: reconnects and resumes with exact line accounting', async () => {
+    // The server closes every tail after one second; the CLI must reconnect each time without a gap or repeat.
+    const s = await server({ args: ['--querier.tail-max-duration', '1s'] });
+    const pusher = startPusher(() => s.url, { app: 'limit' });
+    const c = cli(['tail', '{app="limit"}', '--addr', s.url, '--since', '1m', '--limit', '1000', '-o', 'raw']);
+    await waitFor(() => (c.stderr().match(/reconnected; resuming from /g) ?? []).length >= 3, 'three reconnects after the server closed the tail', 30_000);
+    const total = await pusher.stop();
+    await waitFor(() => lines(c.stdout()).length >= total, `all ${total} lines`, 30_000);
+    expectExactlyOnceInOrder(lines(c.stdout()), total, pusher.tsOf);
+  });
 });

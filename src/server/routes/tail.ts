@@ -13,8 +13,6 @@ import { tenantOf } from '../tenant.js';
 
 const SECOND = 1_000_000_000n;
 const POLL_MS = 500;
-// Loki closes a tail after its tail_max_duration (1h); clients reconnect and resume.
-const MAX_TAIL_MS = 3_600_000;
 const MAX_DELAY_SECONDS = 5;
 const BATCH = 1000;
 
@@ -27,6 +25,8 @@ export interface TailRouteDeps {
   querier: Querier;
   authEnabled: boolean;
   isReady: () => boolean;
+  /** Loki's tail_max_duration: the socket is closed after this long; clients reconnect and resume. */
+  maxDurationMs: number;
   log: Logger;
 }
 
@@ -135,7 +135,7 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
 
     const poll = async (first: boolean) => {
       if (closed) return;
-      if (Date.now() - opened > MAX_TAIL_MS) {
+      if (Date.now() - opened > deps.maxDurationMs) {
         socket.close(1000, 'tail reached its maximum duration; reconnect to continue');
         return;
       }
