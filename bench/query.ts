@@ -56,6 +56,11 @@ function ceiling(dir: string, needle: string): { mbPerCpuSecond: number; rawByte
   return { mbPerCpuSecond: raw / MB / ((c.user + c.system) / 1e6), rawBytes: raw };
 }
 
+/** BENCH_SERVER_ARGS (e.g. `--querier.workers 1`, to profile a query on the main thread) reaches the server's flags. */
+function extraServerArgs(): string[] {
+  return (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 interface QueryCase {
   name: string;
   query: string;
@@ -83,7 +88,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const server = await startBenchServer(['--limits.ingestion-rate-mb', '0', '--limits.max-global-streams-per-user', '0', '--limits.max-query-series', '5000', '--limits.query-timeout', '10m']);
+  const server = await startBenchServer(['--limits.ingestion-rate-mb', '0', '--limits.max-global-streams-per-user', '0', '--limits.max-query-series', '5000', '--limits.query-timeout', '10m', ...extraServerArgs()]);
   await pushAll(server.url, protoBodies(batches, streams.map((s) => s.labelString)), 'application/x-protobuf', 4);
   const f = await fetch(`${server.url}/flush`, { method: 'POST' });
   if (f.status !== 204) throw new Error(`flush answered ${f.status}`);

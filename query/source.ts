@@ -14,6 +14,19 @@ export interface SelectParams {
    * 'forward' for metric queries.
    */
   direction: 'forward' | 'backward';
+  /** Optional: lets the source skip stored blocks that cannot hold a wanted line without decoding them. */
+  prefilter?: BlockPrefilter;
+}
+
+/**
+ * Byte strings that every line the query wants contains (its leading `|=` literals). A source may drop a
+ * whole block whose line bytes lack one of them, before decoding its timestamps and lengths; it then
+ * reports the block through `skipped`, which answers whether the stream's later batches (older ones when
+ * read newest first) can be left unread, as the engine would decide had the block arrived empty.
+ */
+export interface BlockPrefilter {
+  needles: Uint8Array[];
+  skipped(count: number, bytes: number, minTs: bigint, maxTs: bigint): boolean;
 }
 
 export interface StreamData {

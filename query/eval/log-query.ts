@@ -3,6 +3,8 @@ import { lineAt } from '../../src/model/batch.js';
 import { canonicalLabels, sortedLabels, type Labels } from '../../src/model/labels.js';
 import type { ResultStream } from '../result.js';
 import { buildPipeline } from '../pipeline.js';
+import type { SelectParams } from '../source.js';
+import { blockNeedles } from './block-needles.js';
 import type { EvalContext } from './context.js';
 import { EntryHeap, type Candidate } from './entry-heap.js';
 import { addStats } from '../result.js';
@@ -71,10 +73,9 @@ export async function collectCandidates(expr: LogSelectorExpr, ctx: EvalContext)
   const heap = new EntryHeap(limit, backward);
   let position = 0;
 
-  const sel = { matchers: expr.matchers, start: params.start, end: params.end, direction: params.direction };
+  const sel: SelectParams = { matchers: expr.matchers, start: params.start, end: params.end, direction: params.direction };
   // Backward, newest batches first when the source can: a stream stops at its first batch older than the worst kept entry.
   const reverse = backward && ctx.source.selectBackward !== undefined && limits.optimize !== false;
-  const streams = reverse ? ctx.source.selectBackward!(sel) : ctx.source.select(sel);
   const shared = limits.sharedBound;
   // The worst entry that can still make the result: our own heap's top once full, or tighter, the top
   // another thread published for its share of the streams.
@@ -86,6 +87,21 @@ export async function collectCandidates(expr: LogSelectorExpr, ctx: EvalContext)
     else if (Number.isNaN(own)) bound = other;
     else bound = backward ? Math.max(own, other) : Math.min(own, other);
   };
+  const needles = limits.optimize === false ? null : blockNeedles(expr.pipeline);
+  if (needles) {
+    sel.prefilter = {
+      needles,
+      // A block with no wanted line ends the stream where a batch of its span would have.
+      skipped(count, bytes, minTs, maxTs) {
+        stats.totalLinesProcessed += count;
+        stats.totalBytesProcessed += bytes;
+        refreshBound();
+        if (Number.isNaN(bound)) return false;
+        return backward ? reverse && clock.rel(maxTs) < bound : clock.rel(minTs) > bound;
+      },
+    };
+  }
+  const streams = reverse ? ctx.source.selectBackward!(sel) : ctx.source.select(sel);
   const admits = (rel: number): boolean => (Number.isNaN(bound) ? true : backward ? rel >= bound : rel <= bound) && heap.admits(rel);
   for await (const stream of streams) {
     stats.totalStreamsSelected++;

@@ -2,6 +2,7 @@ import type { RangeAggregationExpr } from '../ast.js';
 import type { EntryBatch } from '../../src/model/batch.js';
 import type { Labels } from '../../src/model/labels.js';
 import { buildPipeline } from '../pipeline.js';
+import { blockNeedles } from './block-needles.js';
 import type { PipelineEntry } from '../pipeline-types.js';
 import { labelFilterNames } from '../required-labels.js';
 import type { EvalContext } from './context.js';
@@ -165,7 +166,19 @@ export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx
     }
   };
 
-  for await (const stream of ctx.source.select(rangeSelect(expr, grid))) {
+  const select = rangeSelect(expr, grid);
+  const needles = ctx.limits.optimize === false ? null : blockNeedles(expr.selector.pipeline);
+  if (needles) {
+    select.prefilter = {
+      needles,
+      skipped(count, bytes) {
+        stats.totalLinesProcessed += count;
+        stats.totalBytesProcessed += bytes;
+        return false;
+      },
+    };
+  }
+  for await (const stream of ctx.source.select(select)) {
     stats.totalStreamsSelected++;
     const windows = new Map<string, WindowTarget>();
     let lastLabels: Labels | undefined;

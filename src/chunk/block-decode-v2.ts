@@ -21,7 +21,7 @@ function u32(b: Uint8Array, at: number): number {
 }
 
 /** `stored` has already been checked against the table's size and CRC. */
-export function decodeBlockV2(stored: Uint8Array, info: BlockInfo, corrupt: (problem: string) => never): EntryBatch {
+export function decodeBlockV2(stored: Uint8Array, info: BlockInfo, corrupt: (problem: string) => never, decodedLines?: Buffer): EntryBatch {
   const count = info.count;
   if (stored.length < V2_PREFIX_SIZE) corrupt(`block is ${stored.length} bytes, shorter than its ${V2_PREFIX_SIZE}-byte prefix`);
   const storedCount = u32(stored, 0);
@@ -85,7 +85,11 @@ export function decodeBlockV2(stored: Uint8Array, info: BlockInfo, corrupt: (pro
   const part = segment(linesBytes, 'the lines');
   if (p !== stored.length) corrupt(`${stored.length - p} unexpected bytes after the lines`);
   let lines: Buffer;
-  if (part.length === linesBytes) {
+  if (decodedLines) {
+    // The caller already decompressed this very segment (see blockLinesV2).
+    if (decodedLines.length !== linesBytes) corrupt(`decoded lines are ${decodedLines.length} bytes, the block holds ${linesBytes}`);
+    lines = decodedLines;
+  } else if (part.length === linesBytes) {
     // A copy, so the batch does not pin the whole chunk buffer it came from.
     lines = Buffer.allocUnsafeSlow(linesBytes);
     lines.set(part);
@@ -174,4 +178,46 @@ function decodeLengths(cols: Uint8Array, at: number, width: number, count: numbe
     for (let i = 0; i < count; i++) offsets[i + 1] = off += (cols[at + i]! | (cols[p1 + i]! << 8) | (cols[p2 + i]! << 16)) + cols[p3 + i]! * TWO_24;
   }
   return off;
+}
+
+/**
+ * Only the line bytes of a version 2 block, decompressed into `into(size)`, without touching the column
+ * planes: a block that a line filter rules out never pays for its timestamps and lengths. The column
+ * segments are skipped by their stored sizes. Returns the filled buffer.
+ */
+export function blockLinesV2(stored: Uint8Array, info: BlockInfo, corrupt: (problem: string) => never, into: (size: number) => Buffer): Buffer {
+  const count = info.count;
+  if (stored.length < V2_PREFIX_SIZE) corrupt(`block is ${stored.length} bytes, shorter than its ${V2_PREFIX_SIZE}-byte prefix`);
+  const linesBytes = u32(stored, 4);
+  const metaBytes = u32(stored, 8);
+  const tsWidth = stored[12]!;
+  const lenWidth = stored[13]!;
+  if (!V2_TS_WIDTHS.includes(tsWidth) || !V2_LEN_WIDTHS.includes(lenWidth)) corrupt(`column widths ${tsWidth} and ${lenWidth} are invalid`);
+  if (V2_PREFIX_SIZE + count * (tsWidth + lenWidth) + metaBytes + linesBytes !== info.rawSize) corrupt(`block sizes do not add up to the raw size ${info.rawSize}`);
+  let p = V2_PREFIX_SIZE;
+  const segments = tsWidth + lenWidth + (metaBytes > 0 ? 1 : 0);
+  for (let k = 0; k <= segments; k++) {
+    if (p + V2_SEGMENT_HEADER_SIZE > stored.length) corrupt(`segment ${k} is missing: the block ends at byte ${stored.length}`);
+    const s = u32(stored, p);
+    p += V2_SEGMENT_HEADER_SIZE;
+    if (p + s > stored.length) corrupt(`segment ${k} of ${s} stored bytes overruns the block (${stored.length - p} bytes left)`);
+    if (k < segments) {
+      p += s;
+      continue;
+    }
+    if (p + s !== stored.length) corrupt(`${stored.length - p - s} unexpected bytes after the lines`);
+    if (s > linesBytes) corrupt(`the lines are stored in ${s} bytes, more than their ${linesBytes}`);
+    const part = stored.subarray(p, p + s);
+    const out = into(linesBytes);
+    if (s === linesBytes) out.set(part);
+    else {
+      try {
+        decompressInto(part, out);
+      } catch (err) {
+        corrupt(`zstd decompression of the lines failed: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+  return corrupt('unreachable');
 }

@@ -1,8 +1,7 @@
 import type { LogSource, SelectParams, StreamData } from '../../query/source.js';
 import type { StreamSnapshot } from '../ingester/ingester.js';
-import type { EntryBatch } from '../model/batch.js';
 import { canonicalLabels } from '../model/labels.js';
-import type { ChunkRef, LabelIndex } from '../store/label-index.js';
+import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { ParallelRunner } from '../../query/parallel.js';
 import { WorkerParallelRunner } from './parallel-runner.js';
@@ -50,16 +49,12 @@ export class StoreLogSource implements LogSource {
       const refs = this.index.chunksOf(s.streamId, start, end);
       const memBatches = mem.get(s.canonical)?.batches ?? [];
       if (refs.length === 0 && memBatches.length === 0) continue;
-      yield { labels: s.labels, batches: this.batches(refs, memBatches, start, end, reverse) };
+      yield { labels: s.labels, batches: streamBatches(this.store, refs, memBatches, start, end, reverse, params.prefilter) };
     }
     // Streams only memory knows (another ingester process registered them in its own index).
     for (const [canonical, snap] of mem) {
       if (seen.has(canonical) || snap.batches.length === 0) continue;
-      yield { labels: snap.labels, batches: this.batches([], snap.batches, start, end, reverse) };
+      yield { labels: snap.labels, batches: streamBatches(this.store, [], snap.batches, start, end, reverse) };
     }
-  }
-
-  private batches(refs: ChunkRef[], mem: EntryBatch[], start: bigint, end: bigint, reverse: boolean): AsyncIterable<EntryBatch> {
-    return streamBatches(this.store, refs, mem, start, end, reverse);
   }
 }

@@ -1,4 +1,6 @@
-import { blocksOverlapping, decodeBlock, readChunkHeader } from '../chunk/chunk.js';
+import type { BlockPrefilter } from '../../query/source.js';
+import { peekBlockLines } from '../chunk/block-decode.js';
+import { blocksOverlapping, ChunkCorruptError, decodeBlock, decodeBlockBytes, readChunkHeader, type ChunkHeader } from '../chunk/chunk.js';
 import type { EntryBatch } from '../model/batch.js';
 import type { ChunkRef } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -13,19 +15,32 @@ type Piece = { kind: 'chunk'; ref: ChunkRef; minTs: bigint; maxTs: bigint } | { 
  * newest first when `reverse`. Pieces that overlap in time are merged as they are read (see
  * mergePieces), so a stream of chunks that all overlap a little is still read one block at a time.
  */
-export function streamBatches(store: ObjectStore, refs: ChunkRef[], mem: EntryBatch[], start: bigint, end: bigint, reverse: boolean): AsyncIterable<EntryBatch> {
+export function streamBatches(
+  store: ObjectStore,
+  refs: ChunkRef[],
+  mem: EntryBatch[],
+  start: bigint,
+  end: bigint,
+  reverse: boolean,
+  prefilter?: BlockPrefilter,
+): AsyncIterable<EntryBatch> {
   const pieces: Piece[] = [
     ...refs.map((ref): Piece => ({ kind: 'chunk', ref, minTs: ref.minTs, maxTs: ref.maxTs })),
     ...mem.filter((b) => b.count > 0).map((batch): Piece => ({ kind: 'memory', batch, minTs: batch.ts[0]!, maxTs: batch.ts[batch.count - 1]! })),
   ].sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
+  let disjoint = true;
+  for (let k = 1; k < pieces.length; k++) if (pieces[k]!.minTs <= pieces[k - 1]!.maxTs) disjoint = false;
+  // Ending the stream at a skipped block is only right when nothing merges around it.
+  const reader = new BlockReader(prefilter, disjoint);
   return mergePieces(
-    pieces.map((p) => ({ minTs: p.minTs, maxTs: p.maxTs, open: (rev: boolean) => pieceBatches(store, p, start, end, rev)[Symbol.asyncIterator]() })),
+    pieces.map((p) => ({ minTs: p.minTs, maxTs: p.maxTs, open: (rev: boolean) => pieceBatches(store, p, start, end, rev, reader)[Symbol.asyncIterator]() })),
     reverse,
   );
 }
 
 /** A piece's entries in [start, end) as ascending batches (in reverse order when asked); a chunk whose blocks overlap is merged. */
-async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: bigint, reverse: boolean): AsyncIterable<EntryBatch> {
+async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: bigint, reverse: boolean, reader: BlockReader): AsyncIterable<EntryBatch> {
+  if (reader.stopped) return;
   if (p.kind === 'memory') {
     const t = trimBatch(p.batch, start, end);
     if (t) yield t;
@@ -42,7 +57,9 @@ async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: b
     // Blocks are decoded only as the consumer asks: a query that stops early skips the rest.
     if (reverse) wanted.reverse();
     for (const bi of wanted) {
-      const t = trimBatch(decodeBlock(buf, header, bi, p.ref.key), start, end);
+      const b = reader.decode(buf, header, bi, p.ref.key, true);
+      if (reader.stopped) return;
+      const t = b && trimBatch(b, start, end);
       if (t) yield t;
     }
     return;
@@ -54,10 +71,46 @@ async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: b
       maxTs: header.blocks[bi]!.maxTs,
       open: () =>
         (function* () {
-          const t = trimBatch(decodeBlock(buf, header, bi, p.ref.key), start, end);
+          const b = reader.decode(buf, header, bi, p.ref.key, false);
+          const t = b && trimBatch(b, start, end);
           if (t) yield t;
         })(),
     }))
     .sort((x, y) => (x.minTs < y.minTs ? -1 : x.minTs > y.minTs ? 1 : 0));
   yield* mergePieces(blocks, reverse);
+}
+
+/**
+ * Decodes a stream's blocks, first ruling blocks out by the prefilter's needles over their line bytes
+ * alone. A block ruled out is reported and dropped; once the report says the stream is done, `stopped`
+ * ends every piece of it.
+ */
+class BlockReader {
+  stopped = false;
+
+  constructor(
+    private readonly prefilter: BlockPrefilter | undefined,
+    private readonly disjoint: boolean,
+  ) {}
+
+  /** The block's entries, or null when the prefilter rules it out. `inOrder`: the block is read in the stream's order, merged with nothing. */
+  decode(buf: Buffer, header: ChunkHeader, bi: number, id: string, inOrder: boolean): EntryBatch | null {
+    const pf = this.prefilter;
+    if (!pf || this.stopped) return this.stopped ? null : decodeBlock(buf, header, bi, id);
+    const info = header.blocks[bi]!;
+    if (info.offset + info.compressedSize > buf.length) {
+      throw new ChunkCorruptError(id, `truncated: block needs bytes up to ${info.offset + info.compressedSize}, object has ${buf.length}`, bi);
+    }
+    const stored = buf.subarray(info.offset, info.offset + info.compressedSize);
+    const lines = peekBlockLines(stored, info, id, bi);
+    if (!lines) return decodeBlockBytes(stored, info, id, bi);
+    for (const n of pf.needles) {
+      if (lines.indexOf(n) < 0) {
+        if (pf.skipped(info.count, lines.length, info.minTs, info.maxTs) && inOrder && this.disjoint) this.stopped = true;
+        return null;
+      }
+    }
+    // The peeked bytes live in a scratch buffer: the batch gets its own copy.
+    return decodeBlockBytes(stored, info, id, bi, Buffer.from(lines));
+  }
 }

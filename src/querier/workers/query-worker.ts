@@ -44,7 +44,7 @@ class AssignedSource implements LogSource {
   private async *read(params: SelectParams, reverse: boolean): AsyncIterable<StreamData> {
     for (const s of this.streams) {
       const refs = s.streamId === null ? [] : index.chunksOf(s.streamId, params.start, params.end);
-      yield { labels: s.labels, index: s.index, batches: streamBatches(store, refs, s.memory.map(revive), params.start, params.end, reverse) };
+      yield { labels: s.labels, index: s.index, batches: streamBatches(store, refs, s.memory.map(revive), params.start, params.end, reverse, params.prefilter) };
     }
   }
 }
