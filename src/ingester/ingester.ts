@@ -177,10 +177,6 @@ export class Ingester {
     return out;
   }
 
-  /** Label sets of the tenant's streams held in memory. */
-  memoryStreams(tenant: string): Labels[] {
-    return [...(this.tenants.get(tenant)?.values() ?? [])].map((s) => s.labels);
-  }
 
   /** Closes every open chunk and writes every closed chunk (POST /flush). */
   async flushAll(): Promise<void> {
@@ -289,9 +285,6 @@ export class Ingester {
     this.log.info('WAL checkpoint written', { streams: r.records, bytes: r.bytes, wal_disk_bytes: disk, ms: Math.round(performance.now() - started) });
   }
 
-  async walDiskBytes(): Promise<number> {
-    return this.wal ? this.wal.diskBytes() : 0;
-  }
 
   /**
    * Stops the flush loop and leaves nothing behind: with the WAL on, a final checkpoint makes the next

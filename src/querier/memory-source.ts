@@ -1,12 +1,10 @@
 import type { Matcher } from '../../query/ast.js';
 import type { Ingester, StreamSnapshot } from '../ingester/ingester.js';
-import type { Labels } from '../model/labels.js';
 import { selectorPredicate } from './resolve-streams.js';
 
 /** Entries still in ingester memory: local in `--target all`, over HTTP when the querier runs alone. */
 export interface MemorySource {
   select(tenant: string, matchers: Matcher[], start: bigint, end: bigint): Promise<StreamSnapshot[]>;
-  streams(tenant: string): Promise<Labels[]>;
 }
 
 export class LocalMemorySource implements MemorySource {
@@ -15,19 +13,11 @@ export class LocalMemorySource implements MemorySource {
   async select(tenant: string, matchers: Matcher[], start: bigint, end: bigint): Promise<StreamSnapshot[]> {
     return this.ingester.select(tenant, selectorPredicate(matchers), start, end);
   }
-
-  async streams(tenant: string): Promise<Labels[]> {
-    return this.ingester.memoryStreams(tenant);
-  }
 }
 
 /** No ingester to ask: a querier over flushed chunks only. */
 export class NoMemorySource implements MemorySource {
   async select(): Promise<StreamSnapshot[]> {
-    return [];
-  }
-
-  async streams(): Promise<Labels[]> {
     return [];
   }
 }

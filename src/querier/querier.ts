@@ -5,6 +5,7 @@ import { parseExpr, parseSelector } from '../../query/parser.js';
 import type { QueryResult } from '../../query/result.js';
 import type { Limits } from '../config/config.js';
 import { canonicalLabels, type Labels } from '../model/labels.js';
+import { formatDuration } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { MemorySource } from './memory-source.js';
@@ -64,7 +65,7 @@ export class Querier {
 
   async query(tenant: string, expr: Expr, params: QueryParams): Promise<QueryResult> {
     if (params.end - params.start > this.limits.maxQueryLength) {
-      throw new BadQueryError(`the query time range exceeds the limit (query length: ${fmtDur(params.end - params.start)}, limit: ${fmtDur(this.limits.maxQueryLength)})`);
+      throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(this.limits.maxQueryLength)})`);
     }
     const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool);
     const timeout = AbortSignal.timeout(this.limits.queryTimeoutMs);
@@ -83,7 +84,7 @@ export class Querier {
    */
   async streamsInRange(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint): Promise<StreamInRange[]> {
     const out = new Map<string, StreamInRange>();
-    const indexed = matchers ? resolveStreams(this.index, tenant, matchers) : this.index.streams(tenant).map((s) => ({ labels: s.labels, canonical: canonicalLabels(s.labels), streamId: s.id }));
+    const indexed = resolveStreams(this.index, tenant, matchers ?? []);
     for (const s of indexed) {
       const st = this.index.chunkStats(s.streamId, start, end);
       if (st.chunks > 0) out.set(s.canonical, { labels: s.labels, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
@@ -137,7 +138,3 @@ export class Querier {
   }
 }
 
-function fmtDur(ns: bigint): string {
-  const h = Number(ns / 3_600_000_000_000n);
-  return h >= 1 ? `${h}h` : `${Number(ns / 1_000_000_000n)}s`;
-}

@@ -29,15 +29,9 @@ export class RemoteMemorySource implements MemorySource {
     }
     return out;
   }
-
-  async streams(tenant: string): Promise<Labels[]> {
-    const out: Labels[] = [];
-    for (const buf of await this.ask('/internal/ingester/streams', { tenant })) out.push(...(JSON.parse(buf.toString('utf8')) as Labels[]));
-    return out;
-  }
 }
 
-export function decodeSnapshots(buf: Buffer): StreamSnapshot[] {
+function decodeSnapshots(buf: Buffer): StreamSnapshot[] {
   const out: StreamSnapshot[] = [];
   let p = 0;
   while (p < buf.length) {

@@ -1,3 +1,4 @@
+import { MAX_POINTS_PER_SERIES } from '../../query/eval/steps.js';
 import type { QueryParams } from '../../query/engine.js';
 import { nowNs, parseDuration, parseTimestamp, TimeParseError } from '../model/time.js';
 import { BadQueryError } from '../querier/querier.js';
@@ -5,8 +6,6 @@ import type { RequestParams } from './request-params.js';
 
 const HOUR = 3_600_000_000_000n;
 const SECOND = 1_000_000_000n;
-// Loki refuses more points than this per series.
-const MAX_POINTS = 11_000n;
 
 function timeParam(p: RequestParams, name: string, dflt: bigint): bigint {
   const v = p.get(name);
@@ -66,7 +65,7 @@ export function queryRangeParams(p: RequestParams): QueryParams {
     step = (secs > 1n ? secs : 1n) * SECOND;
   }
   if (step <= 0n) throw new BadQueryError('zero or negative query resolution step widths are not accepted. Try a positive integer');
-  if ((end - start) / step > MAX_POINTS) throw new BadQueryError('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+  if ((end - start) / step > BigInt(MAX_POINTS_PER_SERIES)) throw new BadQueryError('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
   const interval = durationParam(p, 'interval');
   return { start, end, step, interval, direction: directionParam(p), limit: limitParam(p, 100), instant: false };
 }

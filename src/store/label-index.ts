@@ -86,9 +86,7 @@ export class LabelIndex {
       idsByPosting: this.db.prepare('SELECT stream_id FROM postings WHERE tenant = ? AND name = ? AND value = ?').pluck(),
       valuesOf: this.db.prepare('SELECT DISTINCT value FROM postings WHERE tenant = ? AND name = ?').pluck(),
       streamById: this.db.prepare('SELECT id, fingerprint, labels_json FROM streams WHERE id = ?'),
-      hasChunkIn: this.db.prepare('SELECT 1 FROM chunks WHERE stream_id = ? AND max_ts >= ? AND min_ts < ? LIMIT 1').pluck(),
       chunkStats: this.db.prepare('SELECT COUNT(*) AS chunks, COALESCE(SUM(entries),0) AS entries, COALESCE(SUM(raw_size),0) AS bytes FROM chunks WHERE stream_id = ? AND max_ts >= ? AND min_ts < ?'),
-      totals: this.db.prepare('SELECT COUNT(*) AS chunks, COALESCE(SUM(entries),0) AS entries, COALESCE(SUM(raw_size),0) AS raw, COALESCE(SUM(compressed_size),0) AS compressed FROM chunks'),
     };
   }
 
@@ -148,19 +146,12 @@ export class LabelIndex {
     return r ? { id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels_json) as Labels } : null;
   }
 
-  /** Whether the stream has a flushed chunk overlapping [start, end). */
-  hasChunkIn(streamId: number, start: bigint, end: bigint): boolean {
-    return this.stmts.hasChunkIn.get(streamId, start, end) !== undefined;
-  }
 
   /** Chunk count, entries and raw bytes of the stream's chunks overlapping [start, end). */
   chunkStats(streamId: number, start: bigint, end: bigint): { chunks: number; entries: number; bytes: number } {
     return this.stmts.chunkStats.get(streamId, start, end) as { chunks: number; entries: number; bytes: number };
   }
 
-  totals(): { chunks: number; entries: number; raw: number; compressed: number } {
-    return this.stmts.totals.get() as { chunks: number; entries: number; raw: number; compressed: number };
-  }
 
   close(): void {
     this.db.close();

@@ -38,9 +38,4 @@ export function internalRoutes(app: FastifyInstance, ingester: Ingester, isReady
     }
     return reply.type('application/octet-stream').send(Buffer.concat(parts));
   });
-
-  app.post('/internal/ingester/streams', async (req, reply) => {
-    const q = JSON.parse((req.body as Buffer).toString('utf8')) as { tenant: string };
-    return reply.send(ingester.memoryStreams(q.tenant));
-  });
 }

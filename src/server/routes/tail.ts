@@ -8,6 +8,7 @@ import { canonicalLabels } from '../../model/labels.js';
 import { nowNs, parseTimestamp } from '../../model/time.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { limitParam, requireQuery } from '../query-params.js';
+import { NOT_READY } from './query.js';
 import { RequestParams } from '../request-params.js';
 import { tenantOf } from '../tenant.js';
 
@@ -62,7 +63,7 @@ function tailRequest(querier: Querier, p: RequestParams): TailRequest {
 export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
   const preValidation = async (req: FastifyRequest, reply: FastifyReply) => {
     if (tenantOf(req, reply, deps.authEnabled) === null) return reply;
-    if (!deps.isReady()) return reply.code(503).type('text/plain').send('not ready: the server is still replaying its WAL; retry shortly\n');
+    if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
     try {
       tailRequest(deps.querier, new RequestParams(req));
     } catch (err) {
