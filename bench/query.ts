@@ -5,9 +5,12 @@
  * For each: latency, server CPU seconds, and MB of raw lines scanned per server CPU-second; beside them the
  * in-process ceiling on the same chunk files: decode (zstd) + Buffer.indexOf of every block, per CPU-second.
  *
- *   node dist/bench/query.js [--mb 200] [--runs 3] [--only a,b,c]
+ *   node dist/bench/query.js [--mb 200] [--runs 3] [--only a,b,c] [--data DIR]
+ *
+ * --data DIR keeps the server's data in DIR and, when DIR already holds chunks from an earlier run with
+ * the same --mb, queries them without pushing again (the generator is deterministic): for profiling loops.
  */
-import { readdirSync, readFileSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeBlock, readChunkHeader } from '../src/chunk/chunk.js';
 import { peekBlockLines } from '../src/chunk/block-decode.js';
@@ -76,7 +79,11 @@ async function main(): Promise<void> {
   const mb = Number(arg('mb', '200'));
   const runs = Number(arg('runs', '3'));
   const streams = generateStreams(50, 1);
-  const startNs = nowNs() - 3_600_000_000_000n;
+  const dataDir = arg('data', '');
+  const reuse = dataDir !== '' && existsSync(join(dataDir, 'chunks'));
+  const startFile = join(dataDir, 'bench-start-ns');
+  // Reused data keeps the timestamps it was generated with.
+  const startNs = reuse ? BigInt(readFileSync(startFile, 'utf8')) : nowNs() - 3_600_000_000_000n;
   process.stdout.write(`generating and pushing ${mb} MB…\n`);
   const batches = buildBatches(mb * MB, startNs);
   const perStream = new Map<number, number>();
@@ -91,10 +98,17 @@ async function main(): Promise<void> {
       }
     }
   }
-  const server = await startBenchServer(['--limits.ingestion-rate-mb', '0', '--limits.max-global-streams-per-user', '0', '--limits.max-query-series', '5000', '--limits.query-timeout', '10m', ...extraServerArgs()]);
-  await pushAll(server.url, protoBodies(batches, streams.map((s) => s.labelString)), 'application/x-protobuf', 4);
-  const f = await fetch(`${server.url}/flush`, { method: 'POST' });
-  if (f.status !== 204) throw new Error(`flush answered ${f.status}`);
+  if (dataDir !== '' && !reuse) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(startFile, String(startNs));
+  }
+  const serverArgs = ['--limits.ingestion-rate-mb', '0', '--limits.max-global-streams-per-user', '0', '--limits.max-query-series', '5000', '--limits.query-timeout', '10m', ...extraServerArgs()];
+  const server = await (dataDir !== '' ? startBenchServer(serverArgs, dataDir) : startBenchServer(serverArgs));
+  if (!reuse) {
+    await pushAll(server.url, protoBodies(batches, streams.map((s) => s.labelString)), 'application/x-protobuf', 4);
+    const f = await fetch(`${server.url}/flush`, { method: 'POST' });
+    if (f.status !== 204) throw new Error(`flush answered ${f.status}`);
+  }
 
   const bytesOf = (format: string | null) => streams.reduce((n, s, i) => n + (format === null || s.format === format ? perStream.get(i) ?? 0 : 0), 0);
   const appsOf = (format: string) => [...new Set(streams.filter((s) => s.format === format).map((s) => s.labels.app))].join('|');

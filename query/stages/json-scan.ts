@@ -1,18 +1,29 @@
 /**
  * A validating JSON scanner over a line's UTF-8 bytes that extracts only the flattened fields a query
- * needs (see required-labels.ts), without decoding the line or building its object. It is exactly as
- * strict as JSON.parse on the decoded line (structure, escapes, numbers, literals, whitespace) and
- * reports `false` — "use JSON.parse instead" — whenever its answer could differ from the full path:
- * invalid JSON (the error message must be JSON.parse's), a wanted name set twice (duplicate keys, keys
- * colliding after sanitisation, or integer-like keys that JavaScript would reorder), or pathological depth.
- * Whatever it extracts is only applied on success.
+ * needs (see required-labels.ts), without decoding the line or building its object. Like Loki's parser
+ * given label hints, it stops as soon as every wanted field has been found: the rest of the line is
+ * neither read nor validated, and a later duplicate of a field is not seen. Up to that point it is
+ * exactly as strict as JSON.parse on the decoded line (structure, escapes, numbers, literals,
+ * whitespace), and it reports `false` — "use JSON.parse instead" — whenever its answer could differ
+ * from the full path: invalid JSON (the error message must be JSON.parse's), a wanted name set twice
+ * before the scan ends (duplicate keys, keys colliding after sanitisation, or integer-like keys that
+ * JavaScript would reorder), or pathological depth. Whatever it extracts is only applied on success.
  *
  * Every bytes-level decision is sound because JSON's structural characters are ASCII, and in UTF-8 an
  * ASCII byte always stands for itself (a decoder never swallows one into a replacement character).
  * The positions are passed and returned as plain numbers so the hot loops keep them in registers.
  */
 import { formatJsonNumber } from '../units.js';
+import { ByteInterner, utf8Text } from './byte-intern.js';
 import { sanitizeLabelName } from './labels-builder.js';
+
+/** A wanted name or a prefix on the way to one, as seen from the object whose keys can produce it. */
+interface KeyCandidate {
+  /** The full flattened name. */
+  full: string;
+  /** The part a key of that object must sanitise to, as bytes. */
+  part: Uint8Array;
+}
 
 /** The flattened names to extract, and the object names on the way to them (`a` and `a_b` for `a_b_c`). */
 export class JsonWant {
@@ -20,6 +31,12 @@ export class JsonWant {
   readonly prefixes: ReadonlySet<string>;
   /** Lengths of every wanted or prefix name: a key whose full name has another length is skipped unread. */
   readonly lengths: Uint8Array;
+  /** Each wanted name's bit in the scanner's found mask (at most 30 names are tracked; more never end a scan early). */
+  readonly bits: ReadonlyMap<string, number>;
+  /** The mask with every wanted name found; 0 when the scan must always read the whole line. */
+  readonly allFound: number;
+  /** By the flattened name of an object (`''` for the line's top level): the names its keys can produce. */
+  readonly candidates: ReadonlyMap<string, KeyCandidate[]>;
 
   constructor(required: ReadonlySet<string>) {
     const names = new Set<string>();
@@ -33,12 +50,50 @@ export class JsonWant {
     this.names = names;
     this.prefixes = prefixes;
     this.lengths = new Uint8Array(257);
-    for (const n of [...names, ...prefixes]) this.lengths[Math.min(n.length, 256)] = 1;
+    const all = new Set([...names, ...prefixes]);
+    for (const n of all) this.lengths[Math.min(n.length, 256)] = 1;
+    const bits = new Map<string, number>();
+    if (names.size <= 30) for (const n of names) bits.set(n, 1 << bits.size);
+    this.bits = bits;
+    this.allFound = names.size > 0 && names.size <= 30 ? (1 << names.size) - 1 : 0;
+    // A name `a_b_c` can come from key `a_b_c` at the top, key `b_c` inside object `a`, or `c` inside `a_b`.
+    const candidates = new Map<string, KeyCandidate[]>();
+    for (const full of all) {
+      const add = (object: string, part: string) => {
+        let list = candidates.get(object);
+        if (!list) candidates.set(object, (list = []));
+        list.push({ full, part: Buffer.from(part, 'latin1') });
+      };
+      add('', full);
+      for (const p of prefixes) if (full.length > p.length + 1 && full.startsWith(p + '_')) add(p, full.slice(p.length + 1));
+    }
+    this.candidates = candidates;
   }
 
   relevant(name: string): boolean {
     return this.names.has(name) || this.prefixes.has(name);
   }
+}
+
+/** Each ASCII byte as it stands in a sanitised label name: letters, digits and `_` kept, the rest `_`. */
+const SANITISED = new Uint8Array(128).map((_, c) => ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f ? c : 0x5f));
+
+/**
+ * The candidate a plain key (ASCII, no escapes or spaces) in `[s, e)` sanitises to, compared in place;
+ * null when it names nothing wanted. A key starting with a digit sanitises with a leading `_`.
+ */
+function matchPlainKey(b: Buffer, s: number, e: number, list: KeyCandidate[]): string | null {
+  const len = e - s;
+  const digit = b[s]! >= 0x30 && b[s]! <= 0x39 ? 1 : 0;
+  for (let c = 0; c < list.length; c++) {
+    const part = list[c]!.part;
+    if (part.length !== len + digit) continue;
+    if (digit === 1 && part[0] !== 0x5f) continue;
+    let k = 0;
+    while (k < len && SANITISED[b[s + k]!] === part[k + digit]) k++;
+    if (k === len) return list[c]!.full;
+  }
+  return null;
 }
 
 const MAX_DEPTH = 512;
@@ -59,6 +114,9 @@ const RBRACE = 0x7d;
 function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
+
+/** What `object` and `relevantValue` return once every wanted field is found: the scan ends there. */
+const DONE = -1;
 
 /** Thrown inside the scanner to unwind to `scan`; never escapes this module. */
 const FALLBACK = { fallback: true };
@@ -215,7 +273,13 @@ export class JsonFieldScanner {
   private readonly seenName: string[] = [];
   private seen = 0;
   private objects = 0;
+  /** Bits of the wanted names found so far (see JsonWant.bits). */
+  private found = 0;
+  /** Where the last value `put` ends. */
+  private valueEnd = 0;
   private readonly stack = new Uint8Array(MAX_DEPTH + 1);
+  private readonly strings = new ByteInterner(utf8Text);
+  private readonly numbers = new ByteInterner((b, s, e) => formatJsonNumber(Number(b.toString('latin1', s, e))));
 
   constructor(private readonly want: JsonWant) {}
 
@@ -223,11 +287,15 @@ export class JsonFieldScanner {
     this.count = 0;
     this.seen = 0;
     this.objects = 0;
+    this.found = 0;
     this.buf = buf;
     try {
       let i = skipWs(buf, start, end);
       if (i >= end || buf[i] !== LBRACE) return false;
-      i = skipWs(buf, this.object(buf, i, end, '', 0), end);
+      i = this.object(buf, i, end, '', 0);
+      // DONE: every wanted field found; the rest of the line is not read.
+      if (i === DONE) return true;
+      i = skipWs(buf, i, end);
       if (i !== end) return false;
     } catch (e) {
       if (e === FALLBACK) return false;
@@ -239,12 +307,16 @@ export class JsonFieldScanner {
     return true;
   }
 
-  /** An object at `i` whose keys are considered for extraction; `prefix` is its flattened name. Returns the index after it. */
+  /**
+   * An object at `i` whose keys are considered for extraction; `prefix` is its flattened name. Returns the
+   * index after it, or DONE once every wanted field has been found.
+   */
   private object(b: Buffer, i: number, end: number, prefix: string, depth: number): number {
     if (depth > MAX_DEPTH) fail();
     const want = this.want;
     const lengths = want.lengths;
     const prefixLen = prefix === '' ? 0 : prefix.length + 1;
+    const candidates = want.candidates.get(prefix) ?? [];
     const id = this.objects++;
     i = skipWs(b, i + 1, end);
     if (i < end && b[i] === RBRACE) return i + 1;
@@ -264,7 +336,9 @@ export class JsonFieldScanner {
       let name: string | null = null;
       let len = keyEnd - keyStart;
       if (len > 0 && b[keyStart]! >= ZERO && b[keyStart]! <= NINE) len++;
-      if (flags !== 0 || lengths[Math.min(prefixLen + len, 256)] === 1) {
+      if (flags === 0) {
+        if (len > 0 && lengths[Math.min(prefixLen + len, 256)] === 1) name = matchPlainKey(b, keyStart, keyEnd, candidates);
+      } else {
         const raw = flags & ESCAPED ? this.stringText(keyStart, keyEnd) : b.toString(flags & IRREGULAR ? 'utf8' : 'latin1', keyStart, keyEnd);
         const part = sanitizeLabelName(raw);
         if (part !== '') {
@@ -276,7 +350,15 @@ export class JsonFieldScanner {
         for (let k = 0; k < this.seen; k++) if (this.seenObj[k] === id && this.seenName[k] === name) fail();
         this.seenObj[this.seen] = id;
         this.seenName[this.seen++] = name;
-        i = this.relevantValue(b, i, end, name, depth);
+        const next = this.relevantValue(b, i, end, name, depth);
+        if (next === DONE) {
+          // The last wanted value: it counts only if what follows shows it ended (`,` or `}`), so a
+          // number like 01 or a string followed by junk is still the full parser's to judge.
+          const j = skipWs(b, this.valueEnd, end);
+          if (j >= end || (b[j] !== COMMA && b[j] !== RBRACE)) fail();
+          return DONE;
+        }
+        i = next;
       } else {
         i = skipValue(b, i, end, this.stack);
       }
@@ -297,33 +379,41 @@ export class JsonFieldScanner {
     const wanted = this.want.names.has(name);
     if (c === QUOTE) {
       const e = skipStringBody(b, i + 1, end);
-      if (wanted) this.put(name, stringFlags & ESCAPED ? this.stringText(i + 1, e - 1) : b.toString('utf8', i + 1, e - 1));
+      if (wanted) return this.put(name, stringFlags & ESCAPED ? this.stringText(i + 1, e - 1) : this.strings.get(b, i + 1, e - 1), e);
       return e;
     }
     if (c === LBRACE) return this.want.prefixes.has(name) ? this.object(b, i, end, name, depth + 1) : skipValue(b, i, end, this.stack);
     if (c === LBRACKET) return skipValue(b, i, end, this.stack);
     if (c === 0x74 /* t */) {
-      if (wanted) this.put(name, 'true');
-      return skipLiteral(b, i, end, 'true');
+      const e = skipLiteral(b, i, end, 'true');
+      return wanted ? this.put(name, 'true', e) : e;
     }
     if (c === 0x66 /* f */) {
-      if (wanted) this.put(name, 'false');
-      return skipLiteral(b, i, end, 'false');
+      const e = skipLiteral(b, i, end, 'false');
+      return wanted ? this.put(name, 'false', e) : e;
     }
     if (c === 0x6e /* n */) {
-      if (wanted) this.put(name, '');
-      return skipLiteral(b, i, end, 'null');
+      const e = skipLiteral(b, i, end, 'null');
+      return wanted ? this.put(name, '', e) : e;
     }
     if (c !== MINUS && (c < ZERO || c > NINE)) fail();
     const e = skipNumber(b, i, end);
-    if (wanted) this.put(name, formatJsonNumber(Number(b.toString('latin1', i, e))));
-    return e;
+    return wanted ? this.put(name, this.numbers.get(b, i, e), e) : e;
   }
 
-  private put(name: string, value: string): void {
+  /** Records a wanted value that ends before `next`; returns `next`, or DONE when it was the last one missing. */
+  private put(name: string, value: string, next: number): number {
+    this.valueEnd = next;
     const k = this.count++;
     this.names[k] = name;
     this.values[k] = value;
+    const all = this.want.allFound;
+    if (all === 0) return next;
+    const bit = this.want.bits.get(name)!;
+    // Seen already: a duplicate before the scan could end, which JSON.parse resolves.
+    if ((this.found & bit) !== 0) fail();
+    this.found |= bit;
+    return this.found === all ? DONE : next;
   }
 
   /** The text of an already validated string body [s, e) that holds escapes. */

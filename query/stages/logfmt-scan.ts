@@ -1,10 +1,13 @@
 /**
  * logfmt over a line's UTF-8 bytes, extracting only the keys a query needs (see required-labels.ts),
- * without decoding the line. Pairs are delimited exactly as `scanLogfmt` delimits them on the decoded
+ * without decoding the line. Like Loki's parser given label hints, it stops once every wanted key has
+ * been found: the rest of the line is not read (a strict-mode error there goes unreported, a later
+ * duplicate unseen). Pairs are delimited exactly as `scanLogfmt` delimits them on the decoded
  * string: every delimiter (space and control bytes ≤ 0x20, `=`, `"`, `\`) is ASCII, and in UTF-8 an
  * ASCII byte always stands for itself. A strict-mode syntax error reports `false` so the caller can
  * produce the error (whose position counts UTF-16 units) with the string scanner.
  */
+import { ByteInterner, utf8Text } from './byte-intern.js';
 import { sanitizeLabelName } from './labels-builder.js';
 
 const ESCAPES: Record<number, string> = { 0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
@@ -23,6 +26,12 @@ export class LogfmtFieldScanner {
   values: string[] = [];
   count = 0;
   private readonly lengths = new Uint8Array(257);
+  /** The needed names as bytes, to match plain keys in place. */
+  private readonly candidates: { name: string; bytes: Uint8Array; bit: number }[] = [];
+  /** Every needed name's bit set: the scan ends when `found` reaches it (0: never, over 30 names). */
+  private readonly allFound: number;
+  private found = 0;
+  private readonly values_ = new ByteInterner(utf8Text);
 
   /** `needed`: label names to extract (a key is extracted when its sanitised name is one of them). */
   constructor(
@@ -30,14 +39,21 @@ export class LogfmtFieldScanner {
     private readonly strict: boolean,
     private readonly keepEmpty: boolean,
   ) {
-    for (const n of needed) this.lengths[Math.min(n.length, 256)] = 1;
+    for (const n of needed) {
+      this.lengths[Math.min(n.length, 256)] = 1;
+      this.candidates.push({ name: n, bytes: Buffer.from(n, 'utf8'), bit: needed.size <= 30 ? 1 << this.candidates.length : 0 });
+    }
+    this.allFound = needed.size > 0 && needed.size <= 30 ? (1 << needed.size) - 1 : 0;
   }
 
   /** Returns false only for a strict-mode syntax error (nothing applies then). */
   scan(b: Buffer, start: number, end: number): boolean {
     this.count = 0;
+    this.found = 0;
     let i = start;
+    const all = this.allFound;
     while (i < end) {
+      if (this.found === all && all !== 0) return true;
       while (i < end && b[i]! <= 0x20) i++;
       if (i >= end) break;
       const keyStart = i;
@@ -81,7 +97,7 @@ export class LogfmtFieldScanner {
               i++;
             }
             if (!bad) {
-              if (this.wanted(b, keyStart, keyEnd, plain)) this.pair(b, keyStart, keyEnd, plain, b.toString('utf8', valStart, i));
+              if (this.wanted(b, keyStart, keyEnd, plain)) this.pair(b, keyStart, keyEnd, plain, this.values_.get(b, valStart, i));
               continue;
             }
           }
@@ -100,12 +116,34 @@ export class LogfmtFieldScanner {
   }
 
   private pair(b: Buffer, s: number, e: number, plain: boolean, value: string): void {
-    if (plain && this.lengths[Math.min(e - s, 256)] !== 1) return;
-    const name = plain ? b.toString('latin1', s, e) : sanitizeLabelName(b.toString('utf8', s, e));
-    if (name === '' || !this.needed.has(name)) return;
+    let name: string | null = null;
+    let bit = 0;
+    if (plain) {
+      // A plain key is its own label name: compare it with the needed names in place.
+      const len = e - s;
+      for (const c of this.candidates) {
+        const bytes = c.bytes;
+        if (bytes.length !== len) continue;
+        let k = 0;
+        while (k < len && bytes[k] === b[s + k]) k++;
+        if (k === len) {
+          name = c.name;
+          bit = c.bit;
+          break;
+        }
+      }
+    } else {
+      const n = sanitizeLabelName(b.toString('utf8', s, e));
+      if (n !== '' && this.needed.has(n)) {
+        name = n;
+        bit = this.candidates.find((c) => c.name === n)!.bit;
+      }
+    }
+    if (name === null) return;
     const k = this.count++;
     this.names[k] = name;
     this.values[k] = value;
+    this.found |= bit;
   }
 
   /** The index of the closing quote of a value opening at `open`, or -1 when it is unterminated or has a bad escape. */
