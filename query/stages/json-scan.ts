@@ -140,35 +140,38 @@ const ESCAPED = 1;
 const IRREGULAR = 2;
 let stringFlags = 0;
 
+/** String body bytes: 0 plain, S_ODD for non-ASCII and space (IRREGULAR), then the quote, the backslash, control bytes. */
+const S_ODD = 1;
+const S_QUOTE = 2;
+const S_ESCAPE = 3;
+const S_CONTROL = 4;
+const STRING_BYTES = new Uint8Array(256).map((_, c) => (c < 0x20 ? S_CONTROL : c === QUOTE ? S_QUOTE : c === BACKSLASH ? S_ESCAPE : c >= 0x80 || c === 0x20 ? S_ODD : 0));
+
 /** Skips a string whose opening quote is at `i - 1`, validating it; returns the index after the closing quote. */
 function skipStringBody(b: Uint8Array, i: number, end: number): number {
   let flags = 0;
   for (;;) {
+    // One table lookup a byte while the bytes are plain, the common case.
+    let k = 0;
+    while (i < end && (k = STRING_BYTES[b[i]!]!) === 0) i++;
     if (i >= end) fail();
-    const c = b[i]!;
-    // Most bytes are letters above the backslash: one comparison.
-    if (c > BACKSLASH) {
-      if (c >= 0x80) flags |= IRREGULAR;
+    if (k === S_QUOTE) break;
+    if (k === S_ODD) {
+      flags |= IRREGULAR;
       i++;
       continue;
     }
-    if (c === QUOTE) break;
-    if (c < 0x20) fail();
-    if (c === BACKSLASH) {
-      flags |= ESCAPED;
-      if (i + 1 >= end) fail();
-      const e = b[i + 1]!;
-      if (e === 0x75 /* u */) {
-        if (i + 5 >= end || !isHex(b[i + 2]!) || !isHex(b[i + 3]!) || !isHex(b[i + 4]!) || !isHex(b[i + 5]!)) fail();
-        i += 6;
-        continue;
-      }
-      if (e !== QUOTE && e !== BACKSLASH && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) fail();
-      i += 2;
+    if (k === S_CONTROL) fail();
+    flags |= ESCAPED;
+    if (i + 1 >= end) fail();
+    const e = b[i + 1]!;
+    if (e === 0x75 /* u */) {
+      if (i + 5 >= end || !isHex(b[i + 2]!) || !isHex(b[i + 3]!) || !isHex(b[i + 4]!) || !isHex(b[i + 5]!)) fail();
+      i += 6;
       continue;
     }
-    if (c === 0x20) flags |= IRREGULAR;
-    i++;
+    if (e !== QUOTE && e !== BACKSLASH && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) fail();
+    i += 2;
   }
   stringFlags = flags;
   return i + 1;

@@ -16,9 +16,16 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
-function isNameByte(c: number, first: boolean): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (!first && c >= 0x30 && c <= 0x39);
-}
+/** Key bytes: 0 for [a-zA-Z0-9_], KEY_ODD for others a key may hold, KEY_END for what ends it (≤ space, `=`, `"`). */
+const KEY_ODD = 1;
+const KEY_END = 2;
+const KEY_BYTES = new Uint8Array(256).map((_, c) =>
+  c <= 0x20 || c === 0x3d || c === 0x22 ? KEY_END : (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f ? 0 : KEY_ODD,
+);
+/** Unquoted value bytes: 0 to go on, VALUE_STOP at whitespace or control bytes, VALUE_BAD at `=` or `"`. */
+const VALUE_STOP = 1;
+const VALUE_BAD = 2;
+const VALUE_BYTES = new Uint8Array(256).map((_, c) => (c <= 0x20 ? VALUE_STOP : c === 0x3d || c === 0x22 ? VALUE_BAD : 0));
 
 export class LogfmtFieldScanner {
   /** The wanted pairs of the last scan, in line order (later ones win when applied in order). */
@@ -57,13 +64,15 @@ export class LogfmtFieldScanner {
       while (i < end && b[i]! <= 0x20) i++;
       if (i >= end) break;
       const keyStart = i;
-      let plain = true;
+      // One table lookup a byte: KEY_END stops the key, KEY_ODD makes it need sanitising.
+      let odd = 0;
       while (i < end) {
-        const c = b[i]!;
-        if (c <= 0x20 || c === 0x3d || c === 0x22) break;
-        if (plain && !isNameByte(c, i === keyStart)) plain = false;
+        const k = KEY_BYTES[b[i]!]!;
+        if (k === KEY_END) break;
+        odd |= k;
         i++;
       }
+      const plain = odd === 0 && !(b[keyStart]! >= 0x30 && b[keyStart]! <= 0x39);
       let bad = false;
       if (i === keyStart) bad = true;
       else {
@@ -87,15 +96,9 @@ export class LogfmtFieldScanner {
             }
           } else {
             const valStart = i;
-            while (i < end) {
-              const v = b[i]!;
-              if (v <= 0x20) break;
-              if (v === 0x3d || v === 0x22) {
-                bad = true;
-                break;
-              }
-              i++;
-            }
+            let k = 0;
+            while (i < end && (k = VALUE_BYTES[b[i]!]!) === 0) i++;
+            if (k === VALUE_BAD) bad = true;
             if (!bad) {
               if (this.wanted(b, keyStart, keyEnd, plain)) this.pair(b, keyStart, keyEnd, plain, this.values_.get(b, valStart, i));
               continue;
