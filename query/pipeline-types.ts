@@ -40,6 +40,26 @@ export interface Pipeline {
   runEntries(batch: EntryBatch, stream: Labels, emit: (index: number, entry: PipelineEntry) => void): void;
   /** True when no stage changes labels (no parser, label_format, drop, keep): grouping can use stream labels. */
   readonly preservesLabels: boolean;
+  /**
+   * When the whole pipeline is one parser extracting a few named fields from the line's bytes (a `json`
+   * or `logfmt` with a required-labels hint), its scanner: a caller that only reads those fields may scan
+   * lines itself, applying what it finds as the parser would (extracted names clashing with a stream
+   * label get `_extracted`, later values win), and hand every line the scanner declines to `runEntry`.
+   * Null for any other pipeline.
+   */
+  readonly fieldScanner: FieldScanner | null;
+  /** `runEntries` for the one entry `index` of `batch`. */
+  runEntry(batch: EntryBatch, index: number, stream: Labels, emit: (index: number, entry: PipelineEntry) => void): void;
+}
+
+/** A parser's byte scanner for the few fields a query reads (see required-labels.ts). */
+export interface FieldScanner {
+  /** Scans `b[start, end)`; false when the parser must handle the line itself (errors, ambiguities). */
+  scan(b: Buffer, start: number, end: number): boolean;
+  /** The fields found by the last successful scan: `names[0..count)`, `values[0..count)`, in line order. */
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+  readonly count: number;
 }
 
 /** What the consumer of a pipeline reads from the final label set: named labels only, or all of them (null). */

@@ -6,7 +6,7 @@
  * build time.
  */
 import type { PipelineStage } from './ast.js';
-import type { Pipeline, PipelineEntry, RequiredLabels } from './pipeline-types.js';
+import type { FieldScanner, Pipeline, PipelineEntry, RequiredLabels } from './pipeline-types.js';
 import { requiredAfter } from './required-labels.js';
 import type { EntryBatch } from '../src/model/batch.js';
 import type { Labels } from '../src/model/labels.js';
@@ -108,7 +108,10 @@ export function buildPipeline(stages: PipelineStage[], required: RequiredLabels 
     }
     if (rewritesLine(s)) lineRewritten = true;
   });
-  return new CompiledPipeline(blockFilters, entryStages, hinted ? fullStages : null, !stages.some(changesLabels));
+  // A lone hinted parser: callers reading only its fields can drive its scanner themselves.
+  const only = blockFilters.length === 0 && entryStages.length === 1 ? entryStages[0] : undefined;
+  const scanner = only instanceof JsonParser || only instanceof LogfmtParser ? only.scanner : null;
+  return new CompiledPipeline(blockFilters, entryStages, hinted ? fullStages : null, !stages.some(changesLabels), scanner);
 }
 
 /**
@@ -200,8 +203,33 @@ class CompiledPipeline implements Pipeline {
     /** The same stages without required-label hints, for entries that end with an error; null when no stage has a hint. */
     private readonly fullStages: Stage[] | null,
     readonly preservesLabels: boolean,
+    readonly fieldScanner: FieldScanner | null,
   ) {
     this.out.view = this.view;
+  }
+
+  /** The context of the batch `runEntry` last saw: one per batch, not per entry (it caches decoded lines). */
+  private entryCtx: BlockContext | null = null;
+
+  runEntry(batch: EntryBatch, index: number, stream: Labels, emit: (index: number, entry: PipelineEntry) => void): void {
+    // Only for pipelines without block filters (see fieldScanner), so no line is skipped here.
+    if (this.entryCtx?.batch !== batch) this.entryCtx = new BlockContext(batch);
+    this.runOne(this.entryCtx, index, stream, emit);
+  }
+
+  private runOne(ctx: BlockContext, i: number, stream: Labels, emit: (index: number, entry: PipelineEntry) => void): void {
+    const meta = ctx.batch.metadata;
+    const view = this.view;
+    const builder = this.builder;
+    view.start(ctx, i);
+    builder.reset(stream, meta ? meta[i] : null);
+    if (!runStages(this.stages, view)) return;
+    if (this.fullStages !== null && builder.hasError()) {
+      view.start(ctx, i);
+      builder.reset(stream, meta ? meta[i] : null);
+      if (!runStages(this.fullStages, view)) return;
+    }
+    emit(i, this.out);
   }
 
   run(batch: EntryBatch, stream: Labels, emit: (index: number, line: string, labels: Labels) => void): void {
@@ -222,24 +250,7 @@ class CompiledPipeline implements Pipeline {
         if (n === 0) return;
       }
     }
-    const meta = batch.metadata;
-    const stages = this.stages;
-    const full = this.fullStages;
-    const builder = this.builder;
-    const view = this.view;
-    const out = this.out;
-    for (let k = 0; k < n; k++) {
-      const i = sel ? sel[k]! : k;
-      view.start(ctx, i);
-      builder.reset(stream, meta ? meta[i] : null);
-      if (!runStages(stages, view)) continue;
-      if (full !== null && builder.hasError()) {
-        view.start(ctx, i);
-        builder.reset(stream, meta ? meta[i] : null);
-        if (!runStages(full, view)) continue;
-      }
-      emit(i, out);
-    }
+    for (let k = 0; k < n; k++) this.runOne(ctx, sel ? sel[k]! : k, stream, emit);
   }
 }
 

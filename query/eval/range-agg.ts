@@ -3,7 +3,7 @@ import type { EntryBatch } from '../../src/model/batch.js';
 import type { Labels } from '../../src/model/labels.js';
 import { buildPipeline } from '../pipeline.js';
 import { blockNeedles } from './block-needles.js';
-import type { PipelineEntry } from '../pipeline-types.js';
+import type { FieldScanner, PipelineEntry } from '../pipeline-types.js';
 import { labelFilterNames } from '../required-labels.js';
 import type { EvalContext } from './context.js';
 import { QueryEvalError } from './errors.js';
@@ -21,6 +21,7 @@ import { RelClock } from './rel-time.js';
 import type { SeriesSet } from './series-set.js';
 import { stepTime } from './steps.js';
 import { convertUnwrapped, type Conversion } from './unwrap-value.js';
+import { groupValuesKey, scannedGroupKey } from './group-key.js';
 
 interface WindowTarget {
   window: RangeWindow;
@@ -112,6 +113,8 @@ export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx
   const preserves = pipeline.preservesLabels;
   const fastBy = grouping && !grouping.without ? grouping.labels : null;
   const direct = expr.selector.pipeline.length === 0 && !unwrap && kind !== 'samples';
+  // Lines fed from a field scanner count 1 or their bytes into window targets (see feedScanned).
+  const scanned = !unwrap && kind !== 'samples' && !preserves;
   const postFilter = unwrap ? buildPostFilter(unwrap.postFilters) : undefined;
 
   const seriesLabels = (l: Labels): Labels => {
@@ -276,6 +279,28 @@ export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx
       }
     };
 
+    // A lone hinted parser feeding `by` groups: scan each line's fields here and key its group from them,
+    // without the pipeline's per-entry label machinery; lines the scanner declines, and the first line of
+    // each group (which makes its series), go through the pipeline.
+    const scanner = fastBy !== null && scanned && !hasError(stream.labels) ? pipeline.fieldScanner : null;
+    const feedScanned = (batch: EntryBatch, sc: FieldScanner, labels: Labels, by: string[]): void => {
+      const offsets = batch.lineOffsets;
+      const lines = batch.lines;
+      for (let i = 0; i < batch.count; i++) {
+        const rel = times[i]!;
+        if (rel < 0 || rel > lastEndRel) continue;
+        const s = offsets[i]!;
+        const e = offsets[i + 1]!;
+        const t = sc.scan(lines, s, e) ? fastTargets.get(scannedGroupKey(sc, labels, by)) : undefined;
+        if (t === undefined) {
+          pipeline.runEntry(batch, i, labels, emit);
+          continue;
+        }
+        stats.totalPostFilterLines++;
+        feed(t as WindowTarget, rel, countsBytes ? e - s : 1);
+      }
+    };
+
     for await (const batch of stream.batches) {
       ctx.checkAbort();
       if (batch.count === 0) continue;
@@ -283,6 +308,7 @@ export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx
       stats.totalBytesProcessed += batch.lineOffsets[batch.count]! - batch.lineOffsets[0]!;
       times = clock.batchTimes(batch);
       if (direct && !batch.metadata) feedDirect(batch, stream.labels);
+      else if (scanner && !batch.metadata) feedScanned(batch, scanner, stream.labels, fastBy!);
       else pipeline.runEntries(batch, stream.labels, emit);
     }
     for (const t of windows.values()) finish(t);
@@ -305,17 +331,6 @@ function consumedLabels(expr: RangeAggregationExpr): Set<string> | null {
     for (const n of labelFilterNames(expr.unwrap.postFilters)) out.add(n);
   }
   return out;
-}
-
-/** An exact key of the values of `names` as `by (names)` keeps them (missing and empty alike). */
-function groupValuesKey(e: PipelineEntry, names: string[]): string {
-  if (names.length === 1) return e.get(names[0]!) ?? '';
-  let key = '';
-  for (let k = 0; k < names.length; k++) {
-    const v = e.get(names[k]!) ?? '';
-    key += v.length + ':' + v;
-  }
-  return key;
 }
 
 function hasError(l: Labels): boolean {

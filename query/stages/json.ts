@@ -56,7 +56,7 @@ function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilde
 export class JsonParser implements Stage {
   private readonly params: { label: string; steps: JsonStep[] }[];
   /** Set when only some fields are needed (required-labels hint) and the line is still the batch's bytes. */
-  private readonly scanner: JsonFieldScanner | null;
+  readonly scanner: JsonFieldScanner | null;
 
   /** `required`: the labels later stages and the consumer read (null: all); only used without parameters. */
   constructor(stage: JsonStage, required: ReadonlySet<string> | null = null) {

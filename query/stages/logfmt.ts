@@ -128,7 +128,7 @@ export class LogfmtParser implements Stage {
   /** Label names worth extracting (required-labels hint), or null for all. */
   private readonly needed: Set<string> | null;
   /** With a hint: scans the line's bytes for the needed keys only, without decoding the line. */
-  private readonly scanner: LogfmtFieldScanner | null;
+  readonly scanner: LogfmtFieldScanner | null;
 
   /** `required`: the labels later stages and the consumer read (null: all); only used without parameters. */
   constructor(stage: LogfmtStage, required: ReadonlySet<string> | null = null) {
