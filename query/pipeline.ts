@@ -46,6 +46,11 @@ function onlyStringMatchers(e: Extract<PipelineStage, { kind: 'label_filter' }>[
   return e.kind === 'string' || e.kind === 'ip';
 }
 
+/** `| __error__=""`: keeps exactly the entries without an error. */
+function keepsErrorFree(s: PipelineStage): boolean {
+  return s.kind === 'label_filter' && s.expr.kind === 'string' && s.expr.matcher.name === '__error__' && s.expr.matcher.op === '=' && s.expr.matcher.value === '';
+}
+
 class StringLineFilter implements Stage {
   constructor(private readonly filter: LineFilter) {}
 
@@ -108,8 +113,10 @@ export function buildPipeline(stages: PipelineStage[], required: RequiredLabels 
     }
     if (rewritesLine(s)) lineRewritten = true;
   });
-  // A lone hinted parser: callers reading only its fields can drive its scanner themselves.
-  const only = blockFilters.length === 0 && entryStages.length === 1 ? entryStages[0] : undefined;
+  // A lone hinted parser (optionally followed by `| __error__=""`, which a line it scans always passes):
+  // callers reading only its fields can drive its scanner themselves.
+  const parserOnly = blockFilters.length === 0 && (entryStages.length === 1 || (entryStages.length === 2 && keepsErrorFree(stages[stages.length - 1]!)));
+  const only = parserOnly ? entryStages[0] : undefined;
   const scanner = only instanceof JsonParser || only instanceof LogfmtParser ? only.scanner : null;
   return new CompiledPipeline(blockFilters, entryStages, hinted ? fullStages : null, !stages.some(changesLabels), scanner);
 }

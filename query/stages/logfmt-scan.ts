@@ -46,11 +46,14 @@ export class LogfmtFieldScanner {
     private readonly strict: boolean,
     private readonly keepEmpty: boolean,
   ) {
+    // Reserved names (`__error__` read by `| __error__=""`) are taken if a line has them but never awaited.
+    const counted = [...needed].filter((n) => !n.startsWith('__'));
     for (const n of needed) {
       this.lengths[Math.min(n.length, 256)] = 1;
-      this.candidates.push({ name: n, bytes: Buffer.from(n, 'utf8'), bit: needed.size <= 30 ? 1 << this.candidates.length : 0 });
+      const k = counted.indexOf(n);
+      this.candidates.push({ name: n, bytes: Buffer.from(n, 'utf8'), bit: k >= 0 && counted.length <= 30 ? 1 << k : 0 });
     }
-    this.allFound = needed.size > 0 && needed.size <= 30 ? (1 << needed.size) - 1 : 0;
+    this.allFound = counted.length > 0 && counted.length <= 30 ? (1 << counted.length) - 1 : 0;
   }
 
   /** Returns false only for a strict-mode syntax error (nothing applies then). */

@@ -150,7 +150,9 @@ describe('required labels', () => {
       },
       _1: { '{"1":"digit","_1":"underscore"}': { ...STREAM, _1: 'digit' } },
     };
-    for (const req of [['level'], ['a_b'], ['a_b_c'], ['_1'], ['le_vel'], ['level_extracted'], ['app_extracted'], ['x', 'level'], ['level_inner'], ['other'], []]) {
+    // `| __error__=""` makes __error__ required; no line is expected to carry it, so it does not hold the scan.
+    early['level,__error__'] = early.level!;
+    for (const req of [['level'], ['level', '__error__'], ['a_b'], ['a_b_c'], ['_1'], ['le_vel'], ['level_extracted'], ['app_extracted'], ['x', 'level'], ['level_inner'], ['other'], []]) {
       expectSame(stages, lines, new Set(req), early[req.join(',')]);
     }
   });
@@ -201,7 +203,8 @@ describe('required labels', () => {
         const stages: PipelineStage[] = [{ kind: 'logfmt', strict, keepEmpty, params: [] }];
         // `1abc` and `_1abc` both name _1abc: the scan ends at the first.
         const early: Record<string, Record<string, Labels>> = { _1abc: { '1abc=digit _1abc=x': { ...STREAM, _1abc: 'digit' } } };
-        for (const req of [['level'], ['lev_el'], ['_1abc'], ['app_extracted'], ['b', 'level'], []]) expectSame(stages, cases, new Set(req), early[req.join(',')]);
+        early['_1abc,__error__'] = early._1abc!;
+        for (const req of [['level'], ['lev_el'], ['_1abc'], ['_1abc', '__error__'], ['app_extracted'], ['b', 'level'], []]) expectSame(stages, cases, new Set(req), early[req.join(',')]);
       }
     }
     // Strict mode: a syntax error the scan reaches is reported; one after the last wanted key is not read.
