@@ -219,9 +219,14 @@ class CompiledPipeline implements Pipeline {
   private entryCtx: BlockContext | null = null;
 
   runEntry(batch: EntryBatch, index: number, stream: Labels, emit: (index: number, entry: PipelineEntry) => void): void {
-    // Only for pipelines without block filters (see fieldScanner), so no line is skipped here.
     if (this.entryCtx?.batch !== batch) this.entryCtx = new BlockContext(batch);
-    this.runOne(this.entryCtx, index, stream, emit);
+    const ctx = this.entryCtx;
+    // Field-scanned pipelines have no block filters; any other pipeline filters its one entry here.
+    if (this.blockFilters.length > 0) {
+      const sel = Uint32Array.of(index);
+      for (const f of this.blockFilters) if (f.select(ctx, sel, 1) === 0) return;
+    }
+    this.runOne(ctx, index, stream, emit);
   }
 
   private runOne(ctx: BlockContext, i: number, stream: Labels, emit: (index: number, entry: PipelineEntry) => void): void {

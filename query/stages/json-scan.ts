@@ -78,6 +78,8 @@ export class JsonWant {
   }
 }
 
+const NO_CANDIDATES: KeyCandidate[] = [];
+
 /** Each ASCII byte as it stands in a sanitised label name: letters, digits and `_` kept, the rest `_`. */
 const SANITISED = new Uint8Array(128).map((_, c) => ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f ? c : 0x5f));
 
@@ -322,7 +324,7 @@ export class JsonFieldScanner {
     const want = this.want;
     const lengths = want.lengths;
     const prefixLen = prefix === '' ? 0 : prefix.length + 1;
-    const candidates = want.candidates.get(prefix) ?? [];
+    const candidates = want.candidates.get(prefix) ?? NO_CANDIDATES;
     const id = this.objects++;
     i = skipWs(b, i + 1, end);
     if (i < end && b[i] === RBRACE) return i + 1;

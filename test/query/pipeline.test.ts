@@ -21,6 +21,25 @@ const BATCH = batchFromEntries([
 ]);
 
 describe('pipeline', () => {
+  it('runs one entry at a time exactly as over the batch, line filters included', () => {
+    const cases: PipelineStage[][] = [
+      [{ kind: 'line_filter', op: '|=', values: ['error'] }, { kind: 'json', params: [] }],
+      [{ kind: 'json', params: [] }, { kind: 'label_filter', expr: { kind: 'string', matcher: { name: '__error__', op: '=', value: '' } } }],
+      [{ kind: 'json', params: [] }],
+    ];
+    for (const stages of cases) {
+      const p = buildPipeline(stages, new Set(['level']));
+      const whole: unknown[] = [];
+      p.runEntries(BATCH, STREAM, (i, e) => whole.push([i, e.line, e.labels()]));
+      const single: unknown[] = [];
+      for (let i = 0; i < BATCH.count; i++) p.runEntry(BATCH, i, STREAM, (j, e) => single.push([j, e.line, e.labels()]));
+      expect(single).toEqual(whole);
+      expect(whole.length).toBeGreaterThan(1);
+      // A lone parser, alone or before `| __error__=""`, offers its scanner; a line filter first does not.
+      expect(p.fieldScanner === null).toBe(stages[0]!.kind === 'line_filter');
+    }
+  });
+
   it('chains filter → parser → label filters → formatting over a batch', () => {
     const stages: PipelineStage[] = [
       { kind: 'line_filter', op: '|=', values: ['error', 'warn'] },
