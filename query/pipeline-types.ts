@@ -42,10 +42,10 @@ export interface Pipeline {
   readonly preservesLabels: boolean;
   /**
    * When the whole pipeline is one parser extracting a few named fields from the line's bytes (a `json`
-   * or `logfmt` with a required-labels hint), possibly followed by `| __error__=""`, its scanner: a caller that only reads those fields may scan
-   * lines itself, applying what it finds as the parser would (extracted names clashing with a stream
-   * label get `_extracted`, later values win), and hand every line the scanner declines to `runEntry`.
-   * Null for any other pipeline.
+   * or `logfmt` with a required-labels hint), possibly followed by `| __error__=""`, its scanner: a
+   * caller that only reads those fields may scan lines itself, applying what it finds as the parser
+   * would (extracted names clashing with a stream label get `_extracted`, later values win), and hand
+   * every line the scanner declines to `runEntry`. Null for any other pipeline.
    */
   readonly fieldScanner: FieldScanner | null;
   /** `runEntries` for the one entry `index` of `batch`. */

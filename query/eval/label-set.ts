@@ -1,6 +1,12 @@
 import type { Grouping } from '../ast.js';
 import type { Labels } from '../../src/model/labels.js';
 
+/** Whether a label set carries a non-empty `__error__`. */
+export function hasErrorLabel(l: Labels): boolean {
+  const e = l['__error__'];
+  return e !== undefined && e !== '';
+}
+
 /**
  * An exact identity string for a label set, cheap to build: sorted names with separators that cannot
  * occur in a label name. Used as a Map key, never shown to users.

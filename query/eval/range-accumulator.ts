@@ -14,11 +14,12 @@ import type { Labels } from '../../src/model/labels.js';
 import type { FieldScanner, Pipeline, PipelineEntry } from '../pipeline-types.js';
 import type { QueryStats } from '../result.js';
 import { groupValuesKey, scannedGroupKey } from './group-key.js';
-import { applyGrouping, labelsKey, withoutNames } from './label-set.js';
+import { applyGrouping, hasErrorLabel, labelsKey, withoutNames } from './label-set.js';
 import { buildPostFilter } from './post-filter.js';
 import { rangeKind, type RangeKind } from './range-kind.js';
 import { SampleStore, StepStore } from './range-store.js';
 import { RangeWindow } from './range-window.js';
+import type { RelClock } from './rel-time.js';
 import { convertUnwrapped, type Conversion } from './unwrap-value.js';
 
 interface WindowTarget {
@@ -35,6 +36,8 @@ export interface RelGrid {
   ends: Float64Array;
   /** The range, in the same unit. */
   rangeN: number;
+  /** Turns a batch's timestamps into that clock's times. */
+  clock: RelClock;
 }
 
 export class RangeAccumulator {
@@ -44,6 +47,7 @@ export class RangeAccumulator {
   private readonly count: number;
   private readonly ends: Float64Array;
   private readonly rangeN: number;
+  private readonly clock: RelClock;
   private readonly lastEndRel: number;
   private readonly kind: RangeKind;
   private readonly stepKind: Exclude<RangeKind, 'samples'>;
@@ -79,6 +83,7 @@ export class RangeAccumulator {
     this.count = grid.count;
     this.ends = grid.ends;
     this.rangeN = grid.rangeN;
+    this.clock = grid.clock;
     this.lastEndRel = grid.ends[grid.count - 1]!;
     this.kind = rangeKind(expr.op);
     this.stepKind = this.kind === 'samples' ? 'sum' : this.kind;
@@ -99,16 +104,16 @@ export class RangeAccumulator {
     this.lastLabels = undefined;
     this.lastTarget = undefined;
     // A lone hinted parser feeding `by` groups, with samples of 1 or the line's bytes (see feedScanned).
-    const scans = this.fastBy !== null && !this.unwrap && this.kind !== 'samples' && !this.pipeline.preservesLabels && !hasError(labels);
+    const scans = this.fastBy !== null && !this.unwrap && this.kind !== 'samples' && !this.pipeline.preservesLabels && !hasErrorLabel(labels);
     this.scanner = scans ? this.pipeline.fieldScanner : null;
   }
 
-  /** One batch of the stream; `times` are its entries' times on the query's relative clock. */
-  addBatch(batch: EntryBatch, times: Float64Array): void {
+  /** One batch of the stream. */
+  addBatch(batch: EntryBatch): void {
     if (batch.count === 0) return;
     this.stats.totalLinesProcessed += batch.count;
     this.stats.totalBytesProcessed += batch.lineOffsets[batch.count]! - batch.lineOffsets[0]!;
-    this.times = times;
+    this.times = this.clock.batchTimes(batch);
     if (this.direct && !batch.metadata) this.feedDirect(batch);
     else if (this.scanner !== null && !batch.metadata) this.feedScanned(batch, this.scanner);
     else this.pipeline.runEntries(batch, this.labels, this.emit);
@@ -224,7 +229,7 @@ export class RangeAccumulator {
 
   private seriesLabels(l: Labels): Labels {
     // An error keeps every label so the user sees where it came from (Loki skips grouping then too).
-    if (hasError(l)) return l;
+    if (hasErrorLabel(l)) return l;
     const grouping = this.grouping;
     if (this.unwrap) {
       if (grouping && !grouping.without) return applyGrouping(l, grouping);
@@ -290,9 +295,4 @@ export class RangeAccumulator {
       w.nextStep++;
     }
   }
-}
-
-function hasError(l: Labels): boolean {
-  const e = l['__error__'];
-  return e !== undefined && e !== '';
 }

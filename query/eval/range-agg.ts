@@ -11,7 +11,7 @@ import { addStats } from '../result.js';
 import type { StepGrid } from './steps.js';
 import { absentResult, rangeResult } from './range-result.js';
 import { StepStore, type SampleStore } from './range-store.js';
-import { RangeAccumulator } from './range-accumulator.js';
+import { RangeAccumulator, type RelGrid } from './range-accumulator.js';
 import { labelsKey } from './label-set.js';
 import { RelClock } from './rel-time.js';
 import type { SeriesSet } from './series-set.js';
@@ -58,7 +58,7 @@ export function rangeSelect(expr: RangeAggregationExpr, grid: StepGrid): SelectP
   return { matchers: expr.selector.matchers, start: selStart, end: selEnd, direction: 'forward' };
 }
 
-function windowGrid(expr: RangeAggregationExpr, grid: StepGrid): { count: number; ends: Float64Array; rangeN: number; clock: RelClock } {
+function windowGrid(expr: RangeAggregationExpr, grid: StepGrid): RelGrid {
   const offset = expr.offset ?? 0n;
   const sel = rangeSelect(expr, grid);
   const clock = new RelClock(sel.start, sel.end);
@@ -87,9 +87,8 @@ export function mergeRangePartials(parts: RangePartial[], ctx: EvalContext): Ran
 /** The per-step partials of a range aggregation over the streams of `ctx.source`, before final values. */
 export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx: EvalContext): Promise<RangeAggState> {
   const { grid, stats } = ctx;
-  const { count, ends, rangeN, clock } = windowGrid(expr, grid);
   const pipeline = buildPipeline(expr.selector.pipeline, ctx.limits.optimize === false ? null : consumedLabels(expr));
-  const acc = new RangeAccumulator(expr, { count, ends, rangeN }, pipeline, stats);
+  const acc = new RangeAccumulator(expr, windowGrid(expr, grid), pipeline, stats);
 
   const select = rangeSelect(expr, grid);
   const needles = ctx.limits.optimize === false ? null : blockNeedles(expr.selector.pipeline);
@@ -107,7 +106,7 @@ export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx
     acc.startStream(stream.labels);
     for await (const batch of stream.batches) {
       ctx.checkAbort();
-      if (batch.count > 0) acc.addBatch(batch, clock.batchTimes(batch));
+      acc.addBatch(batch);
     }
     acc.endStream();
   }

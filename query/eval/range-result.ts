@@ -1,10 +1,10 @@
 import type { Matcher, RangeAggregationExpr } from '../ast.js';
-import type { Labels } from '../../src/model/labels.js';
 import { absentLabels } from './absent-labels.js';
 import { PipelineError, QueryEvalError } from './errors.js';
 import { counterRate, quantile } from './range-functions.js';
 import type { SampleStore, StepStore } from './range-store.js';
 import { SeriesSet } from './series-set.js';
+import { hasErrorLabel } from './label-set.js';
 
 export interface WindowGrid {
   count: number;
@@ -25,7 +25,7 @@ export function rangeResult(expr: RangeAggregationExpr, stepStores: Iterable<Ste
   const out = new SeriesSet(count);
   for (const store of stepStores) {
     if (!store.has.includes(1)) continue;
-    if (hasError(store.labels)) throw new PipelineError(store.labels);
+    if (hasErrorLabel(store.labels)) throw new PipelineError(store.labels);
     const s = out.series(store.labels);
     for (let i = 0; i < count; i++) {
       if (!store.has[i]) continue;
@@ -42,7 +42,7 @@ export function rangeResult(expr: RangeAggregationExpr, stepStores: Iterable<Ste
       while (hi < store.length && store.rel[hi]! <= ends[i]!) hi++;
       while (lo < hi && store.rel[lo]! <= ends[i]! - rangeN) lo++;
       if (hi === lo) continue;
-      if (hasError(store.labels)) throw new PipelineError(store.labels);
+      if (hasErrorLabel(store.labels)) throw new PipelineError(store.labels);
       s.present[i] = 1;
       s.values[i] = expr.op === 'quantile_over_time' ? quantile(expr.param!, store.val.subarray(lo, hi)) : counterRate(store.val, lo, hi, rangeSeconds);
     }
@@ -92,9 +92,4 @@ export function absentResult(matchers: Matcher[], stores: Iterable<StepStore>, c
   }
   out.prune();
   return out;
-}
-
-function hasError(l: Labels): boolean {
-  const e = l['__error__'];
-  return e !== undefined && e !== '';
 }

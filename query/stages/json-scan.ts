@@ -14,6 +14,7 @@
  * The positions are passed and returned as plain numbers so the hot loops keep them in registers.
  */
 import { formatJsonNumber } from '../units.js';
+import { awaitedFields } from './awaited-fields.js';
 import { ByteInterner, utf8Text } from './byte-intern.js';
 import { sanitizeLabelName } from './labels-builder.js';
 
@@ -31,7 +32,7 @@ export class JsonWant {
   readonly prefixes: ReadonlySet<string>;
   /** Lengths of every wanted or prefix name: a key whose full name has another length is skipped unread. */
   readonly lengths: Uint8Array;
-  /** Each awaited name's bit in the scanner's found mask (at most 30 names are tracked; more never end a scan early). */
+  /** Each awaited name's bit in the scanner's found mask (see awaited-fields.ts). */
   readonly bits: ReadonlyMap<string, number>;
   /** The mask with every wanted name found; 0 when the scan must always read the whole line. */
   readonly allFound: number;
@@ -52,13 +53,9 @@ export class JsonWant {
     this.lengths = new Uint8Array(257);
     const all = new Set([...names, ...prefixes]);
     for (const n of all) this.lengths[Math.min(n.length, 256)] = 1;
-    // Reserved names (`__error__` read by `| __error__=""`) are taken if a line has them but never awaited:
-    // no line is expected to carry them.
-    const counted = [...names].filter((n) => !n.startsWith('__'));
-    const bits = new Map<string, number>();
-    if (counted.length <= 30) for (const n of counted) bits.set(n, 1 << bits.size);
-    this.bits = bits;
-    this.allFound = counted.length > 0 && counted.length <= 30 ? (1 << counted.length) - 1 : 0;
+    const awaited = awaitedFields(names);
+    this.bits = awaited.bits;
+    this.allFound = awaited.all;
     // A name `a_b_c` can come from key `a_b_c` at the top, key `b_c` inside object `a`, or `c` inside `a_b`.
     const candidates = new Map<string, KeyCandidate[]>();
     for (const full of all) {

@@ -7,6 +7,7 @@
  * ASCII byte always stands for itself. A strict-mode syntax error reports `false` so the caller can
  * produce the error (whose position counts UTF-16 units) with the string scanner.
  */
+import { awaitedFields } from './awaited-fields.js';
 import { ByteInterner, utf8Text } from './byte-intern.js';
 import { sanitizeLabelName } from './labels-builder.js';
 
@@ -35,7 +36,7 @@ export class LogfmtFieldScanner {
   private readonly lengths = new Uint8Array(257);
   /** The needed names as bytes, to match plain keys in place. */
   private readonly candidates: { name: string; bytes: Uint8Array; bit: number }[] = [];
-  /** Every needed name's bit set: the scan ends when `found` reaches it (0: never, over 30 names). */
+  /** Every awaited name's bit set: the scan ends when `found` reaches it (see awaited-fields.ts). */
   private readonly allFound: number;
   private found = 0;
   private readonly values_ = new ByteInterner(utf8Text);
@@ -46,14 +47,12 @@ export class LogfmtFieldScanner {
     private readonly strict: boolean,
     private readonly keepEmpty: boolean,
   ) {
-    // Reserved names (`__error__` read by `| __error__=""`) are taken if a line has them but never awaited.
-    const counted = [...needed].filter((n) => !n.startsWith('__'));
+    const awaited = awaitedFields(needed);
     for (const n of needed) {
       this.lengths[Math.min(n.length, 256)] = 1;
-      const k = counted.indexOf(n);
-      this.candidates.push({ name: n, bytes: Buffer.from(n, 'utf8'), bit: k >= 0 && counted.length <= 30 ? 1 << k : 0 });
+      this.candidates.push({ name: n, bytes: Buffer.from(n, 'utf8'), bit: awaited.bits.get(n) ?? 0 });
     }
-    this.allFound = counted.length > 0 && counted.length <= 30 ? (1 << counted.length) - 1 : 0;
+    this.allFound = awaited.all;
   }
 
   /** Returns false only for a strict-mode syntax error (nothing applies then). */

@@ -11,6 +11,7 @@ import { littleEndian } from './endian.js';
 import { decodeMetadata } from './metadata-column.js';
 import { readVarintBig } from './varint.js';
 import { decompress } from './zstd.js';
+import { checkTimestampBounds } from './timestamp-bounds.js';
 
 const TWO_32 = 4294967296;
 const INT64_MAX = 0x7fffffffffffffffn;
@@ -150,7 +151,6 @@ function decodeTimestamps(
     }
   }
   if (p !== end) corrupt(p > end ? `timestamp column overruns its ${end - start} bytes` : `timestamp column has ${end - p} bytes left over`);
-  if (ts[0] !== info.minTs) corrupt(`first timestamp ${ts[0]} does not match the block's min ${info.minTs}`);
-  if (ts[count - 1] !== info.maxTs) corrupt(`last timestamp ${ts[count - 1]} does not match the block's max ${info.maxTs}`);
+  checkTimestampBounds(ts, info, corrupt);
   return ts;
 }

@@ -9,6 +9,7 @@ import { V2_LEN_WIDTHS, V2_MAX_TS_UNIT_EXPONENT, V2_PREFIX_SIZE, V2_SEGMENT_HEAD
 import { littleEndian } from './endian.js';
 import { decodeMetadata } from './metadata-column.js';
 import { decompress, decompressInto } from './zstd.js';
+import { checkTimestampBounds } from './timestamp-bounds.js';
 
 const TWO_24 = 16777216;
 const TWO_32 = 4294967296;
@@ -159,8 +160,7 @@ function decodeTimestamps(
       ts[i] = (BigInt(hi) << 32n) | BigInt(lo);
     }
   }
-  if (ts[0] !== info.minTs) corrupt(`first timestamp ${ts[0]} does not match the block's min ${info.minTs}`);
-  if (ts[count - 1] !== info.maxTs) corrupt(`last timestamp ${ts[count - 1]} does not match the block's max ${info.maxTs}`);
+  checkTimestampBounds(ts, info, corrupt);
   return ts;
 }
 
