@@ -26,7 +26,16 @@ export class AgentMetrics {
   readonly bufferedBytes = new Gauge({ name: 'narvi_agent_buffered_bytes', help: 'Bytes read but not yet acknowledged (bounded by client.max_buffered_bytes).', registers: [this.registry] });
   readonly filesActive = new Gauge({ name: 'narvi_agent_files_active', help: 'Files being tailed.', registers: [this.registry] });
   readonly rotations = new Counter({ name: 'narvi_agent_file_rotations_total', help: 'Rotations (rename then create) and truncations noticed.', labelNames: ['kind'], registers: [this.registry] });
-  readonly lostFiles = new Counter({ name: 'narvi_agent_unfinished_files_lost_total', help: 'Files with unread data that vanished while the agent was down.', registers: [this.registry] });
+  readonly lostFiles = new Counter({
+    name: 'narvi_agent_unfinished_files_lost_total',
+    help: 'Files with unread data that were deleted (or damaged) before the agent could read them to their end.',
+    registers: [this.registry],
+  });
+  readonly lostBytes = new Counter({
+    name: 'narvi_agent_lost_bytes_total',
+    help: 'Bytes known to be unread in files deleted before the agent could read them (a lower bound: growth after the last look is unknown).',
+    registers: [this.registry],
+  });
 
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'narvi_agent_' });

@@ -1,6 +1,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
+import { FileSource, GzipSource, type ByteSource } from './byte-source.js';
+import { planChain } from './chain-plan.js';
+import { listChain, type ChainFile } from './rotated.js';
 import type { Labels } from '../src/model/labels.js';
 import type { Sink } from './batcher.js';
 import { FileReader } from './file-reader.js';
@@ -35,9 +38,19 @@ export interface TailerDeps {
 }
 
 /**
- * Follows one path. The file currently at the path is read as it grows; when the path starts naming another
- * file (rename-then-create rotation) or disappears, the old file is read to its end through the descriptor
- * still open, kept a little while for late writes, and then let go, while the new file is read from its start.
+ * Rotated files held open at once per path. Holding a rotated file keeps it readable after the kubelet
+ * deletes it, but also keeps its disk space: while the server is away for long, later rotations wait (with a
+ * record, so their loss is counted if they are deleted before their turn) instead of pinning the node's disk.
+ */
+const MAX_HELD = 16;
+
+/**
+ * Follows one path and its rotations. The file at the path is read as it grows. When the path starts naming
+ * another file or disappears, the old file is read to its end through the descriptor still open, kept a
+ * little while for late writes, and then let go; the files rotated in between (several rotations between two
+ * looks, or while the agent was down) are found beside the path and read in order, oldest first, before the
+ * new file (see planChain). Every file gets a durable record before its first byte is read, so a restart at
+ * any instant knows every file it read from.
  */
 export class Tailer {
   private current: FileReader | undefined;
@@ -46,22 +59,20 @@ export class Tailer {
   private again = false;
   private pathDue = true;
   private stopped = false;
+  private swept = false;
+  /** Records wait for a place among the held files. */
+  private waiting = false;
   private watcher: FSWatcher | undefined;
   private watchTimer: NodeJS.Timeout | undefined;
   private lastError = '';
   private labels: Labels;
   private chains = new Set<RecordChain>();
   private draining = false;
+  private warnedUnreadable = new Set<string>();
 
-  constructor(readonly target: TailTarget, private readonly d: TailerDeps) {
+  /** `history`: read the rotated copies of a path without records (it appeared while the agent was down). */
+  constructor(readonly target: TailTarget, private readonly d: TailerDeps, private readonly history = true) {
     this.labels = target.labels;
-  }
-
-  /** Files found at startup under a rotated name, to be finished from their saved position. */
-  adoptRotated(fh: FileHandle, fp: FilePosition): void {
-    const r = this.makeReader(fh, fp);
-    r.detachedAt = Date.now();
-    this.finishing.push(r);
   }
 
   setLabels(labels: Labels): void {
@@ -96,19 +107,20 @@ export class Tailer {
   }
 
   private async pollOnce(checkPath: boolean): Promise<void> {
-    if (!this.draining && checkPath) await this.checkPath();
-    // The old file first: its lines precede the new file's.
+    if (!this.swept || (!this.draining && checkPath)) await this.checkPath();
+    // Older files first: their lines precede the newer ones'. One that stops short (no room) holds the rest.
     for (const r of [...this.finishing]) {
       const atEnd = await r.readAvailable(() => this.stopped);
-      if (this.stopped) return;
+      if (this.stopped || !atEnd) return;
       const quiet = Date.now() - Math.max(r.lastGrowthAt, r.detachedAt ?? 0) >= this.d.rotatedGraceMs;
-      if (atEnd && (quiet || this.draining)) {
+      if (quiet || this.draining) {
         this.finishing.splice(this.finishing.indexOf(r), 1);
         this.release(r);
       }
     }
+    if (this.waiting && this.finishing.length < MAX_HELD) await this.sweep();
     if (this.current) await this.current.readAvailable(() => this.stopped);
-    if (this.draining && this.finishing.length === 0 && !this.current) this.stopped = true;
+    if (this.draining && this.finishing.length === 0 && !this.current && !this.waiting) this.stopped = true;
   }
 
   private async checkPath(): Promise<void> {
@@ -120,6 +132,7 @@ export class Tailer {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') this.warnOnce(`stat: ${code}`, err as Error);
     }
+    let changed = !this.swept;
     const cur = this.current;
     if (cur && (!st || st.ino !== cur.fp.ino || st.dev !== cur.fp.dev)) {
       // Renamed away (rotation) or deleted: keep reading the open descriptor to its end.
@@ -129,42 +142,95 @@ export class Tailer {
       this.finishing.push(cur);
       this.current = undefined;
       this.unwatch();
+      changed = true;
     }
-    if (!this.current && st) await this.openCurrent();
+    if (!this.current && st && !this.draining) changed = true;
+    if (changed) await this.sweep();
   }
 
-  private async openCurrent(): Promise<void> {
-    let fh;
+  /** Matches the path's files to their records and opens every file still to read, in order. */
+  private async sweep(): Promise<void> {
+    const path = this.target.path;
+    const { files, unreadable } = await listChain(path);
+    for (const u of unreadable) {
+      if (this.warnedUnreadable.has(u)) continue;
+      this.warnedUnreadable.add(u);
+      this.d.log.warn('rotated file is compressed in a format the agent cannot read; it is skipped', { path, file: u });
+    }
+    const initial = !this.swept;
+    const plan = await planChain(path, files, this.d.positions.forPath(path), this.d.positions, this.history);
+    this.swept = true;
+    for (const fp of plan.lost) {
+      const unread = Math.max(0, fp.seen - fp.acked);
+      this.d.metrics.lostFiles.inc();
+      this.d.metrics.lostBytes.inc(unread);
+      this.d.log.warn('file with unread data was deleted before the agent could read it; its remaining lines are lost', {
+        path,
+        file: fp.file,
+        from_offset: fp.acked,
+        to_offset: fp.seen > fp.acked ? fp.seen : 'unknown',
+        lost_bytes_at_least: unread,
+      });
+      this.d.positions.remove(fp);
+    }
+    for (const fp of plan.gone) this.d.positions.remove(fp);
+    this.waiting = false;
+    let added = false;
+    for (const { file, fp, fresh } of plan.read) {
+      added ||= fresh;
+      if (fp.claimed) continue;
+      if (!file.current && this.finishing.length >= MAX_HELD) {
+        this.waiting = true;
+        continue;
+      }
+      const source = await this.openSource(file, fp);
+      if (!source) continue;
+      if (fp.finalOffset !== undefined) {
+        // The same file came back to the path (renamed back): it is live again.
+        fp.finalOffset = undefined;
+        fp.onDone = undefined;
+      }
+      const reader = this.makeReader(source, fp);
+      if (file.current && !this.draining) {
+        this.current = reader;
+        this.lastError = '';
+        this.watchFile();
+      } else {
+        reader.detachedAt = Date.now();
+        this.finishing.push(reader);
+        const msg = fp.acked > 0 ? 'finishing rotated file from its saved offset' : 'reading rotated file not read before';
+        if (initial) this.d.log.info(msg, { path, file: file.name, offset: fp.acked });
+        else this.d.log.debug(msg, { path, file: file.name, offset: fp.acked });
+      }
+    }
+    // Before the first byte of a new file is read, its record must be durable: a restart then knows it exists.
+    if (added) await this.d.positions.saveSoon();
+  }
+
+  private async openSource(file: ChainFile, fp: FilePosition): Promise<ByteSource | undefined> {
+    let fh: FileHandle;
     try {
-      fh = await open(this.target.path, 'r');
+      fh = await open(file.name, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') this.warnOnce(`open: ${code}`, err as Error);
-      return;
+      return undefined;
     }
-    // Identity comes from the descriptor, not the path: the path may have been replaced in between.
+    // Identity comes from the descriptor, not the name: the name may have been replaced in between.
     const st = await fh.stat({ bigint: true });
-    const fp = this.d.positions.track(this.target.path, st.dev, st.ino, 0);
-    if (fp.claimed) {
-      // Still being finished by another reader (it was rotated away and came back, or a retiring tailer has it).
+    if (st.ino !== fp.ino || st.dev !== fp.dev) {
       await fh.close();
-      return;
+      if (file.current) this.pathDue = true;
+      return undefined;
     }
-    if (fp.finalOffset !== undefined) {
-      // The same inode came back at the path (renamed back): it is live again.
-      fp.finalOffset = undefined;
-      fp.onDone = undefined;
-    }
-    if (BigInt(fp.acked) > st.size) {
-      this.d.log.info('file is shorter than its saved position; reading it from the start', { path: this.target.path, saved: fp.acked, size: st.size });
-      fp.truncated();
-    }
-    this.current = this.makeReader(fh, fp);
-    this.lastError = '';
-    this.watchFile();
+    if (!file.gzip) return new FileSource(fh);
+    return new GzipSource(fh, (err) => {
+      this.d.metrics.lostFiles.inc();
+      this.d.log.warn('compressed rotated file is damaged; the lines after the damage are lost', { path: this.target.path, file: file.name, err: err.message });
+    });
   }
 
-  private makeReader(fh: FileHandle, fp: FilePosition): FileReader {
+  private makeReader(source: ByteSource, fp: FilePosition): FileReader {
     const chain = new RecordChain({
       format: this.target.format,
       labels: this.labels,
@@ -177,7 +243,7 @@ export class Tailer {
     this.chains.add(chain);
     // CRI/docker records carry a prefix beside the content; leave room for it before cutting the raw line.
     const rawMax = this.target.format === 'plain' ? this.d.maxLineSize : this.d.maxLineSize + 64 * 1024;
-    const reader = new FileReader(fh, fp, chain, this.target.format, this.d.sink, this.d.metrics, this.d.chunkSize, rawMax, (from, to) => {
+    const reader = new FileReader(source, fp, chain, this.target.format, this.d.sink, this.d.metrics, this.d.chunkSize, rawMax, (from, to) => {
       this.d.metrics.rotations.inc({ kind: 'truncate' });
       this.d.log.info('file truncated; reading it from the start', { path: this.target.path, offset: from, size: to });
     });
@@ -187,7 +253,12 @@ export class Tailer {
 
   private release(r: FileReader): void {
     this.chains.delete(r.chain);
-    r.finish(() => this.d.positions.remove(r.fp));
+    const fp = r.fp;
+    // A finished file is remembered while it exists so that no restart reads it again; a retired path's files are gone.
+    r.finish(() => {
+      if (this.draining) this.d.positions.remove(fp);
+      else fp.done = true;
+    });
     this.d.metrics.filesActive.dec();
     void r.close();
   }

@@ -1,10 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { canonicalLabels } from '../src/model/labels.js';
 import type { Logger } from '../src/model/logger.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Positions } from './positions.js';
-import { findRotated } from './rotated.js';
 import { Tailer, type TailTarget, type TailerDeps } from './tailer.js';
 import type { TargetSource } from './target-source.js';
 
@@ -23,6 +21,8 @@ export class TargetManager {
   private resyncSoon: NodeJS.Timeout | undefined;
   private stopped = false;
   private missing = new Map<string, number>();
+  private firstSync = true;
+  private roomWait: Promise<void> | undefined;
 
   constructor(
     private readonly sources: TargetSource[],
@@ -33,10 +33,27 @@ export class TargetManager {
     private readonly opts: { syncPeriodMs: number; pollIntervalMs: number },
   ) {}
 
-  /** Finishes files rotated while the agent was down, then starts following the targets. */
+  /**
+   * Starts following the targets; each tailer first finishes what its path's files hold since the saved
+   * positions (rotated while the agent was down included). Paths with saved positions that are no longer
+   * listed (the pod went away meanwhile) get a tailer that finishes what is left, or reports it lost.
+   */
   async start(): Promise<void> {
-    await this.recoverRotated();
     await this.sync();
+    this.firstSync = false;
+    for (const path of new Set(this.positions.all().map((fp) => fp.path))) {
+      if (this.tailers.has(path)) continue;
+      const target = this.targetFor(path);
+      if (!target) {
+        this.log.info('dropping saved positions of a path no target covers any more', { path });
+        for (const fp of this.positions.forPath(path)) this.positions.remove(fp);
+        continue;
+      }
+      const t = new Tailer(target, this.deps);
+      t.retire();
+      this.retiring.add(t);
+      void t.poll();
+    }
     this.syncTimer = setInterval(() => void this.sync(), this.opts.syncPeriodMs);
     this.pollTimer = setInterval(() => this.tick(), this.opts.pollIntervalMs);
     if (this.deps.watch) this.watchSourceDirs();
@@ -48,6 +65,14 @@ export class TargetManager {
   }
 
   private tick(): void {
+    if (this.stopped) return;
+    // Readers stop when the batcher is full; read on as soon as it has room rather than at the next tick.
+    if (!this.deps.sink.hasRoom() && !this.roomWait) {
+      this.roomWait = this.deps.sink.waitForRoom().then(() => {
+        this.roomWait = undefined;
+        this.tick();
+      });
+    }
     for (const t of this.tailers.values()) void t.poll();
     for (const t of this.retiring) {
       if (t.finished) this.retiring.delete(t);
@@ -77,7 +102,8 @@ export class TargetManager {
       this.missing.delete(path);
       const cur = this.tailers.get(path);
       if (!cur) {
-        const t = new Tailer(target, this.deps);
+        // On the agent's very first start only the current files are read; any later new path is read whole.
+        const t = new Tailer(target, this.deps, !(this.firstSync && !this.positions.existed));
         this.tailers.set(path, t);
         this.log.debug('tailing new file', { path, labels: canonicalLabels(target.labels) });
         void t.poll();
@@ -97,45 +123,6 @@ export class TargetManager {
       t.retire();
       this.retiring.add(t);
       this.log.debug('file gone; finishing it', { path });
-    }
-  }
-
-  private async recoverRotated(): Promise<void> {
-    const saved = this.positions.all();
-    const savedKeys = new Set(saved.map((fp) => fp.key));
-    for (const fp of saved) {
-      let here = false;
-      try {
-        const st = await stat(fp.path, { bigint: true });
-        here = st.ino === fp.ino && st.dev === fp.dev;
-      } catch {
-        // not at its path
-      }
-      if (here) continue;
-      const target = this.targetFor(fp.path);
-      const found = target ? await findRotated(fp, savedKeys) : undefined;
-      if (!target || !found) {
-        if (!target) this.log.info('dropping saved position of a file no target covers any more', { path: fp.path });
-        else {
-          this.metrics.lostFiles.inc();
-          this.log.warn('file with unread data vanished while the agent was down; its remaining lines are lost', { path: fp.path, offset: fp.acked });
-        }
-        this.positions.remove(fp);
-        continue;
-      }
-      let tailer = this.tailers.get(fp.path);
-      if (!tailer) {
-        tailer = new Tailer(target, this.deps);
-        this.tailers.set(fp.path, tailer);
-      }
-      this.log.info('finishing file rotated while the agent was down', { path: found.file.path, offset: fp.acked, newer_unread: found.newer.length });
-      if (BigInt(fp.acked) > found.file.stat.size) fp.truncated();
-      tailer.adoptRotated(await open(found.file.path, 'r'), fp);
-      for (const n of found.newer) {
-        const nfp = this.positions.track(n.path, n.stat.dev, n.stat.ino, 0);
-        savedKeys.add(nfp.key);
-        tailer.adoptRotated(await open(n.path, 'r'), nfp);
-      }
     }
   }
 
