@@ -17,7 +17,7 @@ import type { TargetSource } from './target-source.js';
 import { TargetManager } from './targets.js';
 
 export interface RunningAgent {
-  /** `http://host:port` of /metrics and /ready. */
+  /** `http://host:port` of /metrics and /ready; empty when there is no listener (server.disable, --stdin). */
   address: string;
   metrics: AgentMetrics;
   /** Graceful stop: stop reading, send what is buffered (bounded by shutdown_timeout), save positions. */
@@ -42,10 +42,7 @@ export async function startAgent(cfg: AgentConfig, opts: { log?: Logger; stdin?:
   const log = opts.log ?? createLogger(cfg.server.logLevel, 'agent');
   const metrics = new AgentMetrics();
   const http = new AgentHttp(metrics);
-  const addr = await http.listen(cfg.server.address, cfg.server.port);
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const address = `http://${host}:${addr.port}`;
-  log.info('listening', { address });
+  const address = await http.open(cfg.server, { optional: cfg.stdin.enabled }, log);
 
   const client = new PushClient(cfg.client);
   const batcher = new Batcher(cfg.client, client, metrics, log);

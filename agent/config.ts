@@ -7,6 +7,7 @@ import { isTree, setPath, SettingsTree, type Tree } from '../src/model/settings-
 import type { Format } from './parsed-line.js';
 import type { MultilineConfig } from './multiline.js';
 import type { Stage } from './pipeline.js';
+import { BASE_POD_TARGET_LABELS, isPodLabelKey, type PodLabelRules } from './pod-labels.js';
 
 /** A mistake in the agent's configuration: the message names the key, what was wrong and what is allowed. */
 export class AgentConfigError extends Error {}
@@ -20,7 +21,13 @@ export interface StaticTarget {
 
 /** The validated agent configuration: durations in milliseconds, sizes in bytes. */
 export interface AgentConfig {
-  server: { address: string; port: number; logLevel: 'debug' | 'info' | 'warn' | 'error' };
+  server: {
+    /** Whether /metrics and /ready are served: off with server.disable, and for --stdin unless a port is asked for. */
+    enabled: boolean;
+    address: string;
+    port: number;
+    logLevel: 'debug' | 'info' | 'warn' | 'error';
+  };
   client: {
     url: string;
     tenantId: string;
@@ -50,6 +57,8 @@ export interface AgentConfig {
     resyncPeriodMs: number;
     /** How long a newly found pod's files wait for its labels from the API before being read without them. */
     metadataWaitMs: number;
+    /** Which pod labels become stream labels (see pod-labels.ts). */
+    podLabels: PodLabelRules;
   };
   staticTargets: StaticTarget[];
   stdin: { enabled: boolean; labels: Labels; format: Format };
@@ -62,7 +71,7 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** What each key defaults to; also the list of keys the file and the flags may set. */
 export const AGENT_DEFAULTS = {
-  server: { http_listen_address: '0.0.0.0', http_listen_port: 9080, log_level: 'info' },
+  server: { disable: 'auto' as string | boolean, http_listen_address: '0.0.0.0', http_listen_port: 9080, log_level: 'info' },
   client: {
     url: '',
     tenant_id: '',
@@ -92,6 +101,8 @@ export const AGENT_DEFAULTS = {
     ca_file: `${SA_DIR}/ca.crt`,
     resync_period: '5m',
     metadata_wait: '5s',
+    pod_labels: [] as unknown[],
+    pod_labels_all: false,
   },
   static_targets: [] as unknown[],
   stdin: { enabled: false, labels: {} as Record<string, string>, format: 'plain' },
@@ -101,7 +112,9 @@ export const AGENT_DEFAULTS = {
 };
 
 /** Keys whose value is a free-form mapping or list (not further checked against the defaults). */
-const OPAQUE = new Set(['client.external_labels', 'kubernetes.multiline', 'static_targets', 'stdin.labels', 'pipeline']);
+const OPAQUE = new Set(['client.external_labels', 'kubernetes.multiline', 'kubernetes.pod_labels', 'static_targets', 'stdin.labels', 'pipeline']);
+/** List settings whose flag may be repeated: each occurrence adds to the list (and the flags' list replaces the file's). */
+const REPEATABLE = new Set(['kubernetes.pod_labels']);
 const schema = new SettingsTree(AGENT_DEFAULTS as unknown as Tree, (m) => new AgentConfigError(m), OPAQUE);
 
 /** What the command line gave, already split by commander (see src/cli/agent.ts). */
@@ -119,6 +132,8 @@ export interface AgentFlags {
 /** Defaults, then the YAML file, then flags (flags win). Validated once; errors name the key. */
 export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   let raw = structuredClone(AGENT_DEFAULTS) as unknown as Tree;
+  // Keys given as flags, and the file's server keys: the listener's default depends on whether a port was given.
+  const given = new Set<string>();
   if (flags.configFile) {
     let text: string;
     try {
@@ -135,8 +150,11 @@ export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
     if (doc !== null && doc !== undefined) {
       if (!isTree(doc)) throw new AgentConfigError(`config file ${flags.configFile} must be a YAML mapping`);
       raw = schema.merge(raw, doc, `config file ${flags.configFile}`);
+      const server = doc.server;
+      if (isTree(server)) for (const key of Object.keys(server)) given.add(`server.${key}`);
     }
   }
+  const repeated = new Map<string, unknown[]>();
   for (const [key, value] of flags.settings ?? []) {
     const path = key.replace(/-/g, '_');
     const def = schema.defaultAt(path);
@@ -144,14 +162,25 @@ export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv = proc
     if (def === undefined || (isTree(def) && !schema.isOpaque(path))) {
       throw new AgentConfigError(`flag ${flag}: unknown setting ${JSON.stringify(path)}; known settings: ${schema.knownPaths().join(', ')}`);
     }
-    setPath(raw, path, coerceFlag(flag, def, value));
+    // A repeatable list flag takes its value as text (`team,tier`) unless it is a YAML list (`[team, tier]`).
+    const asText = REPEATABLE.has(path) && typeof value === 'string' && !value.trimStart().startsWith('[');
+    let v = asText ? value : coerceFlag(flag, def, value);
+    if (REPEATABLE.has(path)) {
+      const acc = repeated.get(path) ?? [];
+      acc.push(...(Array.isArray(v) ? v : [v]));
+      repeated.set(path, acc);
+      v = acc;
+    }
+    setPath(raw, path, v);
+    given.add(path);
   }
   const cliLabels = parseLabelFlags(flags.labels ?? []);
-  return validate(raw, flags, cliLabels, env);
+  return validate(raw, flags, cliLabels, env, given);
 }
 
 function coerceFlag(flag: string, def: unknown, value: string | boolean): unknown {
-  if (typeof def === 'boolean' || (flag.endsWith('enabled') && typeof def === 'string')) {
+  // `enabled` and `disable` keys may default to `auto` (a string): their flags still take true/false.
+  if (typeof def === 'boolean' || (/(enabled|disable)$/.test(flag) && typeof def === 'string')) {
     if (value === true || value === 'true' || value === '1') return true;
     if (value === false || value === 'false' || value === '0') return false;
     if (typeof def !== 'boolean' && value === 'auto') return 'auto';
@@ -333,7 +362,7 @@ function pipelineStages(v: unknown): Stage[] {
   });
 }
 
-function validate(r: Tree, flags: AgentFlags, cliLabels: Labels, env: NodeJS.ProcessEnv): AgentConfig {
+function validate(r: Tree, flags: AgentFlags, cliLabels: Labels, env: NodeJS.ProcessEnv, given: ReadonlySet<string>): AgentConfig {
   const s = r.server as Tree;
   const c = r.client as Tree;
   const pos = r.positions as Tree;
@@ -395,8 +424,20 @@ function validate(r: Tree, flags: AgentFlags, cliLabels: Labels, env: NodeJS.Pro
   if (!kEnabled && statics.length === 0 && !stdinEnabled) {
     throw new AgentConfigError('no targets: enable kubernetes (kubernetes.enabled), add static_targets or --path GLOB, or use --stdin');
   }
+
+  const disableRaw = s.disable;
+  if (disableRaw !== 'auto' && typeof disableRaw !== 'boolean') {
+    throw new AgentConfigError(`server.disable must be true, false or auto, got ${JSON.stringify(disableRaw)}`);
+  }
+  // A --stdin run is a short pipe nobody scrapes or probes, and a second agent on a node where the DaemonSet
+  // already holds 9080: it listens only when asked to (a port given, or server.disable: false).
+  const listenerOn = disableRaw === 'auto' ? !stdinEnabled || given.has('server.http_listen_port') : !disableRaw;
+  if (typeof s.http_listen_port === 'number' && s.http_listen_port < 0) {
+    throw new AgentConfigError(`server.http_listen_port must be an integer from 0 to 65535, got ${s.http_listen_port}; to run without /metrics and /ready set server.disable: true (flag --server.disable)`);
+  }
   return {
     server: {
+      enabled: listenerOn,
       address: str('server.http_listen_address', s.http_listen_address),
       port: int('server.http_listen_port', s.http_listen_port, 0, 65535),
       logLevel: oneOf('server.log_level', s.log_level, ['debug', 'info', 'warn', 'error'] as const),
@@ -433,6 +474,7 @@ function validate(r: Tree, flags: AgentFlags, cliLabels: Labels, env: NodeJS.Pro
       caFile: str('kubernetes.ca_file', k.ca_file),
       resyncPeriodMs: durMs('kubernetes.resync_period', k.resync_period, 1000),
       metadataWaitMs: durMs('kubernetes.metadata_wait', k.metadata_wait),
+      podLabels: { promote: podLabelKeys(k.pod_labels), all: bool('kubernetes.pod_labels_all', k.pod_labels_all) },
     },
     staticTargets: statics,
     stdin: {
@@ -444,6 +486,35 @@ function validate(r: Tree, flags: AgentFlags, cliLabels: Labels, env: NodeJS.Pro
     limits: { maxLineSize: size('limits.max_line_size', (r.limits as Tree).max_line_size, 64) },
     shutdownTimeoutMs: durMs('shutdown_timeout', r.shutdown_timeout),
   };
+}
+
+/**
+ * `kubernetes.pod_labels`: a list of pod label keys; a flag's value may also be comma-separated
+ * (`--kubernetes.pod-labels team,tier`, repeatable).
+ */
+function podLabelKeys(v: unknown): string[] {
+  if (v === null || v === undefined) return [];
+  const items = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(items)) {
+    throw new AgentConfigError(`kubernetes.pod_labels must be a list of pod label keys, e.g. [team, app.kubernetes.io/version], got ${JSON.stringify(v)}`);
+  }
+  const out: string[] = [];
+  items.forEach((item, i) => {
+    const p = `kubernetes.pod_labels[${i}]`;
+    if (typeof item !== 'string') throw new AgentConfigError(`${p} must be a pod label key such as team or app.kubernetes.io/version, got ${JSON.stringify(item)}`);
+    for (const part of item.split(',')) {
+      const key = part.trim();
+      if (key === '*') throw new AgentConfigError(`${p}: "*" is not a label key; to keep every pod label set kubernetes.pod_labels_all: true`);
+      if (!isPodLabelKey(key)) {
+        throw new AgentConfigError(`${p}: ${JSON.stringify(key)} is not a Kubernetes label key: expected [prefix/]name, name up to 63 characters of [A-Za-z0-9_.-] starting and ending alphanumeric, e.g. team or app.kubernetes.io/version`);
+      }
+      if (BASE_POD_TARGET_LABELS.includes(key)) {
+        throw new AgentConfigError(`${p}: ${JSON.stringify(key)} is set by the agent itself (${BASE_POD_TARGET_LABELS.join(', ')}); a pod label of that name can never win`);
+      }
+      out.push(key);
+    }
+  });
+  return out;
 }
 
 function readSecret(path: string, file: string): string {

@@ -3,6 +3,7 @@ import { join, relative, sep } from 'node:path';
 import type { Labels } from '../src/model/labels.js';
 import type { AgentConfig } from './config.js';
 import type { KubeMetadata } from './kube-api.js';
+import { PodLabelFilter } from './pod-labels.js';
 import type { TailTarget } from './tailer.js';
 import type { TargetSource } from './target-source.js';
 
@@ -18,17 +19,20 @@ const LOG_FILE = /^[^.][^/]*\.log$/;
 
 /**
  * Kubernetes pod logs as kubelet lays them out: `<pods_root>/<namespace>_<pod>_<uid>/<container>/<n>.log`.
- * Each file is labelled namespace, pod, container, node and job (`<namespace>/<pod>`), plus the pod's own
- * labels when the API client knows them.
+ * Each file is labelled namespace, pod, container, node and job (`<namespace>/<pod>`), plus those of the pod's
+ * own labels that kubernetes.pod_labels lets through, when the API client knows them.
  */
 export class PodsDiscovery implements TargetSource {
   readonly name = 'kubernetes';
   private firstSeen = new Map<string, number>();
+  private readonly podLabels: PodLabelFilter;
 
   constructor(
     private readonly cfg: AgentConfig['kubernetes'],
     private readonly kube: KubeMetadata | undefined,
-  ) {}
+  ) {
+    this.podLabels = new PodLabelFilter(cfg.podLabels);
+  }
 
   async list(): Promise<TailTarget[]> {
     const out: TailTarget[] = [];
@@ -78,7 +82,7 @@ export class PodsDiscovery implements TargetSource {
     };
     const extra = this.kube?.labelsFor(pod.uid);
     // Discovered labels win over pod labels of the same name.
-    return extra ? { ...extra, ...base } : base;
+    return extra ? { ...this.podLabels.apply(extra), ...base } : base;
   }
 
   private targetOf(pod: { namespace: string; pod: string; uid: string }, container: string, path: string): TailTarget {

@@ -18,6 +18,8 @@ export function register(program: Command): void {
     .option('--label <name=value>', 'label for --path or --stdin (repeatable)', collect)
     .option('--stdin', 'ship lines from standard input, then exit')
     .option('--server.http-listen-port <port>', 'port of /metrics and /ready (default 9080; 0 picks a free one)')
+    .option('--server.disable [bool]', 'run without the /metrics and /ready listener (--stdin runs without it unless a port is given)')
+    .option('--kubernetes.pod-labels <keys>', 'pod label keys to add to the streams besides the default app/component ones (comma-separated, repeatable)', collect)
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
@@ -30,6 +32,8 @@ export function register(program: Command): void {
         ['server.httpListenPort', 'server.http_listen_port'],
       ];
       for (const [opt, key] of named) if (opts[opt] !== undefined) settings.push([key, String(opts[opt])]);
+      if (opts['server.disable'] !== undefined) settings.push(['server.disable', opts['server.disable'] as string | boolean]);
+      for (const keys of (opts['kubernetes.podLabels'] as string[] | undefined) ?? []) settings.push(['kubernetes.pod_labels', keys]);
       const extra = cmd.args;
       for (let i = 0; i < extra.length; i++) {
         const a = extra[i]!;

@@ -17,6 +17,8 @@ describe('agent config', () => {
   it('applies defaults: 9080, protobuf, 1 MiB / 1 s batches, backoff 500ms → 5m forever, kubernetes when nothing else', () => {
     const c = loadAgentConfig({ settings: [['client.url', 'http://127.0.0.1:3100/loki/api/v1/push']] }, {});
     expect(c.server.port).toBe(9080);
+    expect(c.server.enabled).toBe(true);
+    expect(c.kubernetes.podLabels).toEqual({ promote: [], all: false });
     expect(c.client).toMatchObject({ encoding: 'protobuf', batchSize: 1024 * 1024, batchWaitMs: 1000, gzip: false });
     expect(c.client.backoff).toEqual({ minMs: 500, maxMs: 300_000, maxRetries: 0 });
     expect(c.kubernetes).toMatchObject({ enabled: true, podsRoot: '/var/log/pods', format: 'cri' });
@@ -66,7 +68,46 @@ pipeline:
     expect(c.kubernetes.nodeName).toBe('node-7');
   });
 
+  describe('the /metrics and /ready listener', () => {
+    const url: [string, string] = ['client.url', 'http://h/p'];
+    it('is on for file targets and off for --stdin unless a port or server.disable: false is given', () => {
+      expect(loadAgentConfig({ paths: ['/x'], settings: [url] }, {}).server.enabled).toBe(true);
+      expect(loadAgentConfig({ stdin: true, settings: [url] }, {}).server.enabled).toBe(false);
+      expect(loadAgentConfig({ stdin: true, settings: [url, ['server.http-listen-port', '0']] }, {}).server.enabled).toBe(true);
+      expect(loadAgentConfig({ stdin: true, configFile: file('server: {http_listen_port: 9090}') , settings: [url] }, {}).server.enabled).toBe(true);
+      expect(loadAgentConfig({ stdin: true, settings: [url, ['server.disable', 'false']] }, {}).server.enabled).toBe(true);
+    });
+    it('is turned off by server.disable in the file or a bare --server.disable, whatever the port', () => {
+      expect(loadAgentConfig({ paths: ['/x'], settings: [url, ['server.disable', true]] }, {}).server.enabled).toBe(false);
+      expect(loadAgentConfig({ paths: ['/x'], configFile: file('server: {disable: true, http_listen_port: 9090}'), settings: [url] }, {}).server.enabled).toBe(false);
+      expect(loadAgentConfig({ stdin: true, settings: [url, ['server.disable', 'true'], ['server.http_listen_port', '0']] }, {}).server.enabled).toBe(false);
+      // The flag wins over the file.
+      expect(loadAgentConfig({ paths: ['/x'], configFile: file('server: {disable: true}'), settings: [url, ['server.disable', 'false']] }, {}).server.enabled).toBe(true);
+    });
+  });
+
+  describe('kubernetes.pod_labels', () => {
+    const url: [string, string] = ['client.url', 'http://h/p'];
+    it('takes a list in the file; flags (comma-separated, repeatable) replace it', () => {
+      const p = file('kubernetes: {pod_labels: [team, app.kubernetes.io/version], pod_labels_all: false}');
+      expect(loadAgentConfig({ configFile: p, settings: [url] }, {}).kubernetes.podLabels).toEqual({ promote: ['team', 'app.kubernetes.io/version'], all: false });
+      const c = loadAgentConfig({ configFile: p, settings: [url, ['kubernetes.pod-labels', 'tier, owner'], ['kubernetes.pod_labels', 'cost-center']] }, {});
+      expect(c.kubernetes.podLabels.promote).toEqual(['tier', 'owner', 'cost-center']);
+      expect(loadAgentConfig({ settings: [url, ['kubernetes.pod-labels', '[a, b]']] }, {}).kubernetes.podLabels.promote).toEqual(['a', 'b']);
+      expect(loadAgentConfig({ settings: [url, ['kubernetes.pod-labels-all', true]] }, {}).kubernetes.podLabels.all).toBe(true);
+    });
+  });
+
   const bad: [string, () => unknown, RegExp][] = [
+    ['bad server.disable', () => loadAgentConfig({ configFile: file('client: {url: http://h}\nserver: {disable: maybe}') }, {}), /server\.disable must be true, false or auto, got "maybe"/],
+    ['bad --server.disable', () => loadAgentConfig({ settings: [['client.url', 'http://h'], ['server.disable', 'yes']] }, {}), /flag --server\.disable must be true or false, got "yes"/],
+    ['port -1', () => loadAgentConfig({ configFile: file('client: {url: http://h}\nserver: {http_listen_port: -1}') }, {}), /server\.http_listen_port must be an integer from 0 to 65535, got -1; to run without \/metrics and \/ready set server\.disable: true/],
+    ['pod_labels not a list', () => loadAgentConfig({ configFile: file('client: {url: http://h}\nkubernetes: {pod_labels: {team: x}}') }, {}), /kubernetes\.pod_labels must be a list of pod label keys/],
+    ['pod_labels bad key', () => loadAgentConfig({ configFile: file('client: {url: http://h}\nkubernetes: {pod_labels: [team, "-bad"]}') }, {}), /kubernetes\.pod_labels\[1\]: "-bad" is not a Kubernetes label key/],
+    ['pod_labels non-string', () => loadAgentConfig({ configFile: file('client: {url: http://h}\nkubernetes: {pod_labels: [42]}') }, {}), /kubernetes\.pod_labels\[0\] must be a pod label key .*got 42/],
+    ['pod_labels star', () => loadAgentConfig({ settings: [['client.url', 'http://h'], ['kubernetes.pod-labels', '*']] }, {}), /kubernetes\.pod_labels\[0\]: "\*" is not a label key; to keep every pod label set kubernetes\.pod_labels_all: true/],
+    ['pod_labels agent label', () => loadAgentConfig({ settings: [['client.url', 'http://h'], ['kubernetes.pod-labels', 'team,job']] }, {}), /kubernetes\.pod_labels\[0\]: "job" is set by the agent itself/],
+    ['pod_labels_all not bool', () => loadAgentConfig({ configFile: file('client: {url: http://h}\nkubernetes: {pod_labels_all: yes please}') }, {}), /kubernetes\.pod_labels_all must be true or false/],
     ['missing url', () => loadAgentConfig({}, {}), /client\.url is required/],
     ['bad url', () => loadAgentConfig({ settings: [['client.url', 'ftp://x']] }, {}), /client\.url .*not a valid http\(s\) URL/],
     ['unknown flag', () => loadAgentConfig({ settings: [['client.url', 'http://h'], ['client.batchsize', '1']] }, {}), /unknown setting "client.batchsize"/],

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PodsDiscovery } from '../../agent/discovery.js';
 import { KubeMetadata } from '../../agent/kube-api.js';
+import type { PodLabelRules } from '../../agent/pod-labels.js';
 import { silentLogger } from '../../src/model/logger.js';
 import { removeDir, tempDir, waitFor } from '../helpers/server.js';
 
@@ -130,7 +131,7 @@ describe('Kubernetes API client', () => {
     kube.start();
     try {
       await waitFor(() => kube.synced, 'list');
-      const cfg = { enabled: true, podsRoot: root, nodeName: 'node-a', format: 'cri' as const, apiServer: url, tokenFile: '', caFile: '', resyncPeriodMs: 60_000, metadataWaitMs: 60_000 };
+      const cfg = { enabled: true, podsRoot: root, nodeName: 'node-a', format: 'cri' as const, apiServer: url, tokenFile: '', caFile: '', resyncPeriodMs: 60_000, metadataWaitMs: 60_000, podLabels: { promote: [], all: false } };
       const d = new PodsDiscovery(cfg, kube);
       const found = await d.list();
       // uid-2 is unknown to the API yet: it waits (up to metadata_wait) for its labels.
@@ -148,5 +149,74 @@ describe('Kubernetes API client', () => {
       kube.stop();
       await api.stop();
     }
+  });
+
+  /** A pod as a Helm chart and a Deployment label it: workload names, a version, hashes, team tags. */
+  const manyLabels: Record<string, string> = {
+    'app.kubernetes.io/name': 'checkout',
+    'app.kubernetes.io/instance': 'checkout-eu',
+    'app.kubernetes.io/component': 'api',
+    'app.kubernetes.io/part-of': 'shop',
+    'app.kubernetes.io/version': '1.4.2',
+    'app.kubernetes.io/managed-by': 'Helm',
+    'helm.sh/chart': 'checkout-0.3.1',
+    app: 'checkout',
+    component: 'backend',
+    'pod-template-hash': '7d9f8b6c5d',
+    'controller-revision-hash': 'checkout-6f7c9',
+    'batch.kubernetes.io/controller-uid': '0f6c3b1e-4a1d-4c52-9c3e-1f2a3b4c5d6e',
+    team: 'payments',
+    tier: 'web',
+    'security.istio.io/tlsMode': 'istio',
+    namespace: 'must-not-win',
+  };
+  const base = { namespace: 'shop', pod: 'checkout-1', container: 'api', node: 'node-a', job: 'shop/checkout-1' };
+
+  async function podLabelsWith(rules: PodLabelRules): Promise<Record<string, string>> {
+    const api = new FakeKubeApi();
+    api.pods.set('uid-m', { uid: 'uid-m', name: 'checkout-1', namespace: 'shop', labels: manyLabels });
+    const url = await api.start();
+    const root = join(dir, `pods-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(join(root, 'shop_checkout-1_uid-m', 'api'), { recursive: true });
+    writeFileSync(join(root, 'shop_checkout-1_uid-m', 'api', '0.log'), '');
+    const kube = new KubeMetadata({ apiServer: url, tokenFile: join(dir, 'none'), caFile: join(dir, 'none'), nodeName: 'node-a', resyncPeriodMs: 60_000 }, silentLogger);
+    kube.start();
+    try {
+      await waitFor(() => kube.synced, 'list');
+      const cfg = { enabled: true, podsRoot: root, nodeName: 'node-a', format: 'cri' as const, apiServer: url, tokenFile: '', caFile: '', resyncPeriodMs: 60_000, metadataWaitMs: 60_000, podLabels: rules };
+      const found = await new PodsDiscovery(cfg, kube).list();
+      expect(found).toHaveLength(1);
+      return found[0]!.labels;
+    } finally {
+      kube.stop();
+      await api.stop();
+    }
+  }
+
+  it('keeps only the workload-naming pod labels by default, sanitized', async () => {
+    expect(await podLabelsWith({ promote: [], all: false })).toEqual({
+      ...base,
+      app_kubernetes_io_name: 'checkout',
+      app_kubernetes_io_instance: 'checkout-eu',
+      app_kubernetes_io_component: 'api',
+      app_kubernetes_io_part_of: 'shop',
+      app: 'checkout',
+      component: 'backend',
+    });
+  });
+
+  it('adds promoted pod labels, named either as the Kubernetes key or its sanitized form', async () => {
+    const labels = await podLabelsWith({ promote: ['team', 'app.kubernetes.io/version', 'security_istio_io_tlsMode', 'no-such-label'], all: false });
+    expect(labels).toMatchObject({ team: 'payments', app_kubernetes_io_version: '1.4.2', security_istio_io_tlsMode: 'istio', app: 'checkout' });
+    expect(labels).not.toHaveProperty('tier');
+    expect(labels).not.toHaveProperty('pod_template_hash');
+    expect(labels).not.toHaveProperty('no_such_label');
+    expect(Object.keys(labels)).toHaveLength(5 + 6 + 3);
+  });
+
+  it('keeps every pod label with pod_labels_all, the agent\'s own labels still winning', async () => {
+    const labels = await podLabelsWith({ promote: [], all: true });
+    expect(Object.keys(labels)).toHaveLength(Object.keys(manyLabels).length - 1 + 5);
+    expect(labels).toMatchObject({ ...base, pod_template_hash: '7d9f8b6c5d', helm_sh_chart: 'checkout-0.3.1', batch_kubernetes_io_controller_uid: manyLabels['batch.kubernetes.io/controller-uid'] });
   });
 });
