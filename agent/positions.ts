@@ -93,6 +93,8 @@ export class Positions {
   private byKey = new Map<string, FilePosition>();
   private saving: Promise<void> = Promise.resolve();
   private queued: Promise<void> | undefined;
+  /** Target paths that have a record in the file on disk. */
+  private durablePaths = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   /** A positions file was there at start: the agent ran before, so files it has no record of are new. */
   existed = false;
@@ -131,6 +133,7 @@ export class Positions {
             fp.clock.anchors = (r.clock.anchors ?? []).map(([o, t]) => [Number(o), BigInt(t)]);
           }
           p.byKey.set(fp.key, fp);
+          p.durablePaths.add(fp.path);
         } catch {
           log.warn('skipping malformed positions record', { path, record: JSON.stringify(r) });
         }
@@ -225,9 +228,16 @@ export class Positions {
     return next;
   }
 
+  /** Whether a restart would find a record of this path (so it would read the path's newer files whole). */
+  isDurable(path: string): boolean {
+    return this.durablePaths.has(path);
+  }
+
   private async write(): Promise<void> {
     const records: SavedRecord[] = [];
+    const paths = new Set<string>();
     for (const fp of this.byKey.values()) {
+      paths.add(fp.path);
       const r: SavedRecord = { path: fp.path, dev: fp.dev.toString(), ino: fp.ino.toString(), offset: fp.acked };
       if (fp.file !== fp.path) r.file = fp.file;
       if (fp.done) r.done = true;
@@ -242,7 +252,9 @@ export class Positions {
       }
       records.push(r);
     }
-    const text = '# narvi agent positions: byte offsets the server acknowledged, per file (dev+inode identify it)\n' + YAML.stringify({ positions: records });
+    // JSON is YAML too (older files in block style still load), and an order of magnitude cheaper to write:
+    // under rotation the file is written often.
+    const text = '# narvi agent positions: byte offsets the server acknowledged, per file (dev+inode identify it)\n' + `{"positions":[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]}\n`;
     const tmp = `${this.path}.tmp`;
     const fh = await open(tmp, 'w', 0o644);
     try {
@@ -264,5 +276,6 @@ export class Positions {
     } finally {
       await dir.close();
     }
+    this.durablePaths = paths;
   }
 }

@@ -203,8 +203,10 @@ export class Tailer {
         else this.d.log.debug(msg, { path, file: file.name, offset: fp.acked });
       }
     }
-    // Before the first byte of a new file is read, its record must be durable: a restart then knows it exists.
-    if (added) await this.d.positions.saveSoon();
+    // A restart must know every path the agent read from: with any record of the path on disk, files it has
+    // no record of are read whole after a restart (the rotations since), so only a path's first record has to
+    // be durable before its first byte is read. Later ones ride the periodic save.
+    if (added && !this.d.positions.isDurable(path)) await this.d.positions.saveSoon();
   }
 
   private async openSource(file: ChainFile, fp: FilePosition): Promise<ByteSource | undefined> {

@@ -49,6 +49,15 @@ describe('positions', () => {
     expect(done).toBe(true);
   });
 
+  it('loads a positions file written in block-style YAML by an earlier version', async () => {
+    const path = join(dir, 'old.yaml');
+    writeFileSync(path, '# narvi agent positions\npositions:\n  - path: /logs/a.log\n    dev: "2049"\n    ino: "77"\n    offset: 120\n');
+    const p = await Positions.load(path, silentLogger);
+    expect(p.get(2049n, 77n)).toMatchObject({ path: '/logs/a.log', acked: 120, done: false, headLen: 0 });
+    expect(p.existed).toBe(true);
+    expect(p.isDurable('/logs/a.log')).toBe(true);
+  });
+
   it('starts empty from a damaged file instead of failing', async () => {
     const path = join(dir, 'bad.yaml');
     writeFileSync(path, 'positions: [ {{{');
