@@ -1,7 +1,7 @@
 import type { Matcher } from '../../query/ast.js';
 import { decodeChunk } from '../chunk/chunk.js';
 import type { StreamSnapshot } from '../ingester/ingester.js';
-import type { Labels } from '../model/labels.js';
+import { labelsFromJson } from '../model/labels.js';
 import type { MemorySource } from './memory-source.js';
 
 /**
@@ -36,7 +36,7 @@ function decodeSnapshots(buf: Buffer): StreamSnapshot[] {
   let p = 0;
   while (p < buf.length) {
     const ll = buf.readUInt32LE(p);
-    const labels = JSON.parse(buf.toString('utf8', p + 4, p + 4 + ll)) as Labels;
+    const labels = labelsFromJson(buf.toString('utf8', p + 4, p + 4 + ll));
     p += 4 + ll;
     const cl = buf.readUInt32LE(p);
     const chunk = buf.subarray(p + 4, p + 4 + cl);

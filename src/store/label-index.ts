@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Labels } from '../model/labels.js';
+import { labelsFromJson, type Labels } from '../model/labels.js';
 
 export interface ChunkRef {
   streamId: number;
@@ -128,7 +128,7 @@ export class LabelIndex {
 
   streams(tenant: string): IndexedStream[] {
     const rows = this.stmts.streamsOfTenant.all(tenant) as { id: number; fingerprint: string; labels_json: string }[];
-    return rows.map((r) => ({ id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels_json) as Labels }));
+    return rows.map((r) => ({ id: r.id, fingerprint: r.fingerprint, labels: labelsFromJson(r.labels_json) }));
   }
 
   /** Ids of the tenant's streams carrying label `name` with exactly `value`. */
@@ -143,7 +143,7 @@ export class LabelIndex {
 
   stream(id: number): IndexedStream | null {
     const r = this.stmts.streamById.get(id) as { id: number; fingerprint: string; labels_json: string } | undefined;
-    return r ? { id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels_json) as Labels } : null;
+    return r ? { id: r.id, fingerprint: r.fingerprint, labels: labelsFromJson(r.labels_json) } : null;
   }
 
 
