@@ -85,6 +85,12 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
     try {
       q = JSON.parse((req.body as Buffer).toString('utf8')) as typeof q;
       if (!Array.isArray(q.matchers)) throw new Error('"matchers" must be an array');
+      for (const m of q.matchers as unknown[]) {
+        const mm = m as Partial<Matcher> | null;
+        if (typeof mm !== 'object' || mm === null || typeof mm.name !== 'string' || typeof mm.value !== 'string' || !['=', '!=', '=~', '!~'].includes(mm.op as string)) {
+          throw new Error(`each matcher is {"name": string, "op": "=" | "!=" | "=~" | "!~", "value": string}, got ${JSON.stringify(m).slice(0, 200)}`);
+        }
+      }
       start = BigInt(q.start);
       end = BigInt(q.end);
       match = selectorPredicate(q.matchers);
