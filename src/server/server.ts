@@ -52,7 +52,8 @@ function clientError(err: Error & { code?: string }, socket: import('node:stream
     text = 'request headers larger than 16 KiB';
   }
   const body = text + '\n';
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  // Destroy once written: a slowloris client never closes its side, and a half-open socket still holds a descriptor.
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 export interface RunningNarvi {
@@ -134,7 +135,16 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     closers.push(() => querier.close());
     await app.register(websocket);
     queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier') });
-    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, maxDurationMs: cfg.querier.tailMaxDurationMs, log: log.child('tail') });
+    tailRoutes(app, {
+      querier,
+      authEnabled: cfg.authEnabled,
+      isReady,
+      maxDurationMs: cfg.querier.tailMaxDurationMs,
+      maxConnections: cfg.querier.tailMaxConnections,
+      maxPerTenant: cfg.limits.maxConcurrentTailRequests,
+      maxBufferedBytes: cfg.querier.tailMaxBufferedBytes,
+      log: log.child('tail'),
+    });
   }
   const ing = ingester;
   opsRoutes(app, {
