@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { labelsFromJson, type Labels } from '../model/labels.js';
 
+const MAX_CACHED_STREAM_IDS = 200_000;
+
 export interface ChunkRef {
   streamId: number;
   /** `rawSize` is the bytes of the chunk's lines, uncompressed. */
@@ -27,6 +29,8 @@ export interface IndexedStream {
  */
 export class LabelIndex {
   readonly db: Database.Database;
+  // tenant + fingerprint → stream id, so a push does not ask SQLite for streams it has seen. Streams come
+  // and go over a server's life, so the oldest entries make way past a fixed count (~100 bytes each).
   private streamIds = new Map<string, number>();
   private stmts: ReturnType<LabelIndex['prepare']>;
 
@@ -97,7 +101,7 @@ export class LabelIndex {
     if (cached !== undefined) return cached;
     const found = this.stmts.findStream.get(tenant, fingerprint) as number | undefined;
     if (found !== undefined) {
-      this.streamIds.set(cacheKey, found);
+      this.rememberStreamId(cacheKey, found);
       return found;
     }
     const id = this.db.transaction(() => {
@@ -106,8 +110,13 @@ export class LabelIndex {
       for (const [n, v] of Object.entries(labels)) this.stmts.insertPosting.run(tenant, n, v, sid);
       return sid;
     })();
-    this.streamIds.set(cacheKey, id);
+    this.rememberStreamId(cacheKey, id);
     return id;
+  }
+
+  private rememberStreamId(key: string, id: number): void {
+    if (this.streamIds.size >= MAX_CACHED_STREAM_IDS) this.streamIds.delete(this.streamIds.keys().next().value!);
+    this.streamIds.set(key, id);
   }
 
   addChunk(ref: ChunkRef): void {
