@@ -66,11 +66,12 @@ function makeCases(seed: number, n: number): Case[] {
     if (r() < 0.5) sent.w = randomValue(r);
     if (i % 5 === 0) sent.v = 'x\ry'; // the value from the issue, on both doors
     if (i % 7 === 0) sent['__proto__'] = randomValue(r);
+    if (i % 6 === 0) sent.e = ''; // an empty value is no label, on every door and after every restart
     const meta: Record<string, string> = Object.create(null) as Record<string, string>;
     meta.trace = randomValue(r);
     if (r() < 0.3) meta['__proto__'] = randomValue(r);
     const expected: Record<string, string> = Object.create(null) as Record<string, string>;
-    for (const [k, v] of Object.entries(sent)) expected[k] = wellFormed(v);
+    for (const [k, v] of Object.entries(sent)) if (v !== '') expected[k] = wellFormed(v);
     // Metadata named like a stream label reads back with the `_extracted` suffix, as in Loki.
     for (const [k, v] of Object.entries(meta)) expected[k in sent ? `${k}_extracted` : k] = door === 'json' ? wellFormed(v) : protobufBytesAsRead(v);
     out.push({ door, sent, meta, expected });
