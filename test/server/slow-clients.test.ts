@@ -70,6 +70,25 @@ describe('slow clients', () => {
     expect((await fetch(`${s.url}/ready`)).status).toBe(200);
   }, 60_000);
 
+  it('keeps a tail WebSocket open past the read timeouts, which only bound receiving a request', async () => {
+    const s = await start(['--server.http-server-read-timeout', '2s', '--server.http-server-read-header-timeout', '1s']);
+    const ws = new WebSocket(`${s.url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{app="live"}')}`);
+    wss.push(ws);
+    const lines: string[] = [];
+    let closed = false;
+    ws.on('close', () => (closed = true));
+    ws.on('message', (d: Buffer) => {
+      for (const x of (JSON.parse(d.toString()) as { streams: { values: [string, string][] }[] }).streams) for (const v of x.values) lines.push(v[1]);
+    });
+    await new Promise<void>((r) => ws.on('open', () => r()));
+    // Well past both timeouts and node's check interval.
+    const until = Date.now() + 5000;
+    await waitFor(() => Date.now() > until, 'five seconds to pass');
+    expect((await pushJson(s.url, jsonBody([{ stream: { app: 'live' }, values: [[String(nowNs()), 'still here']] }]))).status).toBe(204);
+    await waitFor(() => lines.includes('still here'), 'the tail to deliver a line pushed after 5 s');
+    expect(closed).toBe(false);
+  }, 30_000);
+
   it('drops a tail whose client does not read once its send buffer passes the limit, and frees the memory', async () => {
     const s = await start(['--querier.tail-max-buffered-bytes', '1MiB', '--limits.max-line-size', '300KB', '--limits.ingestion-rate-mb', '1000', '--limits.ingestion-burst-size-mb', '1000']);
     const base = nowNs(-30_000);
@@ -151,6 +170,8 @@ describe('slow clients', () => {
       });
       return r === 101;
     }, 'the caps to be released after the sockets closed');
+    // Plain GETs of the tail path on one keep-alive connection hold no slot.
+    for (let i = 0; i < 5; i++) await (await fetch(`${s.url}/loki/api/v1/tail?query=${encodeURIComponent('{app="many"}')}`, { headers: { 'x-scope-orgid': 'solo' } })).text();
     const mine: WebSocket[] = [];
     const statuses = await Promise.all(
       Array.from({ length: 61 }, () => new Promise<{ status: number; body: string }>((resolve) => {

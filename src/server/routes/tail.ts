@@ -105,6 +105,8 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
       if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
       throw err;
     }
+    // Only a WebSocket upgrade holds a tail; a plain GET on a keep-alive socket must not hold a slot.
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
     const refused = reserve(req, tenant);
     if (refused) return reply.code(429).type('text/plain').send(refused + '\n');
     return undefined;
