@@ -42,7 +42,7 @@ export function compareLabels(a: Labels, b: Labels): number {
 /** `by (…)` keeps only the listed labels; `without (…)` drops them and `__name__`. */
 export function applyGrouping(labels: Labels, grouping: Grouping | undefined): Labels {
   if (!grouping) return labels;
-  const out: Labels = {};
+  const out: Labels = Object.create(null) as Labels;
   if (grouping.without) {
     const drop = new Set(grouping.labels);
     drop.add('__name__');

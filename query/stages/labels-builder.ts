@@ -128,7 +128,8 @@ export class LabelsBuilder {
   /** The current labels: the stream object itself when nothing changed, else a fresh object. */
   labels(): Labels {
     if (!this.changed) return this.base;
-    const out: Labels = {};
+    // Null prototype: a label named "__proto__" (a valid name) must stay an ordinary label.
+    const out: Labels = Object.create(null) as Labels;
     const base = this.base;
     for (const k in base) if (!this.hidden(k)) out[k] = base[k]!;
     for (let i = 0; i < this.added; i++) out[this.addedNames[i]!] = this.addedValues[i]!;

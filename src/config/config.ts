@@ -9,6 +9,16 @@ export interface Config {
     port: number;
     logLevel: string;
     gracefulShutdownTimeoutMs: number;
+    /** Whole-request read limit (node's requestTimeout); 0 = none. */
+    readTimeoutMs: number;
+    /** Time to receive a request's headers (node's headersTimeout): what cuts slowloris clients off. */
+    readHeaderTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this long (node's keepAliveTimeout). */
+    idleTimeoutMs: number;
+    /** Shared secret for /internal/… and admin actions; empty = loopback peers only. */
+    internalSecret: string;
+    /** With auth on, keep per-tenant label values on /metrics. */
+    metricsTenantLabel: boolean;
   };
   storage: {
     path: string;
@@ -47,6 +57,10 @@ export interface Config {
     workerMinBytes: number;
     /** A tail WebSocket is closed after this long (Loki's tail_max_duration); clients reconnect. */
     tailMaxDurationMs: number;
+    /** Tail WebSockets open at once across tenants; more are refused with 429. */
+    tailMaxConnections: number;
+    /** A tail socket whose unsent frames pass this many bytes (a client that does not read) is dropped. */
+    tailMaxBufferedBytes: number;
   };
   limits: Limits;
 }
@@ -67,4 +81,6 @@ export interface Limits {
   maxQuerySeries: number;
   queryTimeoutMs: number;
   maxQueryLength: bigint;
+  /** Tail WebSockets one tenant may hold open at once (Loki's max_concurrent_tail_requests). */
+  maxConcurrentTailRequests: number;
 }

@@ -10,6 +10,11 @@ export const DEFAULTS = {
     http_listen_port: 3100,
     log_level: 'info',
     graceful_shutdown_timeout: '30s',
+    http_server_read_timeout: '30s',
+    http_server_read_header_timeout: '10s',
+    http_server_idle_timeout: '120s',
+    internal_secret: '',
+    metrics_tenant_label: false,
   },
   storage: {
     path: './data',
@@ -47,6 +52,8 @@ export const DEFAULTS = {
     workers: 0,
     worker_min_bytes: '8MiB',
     tail_max_duration: '1h',
+    tail_max_connections: 1000,
+    tail_max_buffered_bytes: '4MiB',
   },
   limits: {
     reject_old_samples: true,
@@ -64,6 +71,7 @@ export const DEFAULTS = {
     max_query_series: 500,
     query_timeout: '1m',
     max_query_length: '30d1h',
+    max_concurrent_tail_requests: 10,
   },
 };
 

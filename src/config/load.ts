@@ -126,6 +126,12 @@ function validate(r: RawConfig): Config {
   const backend = oneOf('storage.backend', r.storage.backend, ['filesystem', 's3'] as const);
   if (backend === 's3' && !s3.bucket) throw new ConfigError('storage.s3.bucket is required when storage.backend is s3');
   const l = r.limits;
+  const readTimeoutMs = ms('server.http_server_read_timeout', r.server.http_server_read_timeout);
+  const readHeaderTimeoutMs = ms('server.http_server_read_header_timeout', r.server.http_server_read_header_timeout);
+  if (readHeaderTimeoutMs === 0) throw new ConfigError('server.http_server_read_header_timeout must be more than 0: without it a client that sends its headers a byte at a time holds its connection for ever');
+  if (readTimeoutMs > 0 && readHeaderTimeoutMs > readTimeoutMs) {
+    throw new ConfigError(`server.http_server_read_header_timeout (${r.server.http_server_read_header_timeout}) must not exceed server.http_server_read_timeout (${r.server.http_server_read_timeout})`);
+  }
   return {
     target: oneOf<Target>('target', r.target, TARGETS),
     authEnabled: bool('auth_enabled', r.auth_enabled),
@@ -134,6 +140,11 @@ function validate(r: RawConfig): Config {
       port,
       logLevel: oneOf('server.log_level', r.server.log_level, ['debug', 'info', 'warn', 'error'] as const),
       gracefulShutdownTimeoutMs: ms('server.graceful_shutdown_timeout', r.server.graceful_shutdown_timeout),
+      readTimeoutMs,
+      readHeaderTimeoutMs,
+      idleTimeoutMs: ms('server.http_server_idle_timeout', r.server.http_server_idle_timeout),
+      internalSecret: String(r.server.internal_secret ?? ''),
+      metricsTenantLabel: bool('server.metrics_tenant_label', r.server.metrics_tenant_label),
     },
     storage: {
       path: String(r.storage.path),
@@ -169,6 +180,8 @@ function validate(r: RawConfig): Config {
       workers: num('querier.workers', r.querier.workers),
       workerMinBytes: bytes('querier.worker_min_bytes', r.querier.worker_min_bytes),
       tailMaxDurationMs: ms('querier.tail_max_duration', r.querier.tail_max_duration),
+      tailMaxConnections: num('querier.tail_max_connections', r.querier.tail_max_connections, 1),
+      tailMaxBufferedBytes: bytes('querier.tail_max_buffered_bytes', r.querier.tail_max_buffered_bytes),
     },
     limits: {
       rejectOldSamples: bool('limits.reject_old_samples', l.reject_old_samples),
@@ -186,6 +199,7 @@ function validate(r: RawConfig): Config {
       maxQuerySeries: num('limits.max_query_series', l.max_query_series),
       queryTimeoutMs: ms('limits.query_timeout', l.query_timeout),
       maxQueryLength: dur('limits.max_query_length', l.max_query_length),
+      maxConcurrentTailRequests: num('limits.max_concurrent_tail_requests', l.max_concurrent_tail_requests),
     },
   };
 }

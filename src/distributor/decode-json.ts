@@ -1,4 +1,5 @@
 import type { IngestEntry, IngestStream } from '../model/entry.js';
+import { wellFormed } from '../model/labels.js';
 
 export class JsonPushError extends Error {}
 
@@ -47,10 +48,11 @@ export function decodePushJson(body: Buffer): IngestStream[] {
       const entry: IngestEntry = { ts: BigInt(tsRaw), line: Buffer.from(line, 'utf8') };
       if (meta !== undefined) {
         if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new JsonPushError(`${vat}[2]: structured metadata must be an object of string values, got ${kind(meta)}`);
-        const md: Record<string, string> = {};
+        // Null prototype: a key named "__proto__" is ordinary metadata, not a prototype swap that drops it.
+        const md: Record<string, string> = Object.create(null) as Record<string, string>;
         for (const [k, mv] of Object.entries(meta)) {
           if (typeof mv !== 'string') throw new JsonPushError(`${vat}[2].${k}: structured metadata values must be strings, got ${kind(mv)}`);
-          md[k] = mv;
+          md[wellFormed(k)] = wellFormed(mv);
         }
         if (Object.keys(md).length > 0) entry.metadata = md;
       }

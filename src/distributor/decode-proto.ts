@@ -108,7 +108,7 @@ function entry(end: number): IngestEntry {
       pos = lineEnd;
     } else if (tag === 26) {
       const e = lengthEnd(end);
-      labelPair(e, (metadata ??= {}));
+      labelPair(e, (metadata ??= Object.create(null) as Record<string, string>));
     } else skip(tag & 7, end);
   }
   const line = buf.subarray(lineStart, lineEnd);

@@ -7,7 +7,10 @@ import type { IngesterClient } from './ingester-client.js';
  * entries), so the ingester neither re-validates nor re-encodes before appending it.
  */
 export class RemoteIngester implements IngesterClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private secret = '',
+  ) {}
 
   async push(tenant: string, streams: IngestStreamIn[]): Promise<PushOutcome> {
     const body = encodePushRecord(tenant, streams.map((s) => ({ canonical: s.canonical, entries: s.entries })));
@@ -15,7 +18,7 @@ export class RemoteIngester implements IngesterClient {
     try {
       res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/internal/ingester/push`, {
         method: 'POST',
-        headers: { 'content-type': 'application/octet-stream' },
+        headers: internalHeaders(tenant, this.secret, 'application/octet-stream'),
         body,
       });
     } catch (err) {
@@ -24,6 +27,13 @@ export class RemoteIngester implements IngesterClient {
     if (!res.ok) throw new Error(`ingester ${this.baseUrl} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as PushOutcome;
   }
+}
+
+/** What every internal call carries: the tenant, as on the public API, and the shared secret when set. */
+export function internalHeaders(tenant: string, secret: string, contentType: string): Record<string, string> {
+  const h: Record<string, string> = { 'content-type': contentType, 'x-scope-orgid': tenant };
+  if (secret) h['x-narvi-internal-secret'] = secret;
+  return h;
 }
 
 /** Picks the ingester for a stream by its fingerprint, so one stream always lands on one ingester. */

@@ -8,6 +8,7 @@ import type { Logger } from '../model/logger.js';
 import { formatRFC3339Nano } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { tenantKeySegment } from '../store/tenant-key.js';
 import type { IngesterMetrics } from './metrics.js';
 import { Stream, type ClosedChunk } from './stream.js';
 import { Wal } from './wal.js';
@@ -34,6 +35,20 @@ export interface StreamSnapshot {
   batches: EntryBatch[];
 }
 
+export interface FlushFailure {
+  tenant: string;
+  stream: string;
+  error: string;
+}
+
+/** A forced flush left chunks unwritten; they stay in memory and in the WAL and are retried. */
+export class FlushError extends Error {
+  constructor(readonly failures: FlushFailure[]) {
+    const f = failures[0]!;
+    super(`flush failed: ${failures.length} chunk(s) could not be written and stay in memory for the next attempt; first: tenant ${JSON.stringify(f.tenant)} stream ${f.stream.length > 200 ? f.stream.slice(0, 200) + '…' : f.stream}: ${f.error}`);
+  }
+}
+
 type FlushReason = 'full' | 'idle' | 'max_age' | 'forced' | 'shutdown';
 
 /**
@@ -44,7 +59,7 @@ export class Ingester {
   private tenants = new Map<string, Map<string, Stream>>();
   private wal: Wal | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
+  private flushing: Promise<FlushFailure[]> | null = null;
   private stopped = false;
 
   constructor(
@@ -178,17 +193,21 @@ export class Ingester {
   }
 
 
-  /** Closes every open chunk and writes every closed chunk (POST /flush). */
+  /**
+   * Closes every open chunk and writes every closed chunk (POST /flush). Rejects with FlushError when a
+   * chunk could not be written: it stays in memory (and the WAL) and is retried, but the caller is told.
+   */
   async flushAll(): Promise<void> {
-    await this.flushCycle(true);
+    const failures = await this.flushCycle(true);
+    if (failures.length > 0) throw new FlushError(failures);
   }
 
-  private flushCycle(force: boolean, reason: FlushReason = 'forced'): Promise<void> {
+  private flushCycle(force: boolean, reason: FlushReason = 'forced'): Promise<FlushFailure[]> {
     // One cycle at a time; a forced flush waits for a running cycle and then runs its own.
     const run = async () => {
       const prev = this.flushing;
       if (prev) await prev.catch(() => undefined);
-      await this.runFlush(force, reason);
+      return this.runFlush(force, reason);
     };
     const p = run().finally(() => {
       if (this.flushing === p) this.flushing = null;
@@ -197,7 +216,7 @@ export class Ingester {
     return p;
   }
 
-  private async runFlush(force: boolean, forcedReason: FlushReason): Promise<void> {
+  private async runFlush(force: boolean, forcedReason: FlushReason): Promise<FlushFailure[]> {
     const now = Date.now();
     const ic = this.cfg.ingester;
     const idleMs = Number(ic.chunkIdlePeriod / 1_000_000n);
@@ -221,6 +240,7 @@ export class Ingester {
       }
     }
     let flushed = 0;
+    const failures: FlushFailure[] = [];
     let next = 0;
     const worker = async () => {
       while (next < work.length) {
@@ -230,6 +250,7 @@ export class Ingester {
           flushed++;
         } catch (err) {
           this.metrics.flushFailures.inc();
+          failures.push({ tenant: w.s.tenant, stream: w.s.canonical, error: (err as Error).message });
           this.log.error('chunk flush failed; will retry', { stream: w.s.canonical, err: (err as Error).message });
         }
       }
@@ -238,12 +259,13 @@ export class Ingester {
     this.dropIdleStreams(now, idleMs);
     if (flushed > 0 && this.wal && !this.stopped) await this.checkpoint();
     if (flushed > 0) this.log.info('flushed chunks', { chunks: flushed, streams: this.streamCount() });
+    return failures;
   }
 
   private async flushChunk(s: Stream, c: ClosedChunk, reason: FlushReason): Promise<void> {
     const end = this.metrics.flushDuration.startTimer();
     const bytes = assembleChunk(c.blocks);
-    const key = `${s.tenant}/${s.fingerprint}/${c.minTs.toString(16)}-${c.maxTs.toString(16)}-${crc32(bytes).toString(16).padStart(8, '0')}`;
+    const key = `${tenantKeySegment(s.tenant)}/${s.fingerprint}/${c.minTs.toString(16)}-${c.maxTs.toString(16)}-${crc32(bytes).toString(16).padStart(8, '0')}`;
     await this.store.put(key, bytes);
     this.index.addChunk({ streamId: s.streamId, minTs: c.minTs, maxTs: c.maxTs, key, entries: c.count, rawSize: c.lineBytes, compressedSize: bytes.length });
     s.flushed(c);

@@ -1,8 +1,9 @@
 import type { Matcher } from '../../query/ast.js';
 import { decodeChunk } from '../chunk/chunk.js';
 import type { StreamSnapshot } from '../ingester/ingester.js';
-import type { Labels } from '../model/labels.js';
+import { labelsFromJson } from '../model/labels.js';
 import type { MemorySource } from './memory-source.js';
+import { internalHeaders } from '../distributor/remote-ingester.js';
 
 /**
  * Ingester memory in other processes (`--target querier` with `querier.ingesters`). The wire format is
@@ -10,12 +11,15 @@ import type { MemorySource } from './memory-source.js';
  * u32 length + one chunk holding the stream's in-memory batches as blocks (already ascending each).
  */
 export class RemoteMemorySource implements MemorySource {
-  constructor(private urls: string[]) {}
+  constructor(
+    private urls: string[],
+    private secret = '',
+  ) {}
 
-  private async ask(path: string, body: unknown): Promise<Buffer[]> {
+  private async ask(path: string, tenant: string, body: unknown): Promise<Buffer[]> {
     return Promise.all(
       this.urls.map(async (u) => {
-        const res = await fetch(`${u.replace(/\/$/, '')}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const res = await fetch(`${u.replace(/\/$/, '')}${path}`, { method: 'POST', headers: internalHeaders(tenant, this.secret, 'application/json'), body: JSON.stringify(body) });
         if (!res.ok) throw new Error(`ingester ${u} answered ${res.status}: ${await res.text()}`);
         return Buffer.from(await res.arrayBuffer());
       }),
@@ -24,7 +28,7 @@ export class RemoteMemorySource implements MemorySource {
 
   async select(tenant: string, matchers: Matcher[], start: bigint, end: bigint): Promise<StreamSnapshot[]> {
     const out: StreamSnapshot[] = [];
-    for (const buf of await this.ask('/internal/ingester/select', { tenant, matchers, start: String(start), end: String(end) })) {
+    for (const buf of await this.ask('/internal/ingester/select', tenant, { tenant, matchers, start: String(start), end: String(end) })) {
       out.push(...decodeSnapshots(buf));
     }
     return out;
@@ -36,7 +40,7 @@ function decodeSnapshots(buf: Buffer): StreamSnapshot[] {
   let p = 0;
   while (p < buf.length) {
     const ll = buf.readUInt32LE(p);
-    const labels = JSON.parse(buf.toString('utf8', p + 4, p + 4 + ll)) as Labels;
+    const labels = labelsFromJson(buf.toString('utf8', p + 4, p + 4 + ll));
     p += 4 + ll;
     const cl = buf.readUInt32LE(p);
     const chunk = buf.subarray(p + 4, p + 4 + cl);

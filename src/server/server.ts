@@ -36,6 +36,26 @@ const COMPONENTS = {
 // Loki accepts pushes up to 100 MB by default; bodies are buffered whole, so bound them.
 const BODY_LIMIT = 100 * 1024 * 1024;
 
+/**
+ * Requests node refuses before any route sees them: a plain-text answer that names the rule instead of
+ * fastify's generic JSON "Client Error".
+ */
+function clientError(err: Error & { code?: string }, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = '400 Bad Request';
+  let text = `malformed HTTP request (${err.code ?? err.message}): header names are tokens and header values may not hold control characters other than tab`;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = '408 Request Timeout';
+    text = 'request headers or body not received within server.http_server_read_header_timeout / server.http_server_read_timeout';
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = '431 Request Header Fields Too Large';
+    text = 'request headers larger than 16 KiB';
+  }
+  const body = text + '\n';
+  // Destroy once written: a slowloris client never closes its side, and a half-open socket still holds a descriptor.
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => socket.destroy());
+}
+
 export interface RunningNarvi {
   app: FastifyInstance;
   url: string;
@@ -69,7 +89,17 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   let ready = false;
   const isReady = () => ready;
 
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, forceCloseConnections: false });
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    forceCloseConnections: false,
+    // A client that sends its headers a byte at a time (slowloris) or never finishes its body is cut off;
+    // node checks these every connectionsCheckingInterval, so keep that well under the timeouts.
+    requestTimeout: cfg.server.readTimeoutMs,
+    keepAliveTimeout: cfg.server.idleTimeoutMs,
+    http: { headersTimeout: cfg.server.readHeaderTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(cfg.server.readHeaderTimeoutMs / 4))) },
+    clientErrorHandler: clientError,
+  });
   // Every body arrives as raw bytes: push decodes by Content-Type/Encoding itself, other routes parse forms.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
@@ -87,31 +117,43 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
 
   if (want.ingester) {
     ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'));
-    if (!want.distributor || !want.querier) internalRoutes(app, ingester, isReady);
+    if (!want.distributor || !want.querier) internalRoutes(app, { ingester, limits: cfg.limits, internalSecret: cfg.server.internalSecret, isReady });
   }
   if (want.distributor) {
     let clients: IngesterClient[];
     if (ingester) clients = [ingester];
     else {
       if (cfg.distributor.ingesters.length === 0) throw new Error('target distributor needs distributor.ingesters: the base URLs of the ingester processes (--distributor.ingesters http://host:3100,…)');
-      clients = cfg.distributor.ingesters.map((u) => new RemoteIngester(u));
+      clients = cfg.distributor.ingesters.map((u) => new RemoteIngester(u, cfg.server.internalSecret));
     }
     const distributor = new Distributor(cfg.limits, clients, distributorMetrics(registry), log.child('distributor'));
     pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push') });
   }
   if (want.querier) {
-    const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters) : new NoMemorySource();
+    const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
     const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!));
     closers.push(() => querier.close());
     await app.register(websocket);
     queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier') });
-    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, maxDurationMs: cfg.querier.tailMaxDurationMs, log: log.child('tail') });
+    tailRoutes(app, {
+      querier,
+      authEnabled: cfg.authEnabled,
+      isReady,
+      maxDurationMs: cfg.querier.tailMaxDurationMs,
+      maxConnections: cfg.querier.tailMaxConnections,
+      maxPerTenant: cfg.limits.maxConcurrentTailRequests,
+      maxBufferedBytes: cfg.querier.tailMaxBufferedBytes,
+      log: log.child('tail'),
+    });
   }
   const ing = ingester;
   opsRoutes(app, {
     registry,
     isReady,
     flush: ing ? () => ing.flushAll() : undefined,
+    hideTenants: cfg.authEnabled && !cfg.server.metricsTenantLabel,
+    flushIsAdmin: cfg.authEnabled,
+    internalSecret: cfg.server.internalSecret,
   });
 
   const address = await app.listen({ host: cfg.server.address, port: cfg.server.port });

@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Labels } from '../model/labels.js';
+import { labelsFromJson, type Labels } from '../model/labels.js';
+
+const MAX_CACHED_STREAM_IDS = 200_000;
 
 export interface ChunkRef {
   streamId: number;
@@ -27,6 +29,8 @@ export interface IndexedStream {
  */
 export class LabelIndex {
   readonly db: Database.Database;
+  // tenant + fingerprint → stream id, so a push does not ask SQLite for streams it has seen. Streams come
+  // and go over a server's life, so the oldest entries make way past a fixed count (~100 bytes each).
   private streamIds = new Map<string, number>();
   private stmts: ReturnType<LabelIndex['prepare']>;
 
@@ -97,7 +101,7 @@ export class LabelIndex {
     if (cached !== undefined) return cached;
     const found = this.stmts.findStream.get(tenant, fingerprint) as number | undefined;
     if (found !== undefined) {
-      this.streamIds.set(cacheKey, found);
+      this.rememberStreamId(cacheKey, found);
       return found;
     }
     const id = this.db.transaction(() => {
@@ -106,8 +110,13 @@ export class LabelIndex {
       for (const [n, v] of Object.entries(labels)) this.stmts.insertPosting.run(tenant, n, v, sid);
       return sid;
     })();
-    this.streamIds.set(cacheKey, id);
+    this.rememberStreamId(cacheKey, id);
     return id;
+  }
+
+  private rememberStreamId(key: string, id: number): void {
+    if (this.streamIds.size >= MAX_CACHED_STREAM_IDS) this.streamIds.delete(this.streamIds.keys().next().value!);
+    this.streamIds.set(key, id);
   }
 
   addChunk(ref: ChunkRef): void {
@@ -128,7 +137,7 @@ export class LabelIndex {
 
   streams(tenant: string): IndexedStream[] {
     const rows = this.stmts.streamsOfTenant.all(tenant) as { id: number; fingerprint: string; labels_json: string }[];
-    return rows.map((r) => ({ id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels_json) as Labels }));
+    return rows.map((r) => ({ id: r.id, fingerprint: r.fingerprint, labels: labelsFromJson(r.labels_json) }));
   }
 
   /** Ids of the tenant's streams carrying label `name` with exactly `value`. */
@@ -143,7 +152,7 @@ export class LabelIndex {
 
   stream(id: number): IndexedStream | null {
     const r = this.stmts.streamById.get(id) as { id: number; fingerprint: string; labels_json: string } | undefined;
-    return r ? { id: r.id, fingerprint: r.fingerprint, labels: JSON.parse(r.labels_json) as Labels } : null;
+    return r ? { id: r.id, fingerprint: r.fingerprint, labels: labelsFromJson(r.labels_json) } : null;
   }
 
 

@@ -1,15 +1,46 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Limits } from '../../config/config.js';
 import type { Ingester } from '../../ingester/ingester.js';
-import { fingerprint, parseLabels } from '../../model/labels.js';
+import { canonicalLabels, parseLabels } from '../../model/labels.js';
 import { decodeRecord, RECORD_PUSH } from '../../ingester/wal-record.js';
 import { encodeChunk } from '../../chunk/chunk.js';
 import type { Matcher } from '../../../query/ast.js';
 import { selectorPredicate } from '../../querier/resolve-streams.js';
+import { rejectionMessage, validatePush } from '../../distributor/validate.js';
+import { nowNs } from '../../model/time.js';
+import type { IngestStream } from '../../model/entry.js';
+import { internalAllowed } from '../internal-access.js';
+import { requiredTenant } from '../tenant.js';
 
-/** `POST /internal/ingester/push`: a distributor in another process hands over validated streams. */
-export function internalRoutes(app: FastifyInstance, ingester: Ingester, isReady: () => boolean): void {
+export interface InternalRouteDeps {
+  ingester: Ingester;
+  limits: Limits;
+  internalSecret: string;
+  isReady: () => boolean;
+}
+
+/**
+ * The ingester's door for distributors and queriers in other processes (`--target ingester`; `all` does
+ * not serve it). It is as strict as the public API: the shared secret (or a loopback peer), the tenant in
+ * X-Scope-OrgID under the public rules, and every stream and line validated again with the same limits,
+ * since a caller that reaches this port is not necessarily our distributor.
+ */
+export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): void {
+  const { ingester } = deps;
+  const gate = (req: FastifyRequest, reply: FastifyReply): string | null => {
+    if (!internalAllowed(req, reply, deps.internalSecret, 'the internal API')) return null;
+    const tenant = requiredTenant(req, reply);
+    if (tenant === null) return null;
+    if (!deps.isReady()) {
+      void reply.code(503).type('text/plain').send('ingester not ready\n');
+      return null;
+    }
+    return tenant;
+  };
+
   app.post('/internal/ingester/push', async (req, reply) => {
-    if (!isReady()) return reply.code(503).type('text/plain').send('ingester not ready\n');
+    const tenant = gate(req, reply);
+    if (tenant === null) return reply;
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let rec;
     try {
@@ -18,16 +49,59 @@ export function internalRoutes(app: FastifyInstance, ingester: Ingester, isReady
       return reply.code(400).type('text/plain').send(`malformed internal push: ${(err as Error).message}\n`);
     }
     if (rec.type !== RECORD_PUSH) return reply.code(400).type('text/plain').send('internal push must be a push record\n');
-    const streams = rec.streams.map((s) => ({ labels: parseLabels(s.canonical), canonical: s.canonical, fingerprint: fingerprint(s.canonical), entries: s.entries }));
-    return ingester.push(rec.tenant, streams);
+    if (rec.tenant !== tenant) {
+      return reply.code(400).type('text/plain').send(`internal push for tenant ${JSON.stringify(rec.tenant.slice(0, 200))} sent with X-Scope-OrgID ${JSON.stringify(tenant)}: they must be the same\n`);
+    }
+    const streams: IngestStream[] = [];
+    for (const s of rec.streams) {
+      let labels;
+      try {
+        labels = parseLabels(s.canonical);
+      } catch (err) {
+        return reply.code(400).type('text/plain').send(`internal push: ${(err as Error).message}\n`);
+      }
+      // The ingester keys streams by this text: only the canonical spelling may name a stream.
+      if (canonicalLabels(labels) !== s.canonical) {
+        return reply.code(400).type('text/plain').send(`internal push: labels ${JSON.stringify(s.canonical.slice(0, 200))} are not in canonical form (${canonicalLabels(labels).slice(0, 200)})\n`);
+      }
+      streams.push({ labels, entries: s.entries });
+    }
+    const v = validatePush(streams, deps.limits, nowNs());
+    if (v.rejections.length > 0) {
+      const total = rec.streams.reduce((n, s) => n + s.entries.length, 0);
+      return reply.code(400).type('text/plain').send(rejectionMessage(v.rejections, total) + '\n');
+    }
+    return ingester.push(tenant, v.streams);
   });
 
   // A querier in another process reads what is still in memory; see querier/remote-memory-source.ts.
   app.post('/internal/ingester/select', async (req, reply) => {
-    if (!isReady()) return reply.code(503).type('text/plain').send('ingester not ready\n');
-    const q = JSON.parse((req.body as Buffer).toString('utf8')) as { tenant: string; matchers: Matcher[]; start: string; end: string };
+    const tenant = gate(req, reply);
+    if (tenant === null) return reply;
+    let q: { tenant?: unknown; matchers: Matcher[]; start: string; end: string };
+    let start: bigint;
+    let end: bigint;
+    let match: ReturnType<typeof selectorPredicate>;
+    try {
+      q = JSON.parse((req.body as Buffer).toString('utf8')) as typeof q;
+      if (!Array.isArray(q.matchers)) throw new Error('"matchers" must be an array');
+      for (const m of q.matchers as unknown[]) {
+        const mm = m as Partial<Matcher> | null;
+        if (typeof mm !== 'object' || mm === null || typeof mm.name !== 'string' || typeof mm.value !== 'string' || !['=', '!=', '=~', '!~'].includes(mm.op as string)) {
+          throw new Error(`each matcher is {"name": string, "op": "=" | "!=" | "=~" | "!~", "value": string}, got ${JSON.stringify(m).slice(0, 200)}`);
+        }
+      }
+      start = BigInt(q.start);
+      end = BigInt(q.end);
+      match = selectorPredicate(q.matchers);
+    } catch (err) {
+      return reply.code(400).type('text/plain').send(`malformed internal select: ${(err as Error).message}\n`);
+    }
+    if (q.tenant !== undefined && q.tenant !== tenant) {
+      return reply.code(400).type('text/plain').send(`internal select for tenant ${JSON.stringify(String(q.tenant).slice(0, 200))} sent with X-Scope-OrgID ${JSON.stringify(tenant)}: they must be the same\n`);
+    }
     const parts: Buffer[] = [];
-    for (const s of ingester.select(q.tenant, selectorPredicate(q.matchers), BigInt(q.start), BigInt(q.end))) {
+    for (const s of ingester.select(tenant, match, start, end)) {
       const labels = Buffer.from(JSON.stringify(s.labels));
       const chunk = encodeChunk(s.batches, 1);
       const head = Buffer.allocUnsafe(4);

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { VERSION } from '../../model/version.js';
+import { FlushError } from '../../ingester/ingester.js';
+import { internalAllowed } from '../internal-access.js';
+import { metricsWithoutTenants } from '../metrics-tenants.js';
 
 export interface OpsRouteDeps {
   registry: Registry;
@@ -8,6 +11,11 @@ export interface OpsRouteDeps {
   /** Present when this process runs an ingester. */
   flush?: () => Promise<void>;
   beforeMetrics?: () => Promise<void>;
+  /** With auth on and `server.metrics_tenant_label` off, /metrics sums the tenant label away. */
+  hideTenants: boolean;
+  /** With auth on, POST /flush is an admin action (see internal-access.ts); off, it is open as in Loki. */
+  flushIsAdmin: boolean;
+  internalSecret: string;
 }
 
 /** `/ready`, `/metrics`, build info and `POST /flush`. */
@@ -19,7 +27,8 @@ export function opsRoutes(app: FastifyInstance, deps: OpsRouteDeps): void {
 
   app.get('/metrics', async (_req, reply) => {
     if (deps.beforeMetrics) await deps.beforeMetrics();
-    return reply.type(deps.registry.contentType).send(await deps.registry.metrics());
+    const text = deps.hideTenants ? await metricsWithoutTenants(deps.registry) : await deps.registry.metrics();
+    return reply.type(deps.registry.contentType).send(text);
   });
 
   const buildinfo = {
@@ -35,8 +44,15 @@ export function opsRoutes(app: FastifyInstance, deps: OpsRouteDeps): void {
 
   if (deps.flush) {
     const flush = deps.flush;
-    app.post('/flush', async (_req, reply) => {
-      await flush();
+    app.post('/flush', async (req, reply) => {
+      if (deps.flushIsAdmin && !internalAllowed(req, reply, deps.internalSecret, 'POST /flush (an admin action while auth_enabled is true)')) return reply;
+      try {
+        await flush();
+      } catch (err) {
+        // Never 204 for chunks that were not written: the operator relies on it before a shutdown.
+        if (err instanceof FlushError) return reply.code(500).type('text/plain').send(err.message + '\n');
+        throw err;
+      }
       return reply.code(204).send();
     });
   }

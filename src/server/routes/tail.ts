@@ -28,8 +28,18 @@ export interface TailRouteDeps {
   isReady: () => boolean;
   /** Loki's tail_max_duration: the socket is closed after this long; clients reconnect and resume. */
   maxDurationMs: number;
+  /** Tail sockets open at once across tenants (querier.tail_max_connections). */
+  maxConnections: number;
+  /** Per tenant (limits.max_concurrent_tail_requests); 0 = no limit. */
+  maxPerTenant: number;
+  /** A socket whose unsent bytes pass this is dropped: its client does not read (querier.tail_max_buffered_bytes). */
+  maxBufferedBytes: number;
   log: Logger;
 }
+
+// A backlog or a burst is sent as frames of about this many bytes, so the send buffer check between frames
+// bounds what one slow socket can hold to its limit plus one frame.
+const FRAME_BYTES = 1024 * 1024;
 
 interface TailRequest {
   expr: LogSelectorExpr;
@@ -61,8 +71,33 @@ function tailRequest(querier: Querier, p: RequestParams): TailRequest {
  * plus the lines already sent at exactly that timestamp, so nothing is sent twice or skipped.
  */
 export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
+  let open = 0;
+  const perTenant = new Map<string, number>();
+
+  /**
+   * Counts the tail from before the upgrade until its TCP socket closes, whatever ends it (a refused
+   * handshake, the client, a drop), so concurrent upgrades cannot slip past the caps.
+   */
+  const reserve = (req: FastifyRequest, tenant: string): string | null => {
+    const mine = perTenant.get(tenant) ?? 0;
+    if (deps.maxPerTenant > 0 && mine >= deps.maxPerTenant) {
+      return `max concurrent tail requests limit exceeded, count > limit (${mine + 1} > ${deps.maxPerTenant}) (limits.max_concurrent_tail_requests)`;
+    }
+    if (open >= deps.maxConnections) return `too many tail connections: ${open} open, limit ${deps.maxConnections} (querier.tail_max_connections); retry later`;
+    open++;
+    perTenant.set(tenant, mine + 1);
+    req.raw.socket.once('close', () => {
+      open--;
+      const n = (perTenant.get(tenant) ?? 1) - 1;
+      if (n > 0) perTenant.set(tenant, n);
+      else perTenant.delete(tenant);
+    });
+    return null;
+  };
+
   const preValidation = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (tenantOf(req, reply, deps.authEnabled) === null) return reply;
+    const tenant = tenantOf(req, reply, deps.authEnabled);
+    if (tenant === null) return reply;
     if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
     try {
       tailRequest(deps.querier, new RequestParams(req));
@@ -70,6 +105,10 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
       if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
       throw err;
     }
+    // Only a WebSocket upgrade holds a tail; a plain GET on a keep-alive socket must not hold a slot.
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
+    const refused = reserve(req, tenant);
+    if (refused) return reply.code(429).type('text/plain').send(refused + '\n');
     return undefined;
   };
   app.get('/loki/api/v1/tail', { websocket: true, preValidation }, (socket: WebSocket, req) => {
@@ -94,17 +133,40 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
       if (timer) clearTimeout(timer);
     });
 
-    const send = (entries: { labels: Labels; ts: bigint; line: string }[]) => {
-      if (entries.length === 0) return;
-      const byStream = new Map<string, Frame['streams'][number]>();
+    // A client that does not read leaves every frame in our send buffer; past the limit it is dropped
+    // (terminate: a close frame would only queue behind the rest) and its memory goes with it.
+    const tooSlow = (): boolean => {
+      if (closed) return true;
+      if (socket.bufferedAmount <= deps.maxBufferedBytes) return false;
+      deps.log.warn('tail dropped: its client is not reading', { tenant: t, buffered_bytes: socket.bufferedAmount, limit: deps.maxBufferedBytes });
+      closed = true;
+      if (timer) clearTimeout(timer);
+      socket.terminate();
+      return true;
+    };
+
+    /** Sends the entries as frames of about FRAME_BYTES; false once the socket is gone or dropped. */
+    const send = (entries: { labels: Labels; ts: bigint; line: string }[]): boolean => {
+      let byStream = new Map<string, Frame['streams'][number]>();
+      let bytes = 0;
+      const flush = (): boolean => {
+        if (byStream.size === 0) return true;
+        if (tooSlow()) return false;
+        const frame: Frame = { streams: [...byStream.values()], dropped_entries: null };
+        socket.send(JSON.stringify(frame));
+        byStream = new Map();
+        bytes = 0;
+        return true;
+      };
       for (const e of entries) {
         const key = canonicalLabels(e.labels);
         let s = byStream.get(key);
         if (!s) byStream.set(key, (s = { stream: e.labels, values: [] }));
         s.values.push([e.ts.toString(), e.line]);
+        bytes += e.line.length + 40;
+        if (bytes >= FRAME_BYTES && !flush()) return false;
       }
-      const frame: Frame = { streams: [...byStream.values()], dropped_entries: null };
-      socket.send(JSON.stringify(frame));
+      return flush();
     };
 
     // Entries after the cursor, oldest first, at most `max`.
@@ -135,7 +197,7 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
     };
 
     const poll = async (first: boolean) => {
-      if (closed) return;
+      if (tooSlow()) return;
       if (Date.now() - opened > deps.maxDurationMs) {
         socket.close(1000, 'tail reached its maximum duration; reconnect to continue');
         return;
@@ -146,7 +208,7 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
         if (first) {
           // The backlog: the newest `limit` entries since start.
           const backlog = await fetchNew(end, limit || BATCH, 'backward');
-          send(backlog);
+          if (!send(backlog)) return;
           advance(backlog);
           if (backlog.length > 0) {
             lastTs = backlog[backlog.length - 1]!.ts;
@@ -155,7 +217,7 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
         }
         while (more && !closed) {
           const fresh = await fetchNew(end, BATCH, 'forward');
-          send(fresh);
+          if (!send(fresh)) return;
           advance(fresh);
           more = fresh.length >= BATCH;
         }
