@@ -66,5 +66,7 @@ export interface Limits {
   maxEntriesLimitPerQuery: number;
   maxQuerySeries: number;
   queryTimeoutMs: number;
+  /** Characters one line_format/label_format template may build per entry. */
+  maxTemplateOutputSize: number;
   maxQueryLength: bigint;
 }

@@ -24,6 +24,8 @@ export async function volumeSeries(
   start: bigint,
   end: bigint,
   step: bigint,
+  /** Awaited between streams: throws when the query must stop, and lets the event loop run. */
+  pace: () => Promise<void> = async () => {},
 ): Promise<VolumeSeries[]> {
   const n = Number((end - start) / step) + 1;
   const groups = new Map<string, VolumeSeries>();
@@ -43,6 +45,7 @@ export async function volumeSeries(
   };
   const lo = start - step;
   for (const s of resolveStreams(index, tenant, matchers)) {
+    await pace();
     for (const ref of index.chunksOf(s.streamId, lo, end + 1n)) {
       const g = groupOf(s.labels);
       const span = ref.maxTs - ref.minTs + 1n;
@@ -60,6 +63,7 @@ export async function volumeSeries(
     }
   }
   for (const snap of await memory.select(tenant, matchers, lo, end + 1n)) {
+    await pace();
     const g = groupOf(snap.labels);
     for (const b of snap.batches) {
       for (let i = 0; i < b.count; i++) {

@@ -21,6 +21,7 @@ import { tailRoutes } from './routes/tail.js';
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
+import { serverStopping } from '../querier/query-lifetime.js';
 import { QueryWorkerPool } from '../querier/workers/pool.js';
 import { availableParallelism } from 'node:os';
 import { RemoteMemorySource } from '../querier/remote-memory-source.js';
@@ -47,10 +48,12 @@ function openObjectStore(cfg: Config): ObjectStore {
   return new FsObjectStore(join(cfg.storage.path, 'chunks'));
 }
 
-/** Worker threads for big queries; each opens the index read-only and the same object store. */
-function queryPool(cfg: Config, index: LabelIndex): QueryWorkerPool | null {
-  const size = cfg.querier.workers === 0 ? availableParallelism() : cfg.querier.workers;
-  if (size < 2) return null;
+/**
+ * Worker threads for big queries and for every query with regexes (which must not run on this thread);
+ * each opens the index read-only and the same object store. With one thread, queries are not split.
+ */
+function queryPool(cfg: Config, index: LabelIndex): QueryWorkerPool {
+  const size = Math.max(1, cfg.querier.workers === 0 ? availableParallelism() : cfg.querier.workers);
   const store = cfg.storage.backend === 's3' ? { kind: 's3' as const, config: cfg.storage.s3 } : { kind: 'fs' as const, root: join(cfg.storage.path, 'chunks') };
   return new QueryWorkerPool({ indexPath: index.db.name, store }, size, cfg.querier.workerMinBytes);
 }
@@ -80,6 +83,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   });
 
   const closers: (() => Promise<void>)[] = [];
+  // Aborted first thing in stop(): queries in flight end at once instead of holding app.close() up.
+  const stopping = new AbortController();
   let index: LabelIndex | null = null;
   let ingester: Ingester | null = null;
   if (want.ingester || want.querier) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
@@ -104,8 +109,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!));
     closers.push(() => querier.close());
     await app.register(websocket);
-    queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier') });
-    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, maxDurationMs: cfg.querier.tailMaxDurationMs, log: log.child('tail') });
+    queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal });
+    tailRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, maxDurationMs: cfg.querier.tailMaxDurationMs, log: log.child('tail'), stopping: stopping.signal });
   }
   const ing = ingester;
   opsRoutes(app, {
@@ -129,6 +134,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     url,
     async stop() {
       ready = false;
+      stopping.abort(serverStopping());
       await app.close();
       if (ingester) await ingester.stop();
       for (const close of closers) await close();
