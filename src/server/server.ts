@@ -82,6 +82,15 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     void reply.code(status).type('text/plain').send(err.message + '\n');
   });
 
+  // Requests being answered: at stop, connections are ended once none is left (see stop()).
+  let inFlight = 0;
+  app.addHook('onRequest', async (req, reply) => {
+    // A WebSocket (tail) is not a request being answered; @fastify/websocket closes those on close.
+    if (req.headers.upgrade) return;
+    inFlight++;
+    reply.raw.once('close', () => inFlight--);
+  });
+
   const closers: (() => Promise<void>)[] = [];
   // Aborted first thing in stop(): queries in flight end at once instead of holding app.close() up.
   const stopping = new AbortController();
@@ -135,7 +144,13 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     async stop() {
       ready = false;
       stopping.abort(serverStopping());
-      await app.close();
+      const closing = app.close();
+      // A connection kept alive by a client that has left (or never sends again) would hold close() up
+      // for good: once no request is being answered, every remaining connection is ended.
+      const patience = Date.now() + 10_000;
+      while (inFlight > 0 && Date.now() < patience) await new Promise((r) => setTimeout(r, 20));
+      app.server.closeAllConnections();
+      await closing;
       if (ingester) await ingester.stop();
       for (const close of closers) await close();
       index?.close();

@@ -51,7 +51,11 @@ export function requestSignal(reply: FastifyReply, stopping?: AbortSignal): { si
 export function queryErrorReply(reply: FastifyReply, err: unknown): FastifyReply | null {
   if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
   if (err instanceof QueryTimeoutError) return reply.code(504).type('text/plain').send(err.message + '\n');
-  if (err instanceof QueryCancelledError) return reply.code(err.status).type('text/plain').send(err.message + '\n');
+  if (err instanceof QueryCancelledError) {
+    // The server is stopping (or the client left): this connection has no next request to wait for, and
+    // a kept-alive socket would hold the server's close up.
+    return reply.code(err.status).header('connection', 'close').type('text/plain').send(err.message + '\n');
+  }
   return null;
 }
 
