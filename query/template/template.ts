@@ -157,10 +157,12 @@ class Executor implements ExecContext {
     }
     const args = c.args.map((a) => this.operand(a));
     if (piped !== undefined) args.push(piped);
+    const before = this.used;
     const v = c.fn.def.call(args, this);
-    // Every string a function builds counts, so chains of growing calls stay within the budget too;
-    // a value handed back unchanged (the line, an argument) was built by someone else.
-    if (typeof v === 'string' && v !== this.input.line && !args.includes(v)) this.reserve(v.length, name);
+    // Every string a function builds counts once, so chains of growing calls stay within the budget too:
+    // functions that can outgrow their inputs charged theirs before building it; a value handed back
+    // unchanged (the line, an argument) was built by someone else.
+    if (typeof v === 'string' && this.used === before && v !== this.input.line && !args.includes(v)) this.reserve(v.length, name);
     return v;
   }
 

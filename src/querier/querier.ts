@@ -127,7 +127,7 @@ export class Querier {
       if (st.chunks > 0) out.set(s.canonical, { labels: s.labels, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
     }
     const match = matchers ? selectorPredicate(matchers) : () => true;
-    for (const snap of await this.memory.select(tenant, matchers ?? [], start, end)) {
+    for (const snap of await life.race(this.memory.select(tenant, matchers ?? [], start, end))) {
       await life.pace();
       if (!match(snap.labels)) continue;
       const key = canonicalLabels(snap.labels);
@@ -164,7 +164,7 @@ export class Querier {
   }
 
   volumeRange(tenant: string, matchers: Matcher[], by: string[], start: bigint, end: bigint, step: bigint, signal?: AbortSignal): Promise<VolumeSeries[]> {
-    return this.bounded(signal, (life) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, () => life.pace()));
+    return this.bounded(signal, (life) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, life));
   }
 
   async series(tenant: string, selectors: string[], start: bigint, end: bigint, signal?: AbortSignal): Promise<Labels[]> {
@@ -174,6 +174,7 @@ export class Querier {
       for (const m of matchers) {
         for (const s of await this.streamsInRangeWithin(tenant, m, start, end, life)) seen.set(canonicalLabels(s.labels), s.labels);
       }
+      life.check();
       return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
     });
   }

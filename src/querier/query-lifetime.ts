@@ -93,6 +93,25 @@ export class QueryLifetime {
     this.check();
   }
 
+  /** `p`, or the reason the query must stop as soon as there is one (a slow ingester does not hold it up). */
+  race<T>(p: Promise<T>): Promise<T> {
+    this.check();
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(this.signal.reason);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          this.signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
   /**
    * The error the caller should see for `err`: once the query had to stop, whatever it failed with on the
    * way out (an aborted worker, a read cut short) is reported as the reason it stopped.
