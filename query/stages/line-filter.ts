@@ -224,7 +224,8 @@ function prefilterFor(set: LiteralSet | null): Prefilter {
 }
 
 function regexProbes(src: string): Probe[] {
-  const regex = compileRegex(src, { anchored: false });
+  // A line filter only tests for a match: no captures, so V8's linear-time fallback can take it.
+  const regex = compileRegex(src, { anchored: false, captures: false });
   const lits = regexLiterals(src);
   const exact = lits.exact;
   if (exact && exact.fold !== 'yes') return exact.values.map((v) => new LiteralProbe(v));

@@ -137,6 +137,22 @@ describe('abandoned and runaway queries', () => {
     expect(JSON.stringify(await r.json())).toContain('"40"');
   });
 
+  it('a selector regex beyond the linear-time engine over long label values answers at once (series, queries)', async () => {
+    const t0 = nowNs(-60_000);
+    const streams = Array.from({ length: 20 }, (_, i) => ({ stream: { app: 'longlabel', v: 'a'.repeat(2000) + i }, values: [[String(t0), 'x']] as [string, string][] }));
+    expect((await pushJson(server.url, jsonBody(streams))).status).toBe(204);
+    const end = nowNs();
+    const q = new URLSearchParams({ 'match[]': '{v=~"(.*a){25}!"}', start: String(end - 3600n * 1_000_000_000n), end: String(end) });
+    const t = Date.now();
+    const r = await fetch(`${server.url}/loki/api/v1/series?${q}`);
+    expect(r.status).toBe(200);
+    expect((await r.json()) as unknown).toEqual({ status: 'success', data: [] });
+    const c = await fetch(rangeUrl(server.url, 'count_over_time({app="longlabel", v=~"(.*a){25}[0-9]+"}[1h])'));
+    expect(c.status).toBe(200);
+    expect(((await c.json()) as { data: { result: unknown[] } }).data.result).toHaveLength(20);
+    expect(Date.now() - t).toBeLessThan(10_000);
+  });
+
   it('a metric query with a regex that cannot be split (quantile, first) runs off the main thread too', async () => {
     const ctl = new AbortController();
     const q = fetch(rangeUrl(server.url, 'sum(quantile_over_time(0.5, {app="stuck"} |~ "(.*a){25}!" | label_format n="1" | unwrap n [1h]))'), { signal: ctl.signal }).catch(() => null);

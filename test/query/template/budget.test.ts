@@ -39,7 +39,7 @@ describe('the template byte budget', () => {
       expect(out).toMatch(/^ERR template output too large: /);
       expect(out).toContain(fn);
       expect(out).toContain('over the limit of 1000000 (limits.max_template_output_size)');
-      expect(performance.now() - t).toBeLessThan(500);
+      expect(performance.now() - t).toBeLessThan(2000);
     });
   }
 
