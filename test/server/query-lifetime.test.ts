@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { cpuSeconds, waitCpuIdle } from '../helpers/cpu.js';
 import { jsonBody, nowNs, pushJson } from '../helpers/push.js';
 import { removeDir, startServer, testServers, type RunningServer } from '../helpers/server.js';
@@ -151,6 +152,20 @@ describe('abandoned and runaway queries', () => {
     expect(c.status).toBe(200);
     expect(((await c.json()) as { data: { result: unknown[] } }).data.result).toHaveLength(20);
     expect(Date.now() - t).toBeLessThan(10_000);
+  });
+
+  it("a tail whose socket closes stops its poll's query, even one stuck in a regex", async () => {
+    const pid = server.proc.pid!;
+    const q = new URLSearchParams({ query: '{app="stuck"} |~ "(.*a){25}!"', start: String(nowNs(-3_600_000)) });
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/loki/api/v1/tail?${q}`);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    await waitForCpu(pid);
+    expect(await readyMs(server.url)).toBeLessThan(1000);
+    ws.close();
+    await waitCpuIdle(pid, { timeoutMs: 4000 });
   });
 
   it('a metric query with a regex that cannot be split (quantile, first) runs off the main thread too', async () => {
