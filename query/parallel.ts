@@ -4,6 +4,10 @@
  * `limit` best entries) over disjoint sets of streams and hands back partial results that the engine
  * merges. Only parts that merge exactly are split: sums, minima and maxima of range aggregations, and
  * log queries (the best `limit` of all streams are among the best `limit` of each set).
+ *
+ * A query whose pipeline can be slow on a single line (see slow-stages.ts) is `isolate`d: it runs on a
+ * worker even when small, as one share when its parts would not merge exactly, so the thread serving
+ * every other request never runs its regexes and the worker can be terminated when the query must stop.
  */
 import type { LogSelectorExpr, RangeAggregationExpr } from './ast.js';
 import type { QueryParams } from './eval/context.js';
@@ -14,11 +18,22 @@ import type { QueryStats } from './result.js';
 import type { SelectParams } from './source.js';
 import type { Labels } from '../src/model/labels.js';
 
-export interface RangePartialRequest {
+/** What bounds a part of a query wherever it runs (see EvalLimits). */
+export interface PartialBounds {
+  /** Date.now() past which the part stops. */
+  deadline?: number;
+  templateMaxBytes?: number;
+  /** Run on a worker whatever the query's size. */
+  isolate: boolean;
+}
+
+export interface RangePartialRequest extends PartialBounds {
   expr: RangeAggregationExpr;
   grid: StepGrid;
   select: SelectParams;
   optimize: boolean;
+  /** The partials merge across streams (sum, min, max): the streams may be split into several shares. */
+  split: boolean;
 }
 
 /** A StepStore in transferable form. */
@@ -31,12 +46,21 @@ export interface SerializedStepStore {
   c?: Float64Array;
 }
 
+/** A SampleStore in transferable form, its samples in time order. */
+export interface SerializedSampleStore {
+  labels: Labels;
+  rel: Float64Array;
+  val: Float64Array;
+}
+
 export interface RangePartial {
   stores: SerializedStepStore[];
+  /** Operations without a partial form (quantile_over_time, rate_counter), only ever from a single share. */
+  samples?: SerializedSampleStore[];
   stats: QueryStats;
 }
 
-export interface LogPartialRequest {
+export interface LogPartialRequest extends PartialBounds {
   expr: LogSelectorExpr;
   params: QueryParams;
   optimize: boolean;

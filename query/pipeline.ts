@@ -59,7 +59,21 @@ class StringLineFilter implements Stage {
   }
 }
 
-function buildStage(s: PipelineStage, required: RequiredLabels): Stage {
+/** How a pipeline is bounded while it runs. */
+export interface PipelineOptions {
+  /**
+   * Called every few entries (and every few lines a regex tests): throws to stop the pipeline when its
+   * query is cancelled or past its deadline, so one batch of slow lines cannot overrun by much.
+   */
+  interrupt?: () => void;
+  /** Largest string one line_format/label_format template execution may build (see Template). */
+  templateMaxBytes?: number;
+}
+
+/** Entries (or regex-tested lines) between two `interrupt` calls. */
+const INTERRUPT_EVERY = 16;
+
+function buildStage(s: PipelineStage, required: RequiredLabels, opts: PipelineOptions): Stage {
   switch (s.kind) {
     case 'line_filter':
       return new StringLineFilter(new LineFilter(s));
@@ -78,9 +92,9 @@ function buildStage(s: PipelineStage, required: RequiredLabels): Stage {
     case 'label_filter':
       return new LabelFilter(s.expr);
     case 'line_format':
-      return new LineFormatter(s.template);
+      return new LineFormatter(s.template, opts.templateMaxBytes);
     case 'label_format':
-      return new LabelFormatter(s.items);
+      return new LabelFormatter(s.items, opts.templateMaxBytes);
     case 'drop':
       return new DropLabels(s.items);
     case 'keep':
@@ -94,7 +108,7 @@ function buildStage(s: PipelineStage, required: RequiredLabels): Stage {
  * entry that ends with `__error__` is re-run with every label extracted, so errors show (and fail metric
  * queries with) the same labels as without the hint.
  */
-export function buildPipeline(stages: PipelineStage[], required: RequiredLabels = null): Pipeline {
+export function buildPipeline(stages: PipelineStage[], required: RequiredLabels = null, opts: PipelineOptions = {}): Pipeline {
   const blockFilters: LineFilter[] = [];
   const entryStages: Stage[] = [];
   const fullStages: Stage[] = [];
@@ -102,13 +116,13 @@ export function buildPipeline(stages: PipelineStage[], required: RequiredLabels 
   let hinted = false;
   let lineRewritten = false;
   stages.forEach((s, i) => {
-    if (s.kind === 'line_filter' && !lineRewritten) blockFilters.push(new LineFilter(s));
+    if (s.kind === 'line_filter' && !lineRewritten) blockFilters.push(new LineFilter(s, opts.interrupt));
     else {
       const hint = hints ? hints[i]! : null;
-      entryStages.push(buildStage(s, hint));
+      entryStages.push(buildStage(s, hint, opts));
       if (hint && (s.kind === 'json' || s.kind === 'logfmt')) {
         hinted = true;
-        fullStages.push(buildStage(s, null));
+        fullStages.push(buildStage(s, null, opts));
       } else fullStages.push(entryStages[entryStages.length - 1]!);
     }
     if (rewritesLine(s)) lineRewritten = true;
@@ -118,7 +132,7 @@ export function buildPipeline(stages: PipelineStage[], required: RequiredLabels 
   const parserOnly = blockFilters.length === 0 && (entryStages.length === 1 || (entryStages.length === 2 && keepsErrorFree(stages[stages.length - 1]!)));
   const only = parserOnly ? entryStages[0] : undefined;
   const scanner = only instanceof JsonParser || only instanceof LogfmtParser ? only.scanner : null;
-  return new CompiledPipeline(blockFilters, entryStages, hinted ? fullStages : null, !stages.some(changesLabels), scanner);
+  return new CompiledPipeline(blockFilters, entryStages, hinted ? fullStages : null, !stages.some(changesLabels), scanner, opts.interrupt ?? null);
 }
 
 /**
@@ -211,6 +225,7 @@ class CompiledPipeline implements Pipeline {
     private readonly fullStages: Stage[] | null,
     readonly preservesLabels: boolean,
     readonly fieldScanner: FieldScanner | null,
+    private readonly interrupt: (() => void) | null,
   ) {
     this.out.view = this.view;
   }
@@ -262,7 +277,11 @@ class CompiledPipeline implements Pipeline {
         if (n === 0) return;
       }
     }
-    for (let k = 0; k < n; k++) this.runOne(ctx, sel ? sel[k]! : k, stream, emit);
+    const interrupt = this.stages.length > 0 ? this.interrupt : null;
+    for (let k = 0; k < n; k++) {
+      if (interrupt !== null && k % INTERRUPT_EVERY === INTERRUPT_EVERY - 1) interrupt();
+      this.runOne(ctx, sel ? sel[k]! : k, stream, emit);
+    }
   }
 }
 

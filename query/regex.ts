@@ -22,7 +22,21 @@ export interface RegexOptions {
   anchored: boolean;
   /** `.` matches newlines too. Defaults to true when anchored (Prometheus matcher semantics), else false. */
   dotAll?: boolean;
+  /**
+   * false when the caller only tests for a match (line filters, label matchers): groups are emitted
+   * non-capturing, which lets counted repetitions be spelled out (see LINEAR_MAX_REPEAT). Default true.
+   */
+  captures?: boolean;
 }
+
+/**
+ * V8's linear-time fallback engine refuses a whole regex that has a counted repetition above this count
+ * (its replication limit), leaving only the backtracking engine: `(.*a){25}!` would then run for hours on
+ * one short string. Without captures, such a repetition is spelled out as copies, which it accepts.
+ */
+const LINEAR_MAX_REPEAT = 16;
+/** Spelled-out repetitions stop growing a regex past this many characters (the counted form is kept). */
+const MAX_SPELLED_OUT = 64 * 1024;
 
 export interface TranslatedRegex {
   source: string;
@@ -43,7 +57,7 @@ export function translateRegex(src: string, opts: RegexOptions): TranslatedRegex
       `invalid regex ${JSON.stringify(src)}: (?m) line anchors cannot be combined with text anchors (\\A, \\z${opts.anchored ? ', or a fully anchored matcher' : ''}) here`,
     );
   }
-  const body = emit(root);
+  const body = emit(root, opts.captures !== false);
   const source = opts.anchored ? `^(?:${body})$` : body;
   return { source, flags: anchors.multi ? 'm' : '', groupNames, tree: root };
 }
@@ -52,7 +66,7 @@ const cache = new Map<string, TranslatedRegex>();
 const CACHE_LIMIT = 500;
 
 function cachedTranslate(src: string, opts: RegexOptions): TranslatedRegex {
-  const key = `${opts.anchored ? 'a' : 'u'}${(opts.dotAll ?? opts.anchored) ? 's' : '-'}${src}`;
+  const key = `${opts.anchored ? 'a' : 'u'}${(opts.dotAll ?? opts.anchored) ? 's' : '-'}${opts.captures === false ? 'n' : 'c'}${src}`;
   let t = cache.get(key);
   if (!t) {
     t = translateRegex(src, opts);
@@ -106,7 +120,7 @@ export function compileMatcher(m: Matcher): (value: string) => boolean {
 }
 
 function regexPredicate(src: string): (value: string) => boolean {
-  const t = cachedTranslate(src, { anchored: true });
+  const t = cachedTranslate(src, { anchored: true, captures: false });
   if (src === '.*') return () => true;
   if (src === '.+') return (v) => v.length > 0;
   const exact = exactLiterals(t.tree);
@@ -234,7 +248,7 @@ function emitClass(ranges: Ranges, neg: boolean): { src: string; atom: boolean }
   return { src: `(?:${alts.join('|')})`, atom: true };
 }
 
-function emitNode(n: ReNode): { src: string; atom: boolean } {
+function emitNode(n: ReNode, captures: boolean): { src: string; atom: boolean } {
   switch (n.t) {
     case 'lit': {
       if (n.fold) {
@@ -257,18 +271,22 @@ function emitNode(n: ReNode): { src: string; atom: boolean } {
     case 'empty':
       return { src: '', atom: false };
     case 'group': {
-      const body = emit(n.sub);
-      if (n.index === 0) return { src: `(?:${body})`, atom: true };
+      const body = emit(n.sub, captures);
+      if (n.index === 0 || !captures) return { src: `(?:${body})`, atom: true };
       if (n.name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(n.name)) return { src: `(?<${n.name}>${body})`, atom: true };
       return { src: `(${body})`, atom: true };
     }
     case 'concat':
-      return { src: n.subs.map((s) => emitNode(s).src).join(''), atom: false };
+      return { src: n.subs.map((s) => emitNode(s, captures).src).join(''), atom: false };
     case 'alt':
-      return { src: n.subs.map((s) => emitNode(s).src).join('|'), atom: false };
+      return { src: n.subs.map((s) => emitNode(s, captures).src).join('|'), atom: false };
     case 'repeat': {
-      const sub = emitNode(n.sub);
+      const sub = emitNode(n.sub, captures);
       const atom = sub.atom ? sub.src : `(?:${sub.src})`;
+      if (!captures && (n.min > LINEAR_MAX_REPEAT || n.max > LINEAR_MAX_REPEAT)) {
+        const spelled = spellOut(atom, n.min, n.max, n.greedy);
+        if (spelled !== null) return { src: spelled, atom: false };
+      }
       let q: string;
       if (n.min === 0 && n.max === -1) q = '*';
       else if (n.min === 1 && n.max === -1) q = '+';
@@ -281,6 +299,18 @@ function emitNode(n: ReNode): { src: string; atom: boolean } {
   }
 }
 
-function emit(n: ReNode): string {
-  return emitNode(n).src;
+function emit(n: ReNode, captures: boolean): string {
+  return emitNode(n, captures).src;
+}
+
+/** `atom{min,max}` (max −1: unbounded) as copies: `min` of them, then nested optional ones; null when too large. */
+function spellOut(atom: string, min: number, max: number, greedy: boolean): string | null {
+  const lazy = greedy ? '' : '?';
+  const copies = min + (max === -1 ? 1 : max - min);
+  if (copies * (atom.length + 5) > MAX_SPELLED_OUT) return null;
+  const out = atom.repeat(min);
+  if (max === -1) return `${out}${atom}*${lazy}`;
+  let optional = '';
+  for (let k = 0; k < max - min; k++) optional = `(?:${atom}${optional})?${lazy}`;
+  return out + optional;
 }

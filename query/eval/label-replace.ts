@@ -1,6 +1,6 @@
 import type { LabelReplaceExpr } from '../ast.js';
 import { isValidLabelName, type Labels } from '../../src/model/labels.js';
-import { compileRegexWithGroups } from '../regex.js';
+import { compileMatcher, compileRegexWithGroups } from '../regex.js';
 import { QueryEvalError } from './errors.js';
 import { expandTemplate } from './go-expand.js';
 import { labelsKey } from './label-set.js';
@@ -16,14 +16,18 @@ export function evalLabelReplace(expr: LabelReplaceExpr, input: SeriesSet): Seri
   if (!isValidLabelName(expr.dst)) throw new QueryEvalError(`invalid destination label name in label_replace(): ${JSON.stringify(expr.dst)}`);
   let re: RegExp;
   let groupNames: (string | undefined)[];
+  let matches: (value: string) => boolean;
   try {
     ({ regex: re, groupNames } = compileRegexWithGroups(expr.regex, { anchored: true }));
+    // This runs on the server's main thread: a first test without captures, which V8's linear-time
+    // fallback always takes, rules out the values on which the capturing form could backtrack for hours.
+    matches = compileMatcher({ name: expr.src, op: '=~', value: expr.regex });
   } catch (err) {
     throw new QueryEvalError(`invalid regular expression in label_replace(): ${JSON.stringify(expr.regex)}: ${(err as Error).message}`);
   }
   const out = new SeriesSet(input.steps);
   for (const s of input) {
-    const labels = replaceLabels(s.labels, expr, re, groupNames);
+    const labels = matches(s.labels[expr.src] ?? '') ? replaceLabels(s.labels, expr, re, groupNames) : s.labels;
     const key = labels === s.labels ? s.key : labelsKey(labels);
     if (!out.get(key)) {
       const o = out.series(labels, key);

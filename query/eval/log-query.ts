@@ -10,6 +10,7 @@ import { EntryHeap, type Candidate } from './entry-heap.js';
 import { addStats } from '../result.js';
 import { EntriesLimitError, QueryParamError } from './errors.js';
 import { RelClock } from './rel-time.js';
+import { hasSlowStage } from '../slow-stages.js';
 
 /**
  * A log query: the pipeline over every selected stream, then the `limit` entries first in the query's
@@ -31,7 +32,8 @@ export async function evalLogQuery(expr: LogSelectorExpr, ctx: EvalContext): Pro
   let selected: Candidate[] | null = null;
   const parallel = ctx.source.parallel;
   if (parallel) {
-    const parts = await parallel.logQuery({ expr, params, optimize: limits.optimize !== false }, limits.signal);
+    const req = { expr, params, optimize: limits.optimize !== false, isolate: hasSlowStage(expr.pipeline), deadline: limits.deadline, templateMaxBytes: limits.templateMaxBytes };
+    const parts = await parallel.logQuery(req, limits.signal);
     if (parts) {
       const heap = new EntryHeap(limit, params.direction === 'backward');
       for (const p of parts) {
@@ -66,7 +68,7 @@ export async function collectCandidates(expr: LogSelectorExpr, ctx: EvalContext)
   const { params, stats, limits } = ctx;
   const limit = params.limit;
   const backward = params.direction === 'backward';
-  const pipeline = buildPipeline(expr.pipeline);
+  const pipeline = buildPipeline(expr.pipeline, null, ctx.pipelineOptions());
   const direct = expr.pipeline.length === 0;
   const clock = new RelClock(params.start, params.end);
   const endRel = clock.rel(params.end);
@@ -109,7 +111,7 @@ export async function collectCandidates(expr: LogSelectorExpr, ctx: EvalContext)
     let lastLabels: Labels | undefined;
     let lastKey = '';
     for await (const batch of stream.batches) {
-      ctx.checkAbort();
+      await ctx.pace();
       const n = batch.count;
       if (n === 0) continue;
       const times = clock.batchTimes(batch);

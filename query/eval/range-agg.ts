@@ -10,7 +10,8 @@ import type { SelectParams } from '../source.js';
 import { addStats } from '../result.js';
 import type { StepGrid } from './steps.js';
 import { absentResult, rangeResult } from './range-result.js';
-import { StepStore, type SampleStore } from './range-store.js';
+import { SampleStore, StepStore } from './range-store.js';
+import { rangeHasSlowStage } from '../slow-stages.js';
 import { RangeAccumulator, type RelGrid } from './range-accumulator.js';
 import { labelsKey } from './label-set.js';
 import { RelClock } from './rel-time.js';
@@ -28,8 +29,12 @@ export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: Eval
   if (expr.op === 'quantile_over_time' && expr.param === undefined) throw new QueryEvalError('quantile_over_time needs a quantile parameter φ, e.g. quantile_over_time(0.99, …)');
   let state: RangeAggState | null = null;
   const parallel = ctx.source.parallel;
-  if (parallel && PARALLEL_KINDS.has(rangeKind(expr.op))) {
-    const parts = await parallel.rangeAggregation({ expr, grid, optimize: ctx.limits.optimize !== false, select: rangeSelect(expr, grid) }, ctx.limits.signal);
+  const split = PARALLEL_KINDS.has(rangeKind(expr.op));
+  const isolate = rangeHasSlowStage(expr);
+  if (parallel && (split || isolate)) {
+    const { deadline, templateMaxBytes } = ctx.limits;
+    const req = { expr, grid, optimize: ctx.limits.optimize !== false, select: rangeSelect(expr, grid), split, isolate, deadline, templateMaxBytes };
+    const parts = await parallel.rangeAggregation(req, ctx.limits.signal);
     if (parts) state = mergeRangePartials(parts, ctx);
   }
   state ??= await accumulateRangeAggregation(expr, ctx);
@@ -71,8 +76,11 @@ function windowGrid(expr: RangeAggregationExpr, grid: StepGrid): RelGrid {
 /** Adds partial results computed elsewhere (other threads, over other streams) into one state. */
 export function mergeRangePartials(parts: RangePartial[], ctx: EvalContext): RangeAggState {
   const stepStores = new Map<string, StepStore>();
+  const sampleStores = new Map<string, SampleStore>();
   for (const part of parts) {
     addStats(ctx.stats, part.stats);
+    // Only ever one share sends samples (their operations are not split), so keys never repeat.
+    for (const p of part.samples ?? []) sampleStores.set(labelsKey(p.labels), SampleStore.from(p));
     for (const p of part.stores) {
       const key = labelsKey(p.labels);
       const cur = stepStores.get(key);
@@ -81,13 +89,13 @@ export function mergeRangePartials(parts: RangePartial[], ctx: EvalContext): Ran
       else stepStores.set(key, incoming);
     }
   }
-  return { stepStores, sampleStores: new Map() };
+  return { stepStores, sampleStores };
 }
 
 /** The per-step partials of a range aggregation over the streams of `ctx.source`, before final values. */
 export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx: EvalContext): Promise<RangeAggState> {
   const { grid, stats } = ctx;
-  const pipeline = buildPipeline(expr.selector.pipeline, ctx.limits.optimize === false ? null : consumedLabels(expr));
+  const pipeline = buildPipeline(expr.selector.pipeline, ctx.limits.optimize === false ? null : consumedLabels(expr), ctx.pipelineOptions());
   const acc = new RangeAccumulator(expr, windowGrid(expr, grid), pipeline, stats);
 
   const select = rangeSelect(expr, grid);
@@ -105,7 +113,7 @@ export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx
   for await (const stream of ctx.source.select(select)) {
     acc.startStream(stream.labels);
     for await (const batch of stream.batches) {
-      ctx.checkAbort();
+      await ctx.pace();
       acc.addBatch(batch);
     }
     acc.endStream();

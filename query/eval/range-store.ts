@@ -2,7 +2,7 @@ import type { Labels } from '../../src/model/labels.js';
 import type { RangeKind } from './range-kind.js';
 import { lessForMin, greaterForMax } from './range-kind.js';
 import type { RangeWindow } from './range-window.js';
-import type { SerializedStepStore } from '../parallel.js';
+import type { SerializedSampleStore, SerializedStepStore } from '../parallel.js';
 
 /**
  * The per-step partial results of one output series of a range aggregation. Windows of different streams
@@ -141,6 +141,21 @@ export class SampleStore {
   private ordered = true;
 
   constructor(readonly labels: Labels) {}
+
+  /** A store rebuilt from its transferable form (see `serialize`). */
+  static from(s: SerializedSampleStore): SampleStore {
+    const out = new SampleStore(s.labels);
+    out.rel = s.rel as Float64Array<ArrayBuffer>;
+    out.val = s.val as Float64Array<ArrayBuffer>;
+    out.length = s.rel.length;
+    return out;
+  }
+
+  /** Its samples in time order, trimmed to their count, ready to transfer. */
+  serialize(): SerializedSampleStore {
+    this.sort();
+    return { labels: this.labels, rel: this.rel.slice(0, this.length), val: this.val.slice(0, this.length) };
+  }
 
   push(rel: number, v: number): void {
     if (this.length === this.rel.length) {

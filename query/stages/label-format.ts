@@ -18,7 +18,8 @@ export class LabelFormatter implements Stage {
   private readonly snapshot = new Map<string, string>();
   private readonly results: (string | undefined)[];
 
-  constructor(items: LabelFormatItem[]) {
+  /** `maxBytes`: each template's budget per entry (see compileTemplate). */
+  constructor(items: LabelFormatItem[], maxBytes?: number) {
     const seen = new Set<string>();
     this.ops = items.map((it) => {
       if (seen.has(it.dst)) throw new Error(`label_format sets ${JSON.stringify(it.dst)} more than once; each label can be formatted once per label_format`);
@@ -26,7 +27,7 @@ export class LabelFormatter implements Stage {
       if (it.rename !== undefined) return { dst: it.dst, rename: it.rename };
       const src = it.template ?? '';
       try {
-        return { dst: it.dst, template: compileTemplate(src) };
+        return { dst: it.dst, template: compileTemplate(src, maxBytes) };
       } catch (e) {
         throw new Error(`label_format ${it.dst}=${JSON.stringify(src)}: ${(e as Error).message}`);
       }

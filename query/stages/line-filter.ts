@@ -224,7 +224,8 @@ function prefilterFor(set: LiteralSet | null): Prefilter {
 }
 
 function regexProbes(src: string): Probe[] {
-  const regex = compileRegex(src, { anchored: false });
+  // A line filter only tests for a match: no captures, so V8's linear-time fallback can take it.
+  const regex = compileRegex(src, { anchored: false, captures: false });
   const lits = regexLiterals(src);
   const exact = lits.exact;
   if (exact && exact.fold !== 'yes') return exact.values.map((v) => new LiteralProbe(v));
@@ -238,10 +239,14 @@ export class LineFilter {
   private readonly probes: Probe[];
   private readonly negate: boolean;
 
-  constructor(stage: LineFilterStage) {
+  /** Called every few lines while a regex probe tests lines one by one (see PipelineOptions.interrupt). */
+  private readonly interrupt: (() => void) | null;
+
+  constructor(stage: LineFilterStage, interrupt?: () => void) {
     this.negate = stage.op === '!=' || stage.op === '!~';
     const literal = stage.op === '|=' || stage.op === '!=';
     this.probes = literal ? stage.values.map((v) => new LiteralProbe(v)) : stage.values.flatMap(regexProbes);
+    this.interrupt = interrupt && this.probes.some((p) => p instanceof RegexProbe || p instanceof FoldedLiteralProbe) ? interrupt : null;
   }
 
   /**
@@ -252,8 +257,10 @@ export class LineFilter {
     const offsets = ctx.batch.lineOffsets;
     const probes = this.probes;
     const negate = this.negate;
+    const interrupt = this.interrupt;
     let kept = 0;
     for (let k = 0; k < n; k++) {
+      if (interrupt !== null && (k & 15) === 15) interrupt();
       const i = sel[k]!;
       const start = offsets[i]!;
       const end = offsets[i + 1]!;

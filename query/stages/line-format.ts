@@ -12,9 +12,10 @@ export class LineFormatter implements Stage {
   private readonly template: Template;
   private readonly input = new EntryTemplateInput();
 
-  constructor(src: string) {
+  /** `maxBytes`: the template's budget per entry (see compileTemplate). */
+  constructor(src: string, maxBytes?: number) {
     try {
-      this.template = compileTemplate(src);
+      this.template = compileTemplate(src, maxBytes);
     } catch (e) {
       throw new Error(`line_format ${JSON.stringify(src)}: ${(e as Error).message}`);
     }

@@ -22,10 +22,16 @@ import {
   typeName,
 } from './values.js';
 
-/** What functions can see of the entry being formatted. */
+/** What functions can see of the entry being formatted, and the budget they build strings from. */
 export interface ExecContext {
   line: string;
   ts: bigint;
+  /**
+   * Charges `chars` characters a function is about to build to this execution's budget; throws
+   * TemplateSizeError past it. Functions whose output can outgrow their inputs (repeat, padding,
+   * replace) charge before they allocate, so a template cannot make the process allocate gigabytes.
+   */
+  reserve(chars: number, fn: string): void;
 }
 
 export interface TemplateFunc {
@@ -37,6 +43,14 @@ export interface TemplateFunc {
 const fn = (min: number, max: number, call: (a: TValue[], ctx: ExecContext) => TValue): TemplateFunc => ({ min, max, call });
 const str1 = (name: string, f: (s: string) => string) => fn(1, 1, (a) => f(asString(a[0]!, name)));
 const str2 = (name: string, f: (x: string, y: string) => TValue) => fn(2, 2, (a) => f(asString(a[0]!, name), asString(a[1]!, name)));
+
+/** Occurrences of `sub` in `s` as Go's strings.Count counts them (an empty `sub` matches between every character). */
+function countOf(s: string, sub: string): number {
+  if (sub === '') return s.length + 1;
+  let n = 0;
+  for (let at = s.indexOf(sub); at >= 0; at = s.indexOf(sub, at + sub.length)) n++;
+  return n;
+}
 
 function intResult(v: number): GoInt {
   return new GoInt(Math.trunc(v));
@@ -136,11 +150,13 @@ export const FUNCS: Record<string, TemplateFunc> = {
   TrimRight: str2('TrimRight', (s, c) => trimSet(s, c, false, true)),
   TrimPrefix: str2('TrimPrefix', (s, p) => (s.startsWith(p) ? s.slice(p.length) : s)),
   TrimSuffix: str2('TrimSuffix', (s, p) => (p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s)),
-  Replace: fn(4, 4, (a) => {
+  Replace: fn(4, 4, (a, ctx) => {
     const s = asString(a[0]!, 'Replace');
     const oldS = asString(a[1]!, 'Replace');
     const newS = asString(a[2]!, 'Replace');
     let n = toInt(a[3]!);
+    const hits = countOf(s, oldS);
+    ctx.reserve(s.length + (n < 0 ? hits : Math.min(n, hits)) * newS.length, 'Replace');
     if (n < 0) return s.split(oldS).join(newS);
     let out = '';
     let rest = s;
@@ -164,8 +180,19 @@ export const FUNCS: Record<string, TemplateFunc> = {
   contains: str2('contains', (sub, s) => s.includes(sub)),
   hasPrefix: str2('hasPrefix', (p, s) => s.startsWith(p)),
   hasSuffix: str2('hasSuffix', (p, s) => s.endsWith(p)),
-  replace: fn(3, 3, (a) => asString(a[2]!, 'replace').split(asString(a[0]!, 'replace')).join(asString(a[1]!, 'replace'))),
-  repeat: fn(2, 2, (a) => asString(a[1]!, 'repeat').repeat(Math.max(0, toInt(a[0]!)))),
+  replace: fn(3, 3, (a, ctx) => {
+    const s = asString(a[2]!, 'replace');
+    const oldS = asString(a[0]!, 'replace');
+    const newS = asString(a[1]!, 'replace');
+    ctx.reserve(s.length + countOf(s, oldS) * newS.length, 'replace');
+    return s.split(oldS).join(newS);
+  }),
+  repeat: fn(2, 2, (a, ctx) => {
+    const n = Math.max(0, toInt(a[0]!));
+    const s = asString(a[1]!, 'repeat');
+    ctx.reserve(n * s.length, 'repeat');
+    return s.repeat(n);
+  }),
   trunc: fn(2, 2, (a) => {
     const n = toInt(a[0]!);
     const s = asString(a[1]!, 'trunc');
@@ -180,42 +207,59 @@ export const FUNCS: Record<string, TemplateFunc> = {
     if (end < 0 || end > s.length) return s.slice(start);
     return s.slice(start, end);
   }),
-  indent: fn(2, 2, (a) => {
-    const pad = ' '.repeat(Math.max(0, toInt(a[0]!)));
-    return pad + asString(a[1]!, 'indent').replace(/\n/g, '\n' + pad);
+  indent: fn(2, 2, (a, ctx) => {
+    const n = Math.max(0, toInt(a[0]!));
+    const s = asString(a[1]!, 'indent');
+    ctx.reserve(s.length + (countOf(s, '\n') + 1) * n, 'indent');
+    const pad = ' '.repeat(n);
+    return pad + s.replace(/\n/g, '\n' + pad);
   }),
-  nindent: fn(2, 2, (a) => {
-    const pad = ' '.repeat(Math.max(0, toInt(a[0]!)));
-    return '\n' + pad + asString(a[1]!, 'nindent').replace(/\n/g, '\n' + pad);
+  nindent: fn(2, 2, (a, ctx) => {
+    const n = Math.max(0, toInt(a[0]!));
+    const s = asString(a[1]!, 'nindent');
+    ctx.reserve(1 + s.length + (countOf(s, '\n') + 1) * n, 'nindent');
+    const pad = ' '.repeat(n);
+    return '\n' + pad + s.replace(/\n/g, '\n' + pad);
   }),
-  alignLeft: fn(2, 2, (a) => {
+  alignLeft: fn(2, 2, (a, ctx) => {
     const n = toInt(a[0]!);
+    ctx.reserve(n, 'alignLeft');
     const s = asString(a[1]!, 'alignLeft');
     const chars = [...s];
     return chars.length >= n ? chars.slice(0, n).join('') : s + ' '.repeat(n - chars.length);
   }),
-  alignRight: fn(2, 2, (a) => {
+  alignRight: fn(2, 2, (a, ctx) => {
     const n = toInt(a[0]!);
+    ctx.reserve(n, 'alignRight');
     const s = asString(a[1]!, 'alignRight');
     const chars = [...s];
     return chars.length >= n ? chars.slice(chars.length - n).join('') : ' '.repeat(n - chars.length) + s;
   }),
   default: fn(2, 2, (a) => (isEmpty(a[1]!) ? a[0]! : a[1]!)),
-  regexReplaceAll: fn(3, 3, (a) => {
+  regexReplaceAll: fn(3, 3, (a, ctx) => {
     const re = globalRegex(asString(a[0]!, 'regexReplaceAll'), 'regexReplaceAll');
     const repl = asString(a[2]!, 'regexReplaceAll');
-    return asString(a[1]!, 'regexReplaceAll').replace(re, (...args) => {
+    const s = asString(a[1]!, 'regexReplaceAll');
+    ctx.reserve(s.length, 'regexReplaceAll');
+    return s.replace(re, (...args) => {
       const groups = args[args.length - 1];
       const hasGroups = typeof groups === 'object' && groups !== null;
       const caps = args.slice(0, hasGroups ? -3 : -2) as string[];
       const m = Object.assign(caps, { groups: hasGroups ? groups : undefined, index: 0, input: '' }) as unknown as RegExpExecArray;
-      return expand(repl, m);
+      const out = expand(repl, m);
+      ctx.reserve(out.length, 'regexReplaceAll');
+      return out;
     });
   }),
-  regexReplaceAllLiteral: fn(3, 3, (a) => {
+  regexReplaceAllLiteral: fn(3, 3, (a, ctx) => {
     const re = globalRegex(asString(a[0]!, 'regexReplaceAllLiteral'), 'regexReplaceAllLiteral');
     const repl = asString(a[2]!, 'regexReplaceAllLiteral');
-    return asString(a[1]!, 'regexReplaceAllLiteral').replace(re, () => repl);
+    const s = asString(a[1]!, 'regexReplaceAllLiteral');
+    ctx.reserve(s.length, 'regexReplaceAllLiteral');
+    return s.replace(re, () => {
+      ctx.reserve(repl.length, 'regexReplaceAllLiteral');
+      return repl;
+    });
   }),
   b64enc: str1('b64enc', (s) => Buffer.from(s, 'utf8').toString('base64')),
   b64dec: str1('b64dec', (s) => Buffer.from(s, 'base64').toString('utf8')),
@@ -301,7 +345,7 @@ export const FUNCS: Record<string, TemplateFunc> = {
   le: ordered('le', (c) => c <= 0),
   gt: ordered('gt', (c) => c > 0),
   ge: ordered('ge', (c) => c >= 0),
-  printf: fn(1, Infinity, (a) => sprintf(asString(a[0]!, 'printf'), a.slice(1))),
+  printf: fn(1, Infinity, (a, ctx) => sprintf(asString(a[0]!, 'printf'), a.slice(1), (n) => ctx.reserve(n, 'printf'))),
   print: fn(0, Infinity, (a) => {
     // Go's fmt.Sprint puts spaces between operands when neither is a string.
     let out = '';

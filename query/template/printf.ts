@@ -32,7 +32,8 @@ function quote(s: string): string {
   return JSON.stringify(s).replace(/\\u([0-9a-f]{4})/g, (_m, h: string) => `\\x${h.slice(2)}`);
 }
 
-export function sprintf(format: string, args: TValue[]): string {
+/** `reserve` is charged with each padded width before the padding is built (see ExecContext.reserve). */
+export function sprintf(format: string, args: TValue[], reserve: (chars: number) => void = () => {}): string {
   let argi = 0;
   let out = '';
   let last = 0;
@@ -109,6 +110,7 @@ export function sprintf(format: string, args: TValue[]): string {
       default:
         s = bad(verb, v);
     }
+    if (width !== undefined && width > s.length) reserve(width);
     out += padTo(s, width, left, zero && verb !== 's' && verb !== 'q');
   }
   out += format.slice(last);

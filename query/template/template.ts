@@ -5,13 +5,22 @@
  */
 import type { ExecContext } from './funcs.js';
 import { parseTemplate, type Command, type Operand, type Pipe, type TNode } from './parser.js';
-import { GoInt, LabelMap, NO_VALUE, printValue, TemplateExecError, truth, type TValue, typeName } from './values.js';
+import { GoInt, LabelMap, NO_VALUE, printValue, TemplateExecError, TemplateSizeError, truth, type TValue, typeName } from './values.js';
 
 export { TemplateParseError } from './parser.js';
-export { TemplateExecError } from './values.js';
+export { TemplateExecError, TemplateSizeError } from './values.js';
+
+/**
+ * Characters one execution may build when the caller sets no budget: every string a function returns and
+ * every piece of output counts, so nothing a query's text asks for (`repeat 400000000`, `%400000000d`)
+ * can allocate more than a few times this per entry.
+ */
+export const DEFAULT_TEMPLATE_MAX_BYTES = 1_000_000;
 
 /** The entry a template runs against. */
-export interface TemplateInput extends ExecContext {
+export interface TemplateInput {
+  line: string;
+  ts: bigint;
   /** A label's current value, or undefined when the entry has no such label. */
   label(name: string): string | undefined;
   /** All current labels, for `{{ . }}`. */
@@ -24,7 +33,8 @@ export interface Template {
   readonly fields: ReadonlySet<string>;
 }
 
-export function compileTemplate(src: string): Template {
+/** `maxBytes`: the characters one execution may build (TemplateSizeError past it; see DEFAULT_TEMPLATE_MAX_BYTES). */
+export function compileTemplate(src: string, maxBytes = DEFAULT_TEMPLATE_MAX_BYTES): Template {
   const nodes = parseTemplate(src);
   const fields = new Set<string>();
   collectFields(nodes, fields);
@@ -37,6 +47,7 @@ export function compileTemplate(src: string): Template {
         for (const p of simple) {
           if (typeof p === 'string') out += p;
           else out += input.label(p.name) ?? '<no value>';
+          if (out.length > maxBytes) throw sizeError(maxBytes, 'the output', out.length);
         }
         return out;
       },
@@ -45,9 +56,13 @@ export function compileTemplate(src: string): Template {
   return {
     fields,
     execute(input) {
-      return new Executor(input).nodes(nodes);
+      return new Executor(input, maxBytes).nodes(nodes);
     },
   };
+}
+
+function sizeError(max: number, what: string, chars: number): TemplateSizeError {
+  return new TemplateSizeError(`template output too large: ${what} would bring this entry's template to ${chars} characters, over the limit of ${max} (limits.max_template_output_size)`);
 }
 
 /** Templates made only of text and `{{ .name }}` run as a concatenation, without the interpreter. */
@@ -83,15 +98,39 @@ function collectFields(nodes: TNode[], out: Set<string>): void {
   }
 }
 
-class Executor {
-  constructor(private readonly input: TemplateInput) {}
+/** One execution: the interpreter, and the ExecContext its functions see (with the execution's budget). */
+class Executor implements ExecContext {
+  /** Characters built so far: function results and output pieces. */
+  private used = 0;
+
+  constructor(
+    private readonly input: TemplateInput,
+    private readonly maxBytes: number,
+  ) {}
+
+  get line(): string {
+    return this.input.line;
+  }
+
+  get ts(): bigint {
+    return this.input.ts;
+  }
+
+  reserve(chars: number, fn: string): void {
+    const total = this.used + chars;
+    if (!(total <= this.maxBytes)) throw sizeError(this.maxBytes, fn, total);
+    this.used = total;
+  }
 
   nodes(list: TNode[]): string {
     let out = '';
     for (const n of list) {
-      if (n.k === 'text') out += n.text;
-      else if (n.k === 'action') out += printValue(this.pipe(n.pipe));
-      else out += this.nodes(truth(this.pipe(n.cond)) ? n.then : n.else);
+      let piece: string;
+      if (n.k === 'text') piece = n.text;
+      else if (n.k === 'action') piece = printValue(this.pipe(n.pipe));
+      else piece = this.nodes(truth(this.pipe(n.cond)) ? n.then : n.else);
+      if (n.k !== 'if') this.reserve(piece.length, 'the output');
+      out += piece;
     }
     return out;
   }
@@ -118,7 +157,13 @@ class Executor {
     }
     const args = c.args.map((a) => this.operand(a));
     if (piped !== undefined) args.push(piped);
-    return c.fn.def.call(args, this.input);
+    const before = this.used;
+    const v = c.fn.def.call(args, this);
+    // Every string a function builds counts once, so chains of growing calls stay within the budget too:
+    // functions that can outgrow their inputs charged theirs before building it; a value handed back
+    // unchanged (the line, an argument) was built by someone else.
+    if (typeof v === 'string' && this.used === before && v !== this.input.line && !args.includes(v)) this.reserve(v.length, name);
+    return v;
   }
 
   private operand(a: Operand): TValue {
@@ -130,7 +175,7 @@ class Executor {
       case 'pipe':
         return this.pipe(a.pipe);
       case 'call':
-        return a.def.call([], this.input);
+        return a.def.call([], this);
       case 'field': {
         const v = this.input.label(a.path[0]!);
         const value: TValue = v === undefined ? NO_VALUE : v;

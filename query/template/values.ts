@@ -26,6 +26,9 @@ export type TValue = string | number | GoInt | boolean | null | GoTime | LabelMa
 
 export class TemplateExecError extends Error {}
 
+/** A template execution that would build more than its budget allows (see TemplateBudget). */
+export class TemplateSizeError extends TemplateExecError {}
+
 /** Go's name for a value's type, for error messages. */
 export function typeName(v: TValue): string {
   if (v === NO_VALUE) return 'invalid value';

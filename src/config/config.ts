@@ -80,6 +80,8 @@ export interface Limits {
   maxEntriesLimitPerQuery: number;
   maxQuerySeries: number;
   queryTimeoutMs: number;
+  /** Characters one line_format/label_format template may build per entry. */
+  maxTemplateOutputSize: number;
   maxQueryLength: bigint;
   /** Tail WebSockets one tenant may hold open at once (Loki's max_concurrent_tail_requests). */
   maxConcurrentTailRequests: number;

@@ -70,6 +70,7 @@ export const DEFAULTS = {
     max_entries_limit_per_query: 5000,
     max_query_series: 500,
     query_timeout: '1m',
+    max_template_output_size: '1MB',
     max_query_length: '30d1h',
     max_concurrent_tail_requests: 10,
   },

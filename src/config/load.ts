@@ -198,6 +198,7 @@ function validate(r: RawConfig): Config {
       maxEntriesLimitPerQuery: num('limits.max_entries_limit_per_query', l.max_entries_limit_per_query),
       maxQuerySeries: num('limits.max_query_series', l.max_query_series),
       queryTimeoutMs: ms('limits.query_timeout', l.query_timeout),
+      maxTemplateOutputSize: bytes('limits.max_template_output_size', l.max_template_output_size),
       maxQueryLength: dur('limits.max_query_length', l.max_query_length),
       maxConcurrentTailRequests: num('limits.max_concurrent_tail_requests', l.max_concurrent_tail_requests),
     },

@@ -17,7 +17,8 @@ interface Planned extends AssignedStream {
  * Splits one query's streams across the worker pool: the same streams, in the same order, that
  * StoreLogSource would read, dealt into shares of about equal raw bytes (largest first, to the least
  * loaded share). A stream's unflushed entries travel with it, so each stream is merged and
- * de-duplicated in one place. Small queries stay on the calling thread.
+ * de-duplicated in one place. Small queries stay on the calling thread, unless the query is isolated
+ * (its regexes run on a worker whatever its size; see query/parallel.ts).
  */
 export class WorkerParallelRunner implements ParallelRunner {
   constructor(
@@ -28,18 +29,18 @@ export class WorkerParallelRunner implements ParallelRunner {
   ) {}
 
   async rangeAggregation(req: RangePartialRequest, signal?: AbortSignal): Promise<RangePartial[] | null> {
-    const shares = await this.plan(req.select.matchers, req.select.start, req.select.end);
+    const shares = await this.plan(req.select.matchers, req.select.start, req.select.end, req.split, req.isolate);
     if (!shares) return null;
-    return this.dispatch<RangePartial>(shares.map((streams) => ({ kind: 'range', streams, req })), signal);
+    return this.dispatch<RangePartial>(shares.map((streams) => ({ kind: 'range', streams, req })), req.isolate, signal);
   }
 
   async logQuery(req: LogPartialRequest, signal?: AbortSignal): Promise<LogPartial[] | null> {
-    const shares = await this.plan(req.expr.matchers, req.params.start, req.params.end);
+    const shares = await this.plan(req.expr.matchers, req.params.start, req.params.end, true, req.isolate);
     if (!shares) return null;
-    return this.dispatch<LogPartial>(shares.map((streams) => ({ kind: 'log', streams, req })), signal);
+    return this.dispatch<LogPartial>(shares.map((streams) => ({ kind: 'log', streams, req })), req.isolate, signal);
   }
 
-  private async plan(matchers: Matcher[], start: bigint, end: bigint): Promise<AssignedStream[][] | null> {
+  private async plan(matchers: Matcher[], start: bigint, end: bigint, split: boolean, isolate: boolean): Promise<AssignedStream[][] | null> {
     const mem = new Map<string, StreamSnapshot>();
     for (const s of await this.memory.select(this.tenant, matchers, start, end)) mem.set(canonicalLabels(s.labels), s);
     const planned: Planned[] = [];
@@ -61,8 +62,10 @@ export class WorkerParallelRunner implements ParallelRunner {
       if (seen.has(canonical) || memory.length === 0) continue;
       add({ labels: snap.labels, streamId: null, memory, bytes: memBytes(memory) });
     }
-    if (planned.length < 2 || total < this.pool.minBytes) return null;
-    const n = Math.min(this.pool.size, planned.length);
+    if (planned.length === 0) return null;
+    const worthSplitting = split && this.pool.size >= 2 && planned.length >= 2 && total >= this.pool.minBytes;
+    if (!worthSplitting && !isolate) return null;
+    const n = worthSplitting ? Math.min(this.pool.size, planned.length) : 1;
     const shares: Planned[][] = Array.from({ length: n }, () => []);
     const load = new Array<number>(n).fill(0);
     for (const p of [...planned].sort((a, b) => b.bytes - a.bytes || a.index - b.index)) {
@@ -75,32 +78,36 @@ export class WorkerParallelRunner implements ParallelRunner {
     return shares.map((s) => s.sort((a, b) => a.index - b.index).map(({ bytes: _bytes, ...a }) => a));
   }
 
-  /** The shares' results; null when a worker failed for reasons of its own (the query then runs here). */
-  private async dispatch<T>(tasks: WorkerTask[], signal?: AbortSignal): Promise<T[] | null> {
-    const cancel = new Int32Array(new SharedArrayBuffer(4));
+  /**
+   * The shares' results; null when a worker failed for reasons of its own (the query then runs here),
+   * except for an isolated query, which must never run here: its failure is the query's.
+   */
+  private async dispatch<T>(tasks: WorkerTask[], isolate: boolean, signal?: AbortSignal): Promise<T[] | null> {
+    // Stops every share: when the query is aborted, and when one share fails.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     const bounds = new BigInt64Array(new SharedArrayBuffer(8 * tasks.length)).fill(NO_BOUND);
-    const onAbort = () => Atomics.store(cancel, 0, 1);
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const running = tasks.map((t, k) => this.pool.run<T>(k, t, cancel, bounds));
-      // The first failure cancels the other shares.
-      running.forEach((p) => p.catch(onAbort));
-      if (signal) {
-        const aborted = new Promise<never>((_, reject) => {
-          if (signal.aborted) reject(signal.reason);
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-        });
-        return await Promise.race([Promise.all(running), aborted]);
-      }
-      return await Promise.all(running);
+      const running = tasks.map((t, k) => this.pool.run<T>(k, t, stop.signal, bounds));
+      running.forEach((p) => p.catch((err: unknown) => stop.abort(err)));
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal?.aborted) reject(signal.reason);
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      return await Promise.race([Promise.all(running), aborted]);
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (signal?.aborted) throw signal.reason;
       if (err instanceof WorkerTaskError && err.queryError) throw new QueryEvalError(err.message);
+      if (isolate) throw err;
       // A worker that crashed or could not open the index or store must not fail the query.
       this.pool.failures++;
       return null;
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      // Shares still running once the answer is settled have nothing left to do.
+      if (!stop.signal.aborted) stop.abort(new Error('query finished'));
     }
   }
 }

@@ -9,6 +9,7 @@ import { formatDuration } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { MemorySource } from './memory-source.js';
+import { MAIN_THREAD_SLICE_MS, QueryLifetime } from './query-lifetime.js';
 import { resolveStreams, selectorPredicate } from './resolve-streams.js';
 import { StoreLogSource } from './store-source.js';
 import { QueryWorkerPool } from './workers/pool.js';
@@ -63,34 +64,71 @@ export class Querier {
     }
   }
 
-  async query(tenant: string, expr: Expr, params: QueryParams): Promise<QueryResult> {
+  /**
+   * Runs a LogQL query until it finishes, `limits.query_timeout` passes (QueryTimeoutError) or `signal`
+   * aborts (its reason, a QueryCancelledError, is thrown).
+   */
+  async query(tenant: string, expr: Expr, params: QueryParams, signal?: AbortSignal): Promise<QueryResult> {
     if (params.end - params.start > this.limits.maxQueryLength) {
       throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(this.limits.maxQueryLength)})`);
     }
     const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool);
-    const timeout = AbortSignal.timeout(this.limits.queryTimeoutMs);
+    const life = this.lifetime(signal);
     try {
-      return await evaluate(expr, params, source, { maxSeries: this.limits.maxQuerySeries, maxEntries: this.limits.maxEntriesLimitPerQuery, signal: timeout });
+      return await evaluate(expr, params, source, {
+        maxSeries: this.limits.maxQuerySeries,
+        maxEntries: this.limits.maxEntriesLimitPerQuery,
+        signal: life.signal,
+        deadline: life.deadline,
+        deadlineError: () => life.timeoutError(),
+        yieldEveryMs: MAIN_THREAD_SLICE_MS,
+        templateMaxBytes: this.limits.maxTemplateOutputSize,
+      });
     } catch (err) {
-      if (err instanceof QueryEvalError) throw new BadQueryError(err.message);
-      if (timeout.aborted) throw new BadQueryError(`query timed out after ${this.limits.queryTimeoutMs / 1000}s (limits.query_timeout); narrow the time range or the selector`);
-      throw err;
+      const out = life.outcome(err);
+      if (out instanceof QueryEvalError) throw new BadQueryError(out.message);
+      throw out;
+    } finally {
+      life.end();
+    }
+  }
+
+  private lifetime(signal?: AbortSignal): QueryLifetime {
+    return new QueryLifetime(this.limits.queryTimeoutMs, signal);
+  }
+
+  /** Runs `fn` under the query timeout and `signal`, as `query` does. */
+  private async bounded<T>(signal: AbortSignal | undefined, fn: (life: QueryLifetime) => Promise<T>): Promise<T> {
+    const life = this.lifetime(signal);
+    try {
+      return await fn(life);
+    } catch (err) {
+      throw life.outcome(err);
+    } finally {
+      life.end();
     }
   }
 
   /**
    * The tenant's streams with data in [start, end), optionally only those matching a selector, with
-   * their flushed chunk counts and sizes. Streams still only in memory count as in range.
+   * their flushed chunk counts and sizes. Streams still only in memory count as in range. Bounded by the
+   * query timeout and `signal`, as `query` is.
    */
-  async streamsInRange(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint): Promise<StreamInRange[]> {
+  streamsInRange(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint, signal?: AbortSignal): Promise<StreamInRange[]> {
+    return this.bounded(signal, (life) => this.streamsInRangeWithin(tenant, matchers, start, end, life));
+  }
+
+  private async streamsInRangeWithin(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint, life: QueryLifetime): Promise<StreamInRange[]> {
     const out = new Map<string, StreamInRange>();
     const indexed = resolveStreams(this.index, tenant, matchers ?? []);
     for (const s of indexed) {
+      await life.pace();
       const st = this.index.chunkStats(s.streamId, start, end);
       if (st.chunks > 0) out.set(s.canonical, { labels: s.labels, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
     }
     const match = matchers ? selectorPredicate(matchers) : () => true;
-    for (const snap of await this.memory.select(tenant, matchers ?? [], start, end)) {
+    for (const snap of await life.race(this.memory.select(tenant, matchers ?? [], start, end))) {
+      await life.pace();
       if (!match(snap.labels)) continue;
       const key = canonicalLabels(snap.labels);
       let entries = 0;
@@ -108,15 +146,15 @@ export class Querier {
     return [...out.values()];
   }
 
-  async labelNames(tenant: string, start: bigint, end: bigint, query?: string): Promise<string[]> {
-    const streams = await this.streamsInRange(tenant, query ? this.parseMatchers(query) : null, start, end);
+  async labelNames(tenant: string, start: bigint, end: bigint, query?: string, signal?: AbortSignal): Promise<string[]> {
+    const streams = await this.streamsInRange(tenant, query ? this.parseMatchers(query) : null, start, end, signal);
     const names = new Set<string>();
     for (const s of streams) for (const n of Object.keys(s.labels)) names.add(n);
     return [...names].sort();
   }
 
-  async labelValues(tenant: string, name: string, start: bigint, end: bigint, query?: string): Promise<string[]> {
-    const streams = await this.streamsInRange(tenant, query ? this.parseMatchers(query) : null, start, end);
+  async labelValues(tenant: string, name: string, start: bigint, end: bigint, query?: string, signal?: AbortSignal): Promise<string[]> {
+    const streams = await this.streamsInRange(tenant, query ? this.parseMatchers(query) : null, start, end, signal);
     const values = new Set<string>();
     for (const s of streams) {
       const v = s.labels[name];
@@ -125,16 +163,20 @@ export class Querier {
     return [...values].sort();
   }
 
-  volumeRange(tenant: string, matchers: Matcher[], by: string[], start: bigint, end: bigint, step: bigint): Promise<VolumeSeries[]> {
-    return volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step);
+  volumeRange(tenant: string, matchers: Matcher[], by: string[], start: bigint, end: bigint, step: bigint, signal?: AbortSignal): Promise<VolumeSeries[]> {
+    return this.bounded(signal, (life) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, life));
   }
 
-  async series(tenant: string, selectors: string[], start: bigint, end: bigint): Promise<Labels[]> {
-    const seen = new Map<string, Labels>();
-    for (const sel of selectors) {
-      for (const s of await this.streamsInRange(tenant, this.parseMatchers(sel), start, end)) seen.set(canonicalLabels(s.labels), s.labels);
-    }
-    return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
+  async series(tenant: string, selectors: string[], start: bigint, end: bigint, signal?: AbortSignal): Promise<Labels[]> {
+    const matchers = selectors.map((sel) => this.parseMatchers(sel));
+    return this.bounded(signal, async (life) => {
+      const seen = new Map<string, Labels>();
+      for (const m of matchers) {
+        for (const s of await this.streamsInRangeWithin(tenant, m, start, end, life)) seen.set(canonicalLabels(s.labels), s.labels);
+      }
+      life.check();
+      return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
+    });
   }
 }
 

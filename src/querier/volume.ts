@@ -4,6 +4,11 @@ import type { LabelIndex } from '../store/label-index.js';
 import type { MemorySource } from './memory-source.js';
 import { resolveStreams } from './resolve-streams.js';
 
+export interface VolumeGuard {
+  pace(): Promise<void>;
+  race<T>(p: Promise<T>): Promise<T>;
+}
+
 export interface VolumeSeries {
   metric: Labels;
   /** Bytes of lines per step: `values[i]` covers (t_i − step, t_i] with t_i = start + i·step. */
@@ -24,6 +29,8 @@ export async function volumeSeries(
   start: bigint,
   end: bigint,
   step: bigint,
+  /** What bounds the work: `pace` is awaited between streams, `race` around the ingesters' answer (see QueryLifetime). */
+  guard: VolumeGuard = { pace: async () => {}, race: (p) => p },
 ): Promise<VolumeSeries[]> {
   const n = Number((end - start) / step) + 1;
   const groups = new Map<string, VolumeSeries>();
@@ -43,6 +50,7 @@ export async function volumeSeries(
   };
   const lo = start - step;
   for (const s of resolveStreams(index, tenant, matchers)) {
+    await guard.pace();
     for (const ref of index.chunksOf(s.streamId, lo, end + 1n)) {
       const g = groupOf(s.labels);
       const span = ref.maxTs - ref.minTs + 1n;
@@ -59,7 +67,8 @@ export async function volumeSeries(
       }
     }
   }
-  for (const snap of await memory.select(tenant, matchers, lo, end + 1n)) {
+  for (const snap of await guard.race(memory.select(tenant, matchers, lo, end + 1n))) {
+    await guard.pace();
     const g = groupOf(snap.labels);
     for (const b of snap.batches) {
       for (let i = 0; i < b.count; i++) {

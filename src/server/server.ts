@@ -21,6 +21,7 @@ import { tailRoutes } from './routes/tail.js';
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
+import { serverStopping } from '../querier/query-lifetime.js';
 import { QueryWorkerPool } from '../querier/workers/pool.js';
 import { availableParallelism } from 'node:os';
 import { RemoteMemorySource } from '../querier/remote-memory-source.js';
@@ -67,10 +68,12 @@ function openObjectStore(cfg: Config): ObjectStore {
   return new FsObjectStore(join(cfg.storage.path, 'chunks'));
 }
 
-/** Worker threads for big queries; each opens the index read-only and the same object store. */
-function queryPool(cfg: Config, index: LabelIndex): QueryWorkerPool | null {
-  const size = cfg.querier.workers === 0 ? availableParallelism() : cfg.querier.workers;
-  if (size < 2) return null;
+/**
+ * Worker threads for big queries and for every query with regexes (which must not run on this thread);
+ * each opens the index read-only and the same object store. With one thread, queries are not split.
+ */
+function queryPool(cfg: Config, index: LabelIndex): QueryWorkerPool {
+  const size = Math.max(1, cfg.querier.workers === 0 ? availableParallelism() : cfg.querier.workers);
   const store = cfg.storage.backend === 's3' ? { kind: 's3' as const, config: cfg.storage.s3 } : { kind: 'fs' as const, root: join(cfg.storage.path, 'chunks') };
   return new QueryWorkerPool({ indexPath: index.db.name, store }, size, cfg.querier.workerMinBytes);
 }
@@ -109,7 +112,18 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     void reply.code(status).type('text/plain').send(err.message + '\n');
   });
 
+  // Requests being answered: at stop, connections are ended once none is left (see stop()).
+  let inFlight = 0;
+  app.addHook('onRequest', async (req, reply) => {
+    // A WebSocket (tail) is not a request being answered; @fastify/websocket closes those on close.
+    if (req.headers.upgrade) return;
+    inFlight++;
+    reply.raw.once('close', () => inFlight--);
+  });
+
   const closers: (() => Promise<void>)[] = [];
+  // Aborted first thing in stop(): queries in flight end at once instead of holding app.close() up.
+  const stopping = new AbortController();
   let index: LabelIndex | null = null;
   let ingester: Ingester | null = null;
   if (want.ingester || want.querier) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
@@ -134,7 +148,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!));
     closers.push(() => querier.close());
     await app.register(websocket);
-    queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier') });
+    queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal });
     tailRoutes(app, {
       querier,
       authEnabled: cfg.authEnabled,
@@ -144,6 +158,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
       maxPerTenant: cfg.limits.maxConcurrentTailRequests,
       maxBufferedBytes: cfg.querier.tailMaxBufferedBytes,
       log: log.child('tail'),
+      stopping: stopping.signal,
     });
   }
   const ing = ingester;
@@ -171,7 +186,14 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     url,
     async stop() {
       ready = false;
-      await app.close();
+      stopping.abort(serverStopping());
+      const closing = app.close();
+      // A connection kept alive by a client that has left (or never sends again) would hold close() up
+      // for good: once no request is being answered, every remaining connection is ended.
+      const patience = Date.now() + 10_000;
+      while (inFlight > 0 && Date.now() < patience) await new Promise((r) => setTimeout(r, 20));
+      app.server.closeAllConnections();
+      await closing;
       if (ingester) await ingester.stop();
       for (const close of closers) await close();
       index?.close();

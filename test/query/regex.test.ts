@@ -135,3 +135,32 @@ describe('compileMatcher', () => {
     expect(compileMatcher({ name: 'a', op: '=~', value: '(?i)info' })('INFO')).toBe(true);
   });
 });
+
+describe('counted repetitions and V8 linear-time fallback', () => {
+  it('a matcher with a repetition beyond the fallback engine limit still answers quickly', () => {
+    // Emitted with captures, `(.*a){25}!` on 300 'a's backtracks for hours; spelled out, the fallback takes it.
+    const m = compileMatcher({ name: 'x', op: '=~', value: '(.*a){25}!' });
+    const t = performance.now();
+    expect(m('a'.repeat(2048))).toBe(false);
+    expect(m('a'.repeat(30) + '!')).toBe(true);
+    expect(performance.now() - t).toBeLessThan(2000);
+  });
+
+  it('spelled-out repetitions match exactly what the counted form matches', () => {
+    for (const [src, yes, no] of [
+      ['^(?:ab){17,19}$', ['ab'.repeat(17), 'ab'.repeat(19)], ['ab'.repeat(16), 'ab'.repeat(20)]],
+      ['^(?:ab){18,}$', ['ab'.repeat(18), 'ab'.repeat(40)], ['ab'.repeat(17)]],
+      ['^x{20}$', ['x'.repeat(20)], ['x'.repeat(19), 'x'.repeat(21)]],
+      ['^(a|b){0,17}?c$', ['c', 'ab'.repeat(8) + 'ac'], ['ab'.repeat(9) + 'c']],
+    ] as [string, string[], string[]][]) {
+      const re = compileRegex(src, { anchored: false, captures: false });
+      expect(re.source).not.toMatch(/\{1[7-9]|\{20/);
+      for (const s of yes) expect(re.test(s), `${src} ~ ${s}`).toBe(true);
+      for (const s of no) expect(re.test(s), `${src} !~ ${s}`).toBe(false);
+    }
+  });
+
+  it('keeps captures (and the counted form) where a stage reads groups', () => {
+    expect(compileRegex('(a){20}', { anchored: false }).source).toBe('(a){20}');
+  });
+});

@@ -31,14 +31,24 @@ function workerScript(): URL {
 }
 
 interface Pending {
+  msg: TaskMessage;
+  /** Set once the task's query was aborted: the reason it is rejected with. */
+  aborted: unknown;
   resolve: (r: unknown) => void;
-  reject: (e: Error) => void;
+  reject: (e: unknown) => void;
 }
 
 class Slot {
   worker: Worker | null = null;
-  readonly pending = new Map<number, Pending>();
+  /** The tasks out on `worker`. */
+  pending = new Map<number, Pending>();
 }
+
+/**
+ * How long an aborted task may take to notice its cancel flag (checked every few lines) before its worker
+ * is terminated: a regex that backtracks on one line never looks at the flag.
+ */
+export const ABORT_GRACE_MS = 200;
 
 export class QueryWorkerPool {
   private readonly slots: Slot[];
@@ -48,6 +58,8 @@ export class QueryWorkerPool {
   tasksRun = 0;
   /** Queries that fell back to the calling thread because a worker failed (crash, unreadable index or store). */
   failures = 0;
+  /** Workers terminated because an aborted task did not stop within ABORT_GRACE_MS (observability, tests). */
+  terminated = 0;
 
   constructor(
     private readonly init: WorkerInit,
@@ -83,11 +95,14 @@ export class QueryWorkerPool {
     // Idle workers must not keep the process alive.
     w.unref();
     const failAll = (err: Error) => {
-      for (const p of slot.pending.values()) p.reject(err);
+      // A worker this pool already replaced has handed its tasks on.
+      if (slot.worker !== w) return;
+      for (const p of slot.pending.values()) p.reject(p.aborted ?? err);
       slot.pending.clear();
-      if (slot.worker === w) slot.worker = null;
+      slot.worker = null;
     };
     w.on('message', (r: TaskReply) => {
+      if (slot.worker !== w) return;
       const p = slot.pending.get(r.id);
       if (!p) return;
       slot.pending.delete(r.id);
@@ -101,19 +116,75 @@ export class QueryWorkerPool {
     return w;
   }
 
-  /** Runs a task on worker `slot` (taken modulo the pool size). */
-  run<T>(slot: number, task: WorkerTask, cancel: Int32Array, bounds: BigInt64Array): Promise<T> {
+  /**
+   * Runs a task on worker `slot` (taken modulo the pool size). When `signal` aborts, the task is told to
+   * stop (a shared flag it checks every few lines) and rejected with the signal's reason; a worker that
+   * still runs it ABORT_GRACE_MS later is terminated and replaced, and the other queries' tasks it held
+   * start over on the new one.
+   */
+  run<T>(slot: number, task: WorkerTask, signal: AbortSignal, bounds: BigInt64Array): Promise<T> {
     if (this.closed) return Promise.reject(new Error('query worker pool is closed'));
+    if (signal.aborted) return Promise.reject(signal.reason);
     const s = this.slots[slot % this.size]!;
-    const w = this.start(s);
     const id = this.nextId++;
     this.tasksRun++;
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
     return new Promise<T>((resolve, reject) => {
-      s.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
-      // Keep the process alive while a task is out.
-      w.ref();
-      w.postMessage({ id, task, cancel, bounds, slot } satisfies TaskMessage);
+      let timer: NodeJS.Timeout | null = null;
+      const settle = () => {
+        signal.removeEventListener('abort', onAbort);
+        if (timer) clearTimeout(timer);
+      };
+      const p: Pending = {
+        msg: { id, task, cancel, bounds, slot },
+        aborted: undefined,
+        resolve: (r) => {
+          settle();
+          resolve(r as T);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
+      };
+      const onAbort = () => {
+        Atomics.store(cancel, 0, 1);
+        p.aborted = signal.reason;
+        timer = setTimeout(() => {
+          timer = null;
+          if (s.pending.get(id) === p) this.recycle(s);
+        }, ABORT_GRACE_MS);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.post(s, p);
     });
+  }
+
+  private post(s: Slot, p: Pending): void {
+    const w = this.start(s);
+    s.pending.set(p.msg.id, p);
+    // Keep the process alive while a task is out.
+    w.ref();
+    w.postMessage(p.msg);
+  }
+
+  /**
+   * Terminates the slot's worker (JavaScript cannot interrupt the regex it is stuck in) and starts over:
+   * aborted tasks are rejected, the others are posted again to a fresh worker.
+   */
+  private recycle(s: Slot): void {
+    const old = s.worker;
+    if (!old) return;
+    s.worker = null;
+    const pending = [...s.pending.values()];
+    s.pending = new Map();
+    this.terminated++;
+    void old.terminate();
+    for (const p of pending) {
+      if (p.aborted !== undefined) p.reject(p.aborted);
+      else if (this.closed) p.reject(new Error('query worker pool is closed'));
+      else this.post(s, p);
+    }
   }
 
   async close(): Promise<void> {

@@ -32,7 +32,7 @@ export type WorkerTask =
 export interface TaskMessage {
   id: number;
   task: WorkerTask;
-  /** A shared flag set to 1 when the query is cancelled; the worker checks it once per batch. */
+  /** A shared flag set to 1 when the query is cancelled; the worker checks it every few lines. */
   cancel: Int32Array;
   /** Log queries: one shared slot per share for the worst entry it keeps (see SharedBound); this task's slot. */
   bounds: BigInt64Array;

@@ -70,7 +70,7 @@ function sharedBound(slots: BigInt64Array, own: number, backward: boolean): Shar
 
 async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial; transfer: ArrayBuffer[] }> {
   const cancel = m.cancel;
-  // checkAbort() reads `aborted` once per batch; the flag is shared memory, so it is current.
+  // checkAbort() reads `aborted` every few lines; the flag is shared memory, so it is current.
   const signal = {
     get aborted() {
       return Atomics.load(cancel, 0) === 1;
@@ -79,17 +79,21 @@ async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial;
   } as unknown as AbortSignal;
   const t = m.task;
   const source = new AssignedSource(t.streams);
+  // The deadline is checked here too: the query thread's timer may fire late.
+  const bounds = { signal, deadline: t.req.deadline, deadlineError: () => new Error('query deadline exceeded'), templateMaxBytes: t.req.templateMaxBytes };
   if (t.kind === 'range') {
     const { expr, grid, optimize } = t.req;
     const params = { start: grid.start, end: grid.start, step: grid.step, direction: 'forward' as const, limit: 1, instant: false };
-    const ctx = new EvalContext(params, source, { optimize, signal }, grid);
+    const ctx = new EvalContext(params, source, { optimize, ...bounds }, grid);
     const state = await accumulateRangeAggregation(expr, ctx);
     const stores = [...state.stepStores.values()].map((s) => s.serialize());
+    const samples = [...state.sampleStores.values()].map((s) => s.serialize());
     const transfer: ArrayBuffer[] = [];
     for (const s of stores) for (const a of [s.has, s.a, s.b, s.c]) if (a) transfer.push(a.buffer as ArrayBuffer);
-    return { result: { stores, stats: ctx.stats }, transfer };
+    for (const s of samples) transfer.push(s.rel.buffer as ArrayBuffer, s.val.buffer as ArrayBuffer);
+    return { result: { stores, samples, stats: ctx.stats }, transfer };
   }
-  const ctx = new EvalContext(t.req.params, source, { optimize: t.req.optimize, signal, sharedBound: sharedBound(m.bounds, m.slot, t.req.params.direction === 'backward') }, { start: t.req.params.start, step: 0n, count: 0 });
+  const ctx = new EvalContext(t.req.params, source, { optimize: t.req.optimize, ...bounds, sharedBound: sharedBound(m.bounds, m.slot, t.req.params.direction === 'backward') }, { start: t.req.params.start, step: 0n, count: 0 });
   const heap = await collectCandidates(t.req.expr, ctx);
   return { result: { candidates: heap.drain(), stats: ctx.stats }, transfer: [] };
 }

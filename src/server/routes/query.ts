@@ -6,6 +6,7 @@ import { toLokiData } from '../../../query/result-json.js';
 import type { Labels } from '../../model/labels.js';
 import type { Logger } from '../../model/logger.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
+import { clientGone, QueryCancelledError, QueryTimeoutError } from '../../querier/query-lifetime.js';
 import { instantParams, limitParam, queryRangeParams, rangeParams, requireQuery } from '../query-params.js';
 import { RequestParams } from '../request-params.js';
 import { tenantOf } from '../tenant.js';
@@ -16,11 +17,47 @@ export interface QueryRouteDeps {
   /** Until the WAL has been replayed, answers would silently miss data: refuse with 503 instead. */
   isReady: () => boolean;
   log: Logger;
+  /** Aborted when the server begins to stop: queries still running end at once (503). */
+  stopping?: AbortSignal;
 }
 
 export const NOT_READY = 'not ready: the server is still replaying its WAL; retry shortly\n';
 
-type Handler = (p: RequestParams, tenant: string, req: FastifyRequest) => Promise<unknown>;
+type Handler = (p: RequestParams, tenant: string, signal: AbortSignal) => Promise<unknown>;
+
+/**
+ * A signal for one request's query: aborted when its client goes away before the answer was sent (nobody
+ * would read it) or when the server stops. Call `done` once the request is answered.
+ */
+export function requestSignal(reply: FastifyReply, stopping?: AbortSignal): { signal: AbortSignal; done: () => void } {
+  const ctl = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) ctl.abort(clientGone());
+  };
+  const onStop = () => ctl.abort(stopping?.reason);
+  reply.raw.on('close', onClose);
+  if (stopping?.aborted) onStop();
+  else stopping?.addEventListener('abort', onStop, { once: true });
+  return {
+    signal: ctl.signal,
+    done: () => {
+      reply.raw.off('close', onClose);
+      stopping?.removeEventListener('abort', onStop);
+    },
+  };
+}
+
+/** The HTTP answer for a query that failed: 400 for what the user can fix, Loki's 504 past the timeout. */
+export function queryErrorReply(reply: FastifyReply, err: unknown): FastifyReply | null {
+  if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
+  if (err instanceof QueryTimeoutError) return reply.code(504).type('text/plain').send(err.message + '\n');
+  if (err instanceof QueryCancelledError) {
+    // The server is stopping (or the client left): this connection has no next request to wait for, and
+    // a kept-alive socket would hold the server's close up.
+    return reply.code(err.status).header('connection', 'close').type('text/plain').send(err.message + '\n');
+  }
+  return null;
+}
 
 /** Volumes group by `targetLabels` when given, else by the label names the selector mentions (as Loki). */
 function volumeBy(p: RequestParams, matchers: { name: string }[]): string[] {
@@ -36,34 +73,38 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
       const tenant = tenantOf(req, reply, deps.authEnabled);
       if (tenant === null) return reply;
       if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
+      const { signal, done } = requestSignal(reply, deps.stopping);
       try {
-        return await handler(new RequestParams(req), tenant, req);
+        return await handler(new RequestParams(req), tenant, signal);
       } catch (err) {
-        if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
+        const answered = queryErrorReply(reply, err);
+        if (answered) return answered;
         deps.log.error('query failed', { path, err: (err as Error).message });
         return reply.code(500).type('text/plain').send(`query failed: ${(err as Error).message}\n`);
+      } finally {
+        done();
       }
     };
     app.get(path, h);
     app.post(path, h);
   };
 
-  route('/loki/api/v1/query_range', async (p, tenant) => {
+  route('/loki/api/v1/query_range', async (p, tenant, signal) => {
     const expr = querier.parse(requireQuery(p));
-    const result = await querier.query(tenant, expr, queryRangeParams(p));
+    const result = await querier.query(tenant, expr, queryRangeParams(p), signal);
     return { status: 'success', data: toLokiData(result) };
   });
 
-  route('/loki/api/v1/query', async (p, tenant) => {
+  route('/loki/api/v1/query', async (p, tenant, signal) => {
     const expr = querier.parse(requireQuery(p));
     // A log query here is refused by the engine (InstantLogQueryError → 400).
-    const result = await querier.query(tenant, expr, instantParams(p));
+    const result = await querier.query(tenant, expr, instantParams(p), signal);
     return { status: 'success', data: toLokiData(result) };
   });
 
-  route('/loki/api/v1/labels', async (p, tenant) => {
+  route('/loki/api/v1/labels', async (p, tenant, signal) => {
     const { start, end } = rangeParams(p);
-    return { status: 'success', data: await querier.labelNames(tenant, start, end, p.get('query')) };
+    return { status: 'success', data: await querier.labelNames(tenant, start, end, p.get('query'), signal) };
   });
 
   app.get('/loki/api/v1/label/:name/values', async (req, reply) => {
@@ -71,26 +112,30 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
     if (tenant === null) return reply;
     if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
     const p = new RequestParams(req);
+    const { signal, done } = requestSignal(reply, deps.stopping);
     try {
       const { start, end } = rangeParams(p);
       const name = (req.params as { name: string }).name;
-      return { status: 'success', data: await querier.labelValues(tenant, name, start, end, p.get('query')) };
+      return { status: 'success', data: await querier.labelValues(tenant, name, start, end, p.get('query'), signal) };
     } catch (err) {
-      if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
+      const answered = queryErrorReply(reply, err);
+      if (answered) return answered;
       throw err;
+    } finally {
+      done();
     }
   });
 
-  route('/loki/api/v1/series', async (p, tenant) => {
+  route('/loki/api/v1/series', async (p, tenant, signal) => {
     const { start, end } = rangeParams(p);
     const matches = p.all('match[]').concat(p.all('match'));
     if (matches.length === 0) throw new BadQueryError('missing parameter "match[]": at least one stream selector such as {app="x"} is required');
-    return { status: 'success', data: await querier.series(tenant, matches, start, end) };
+    return { status: 'success', data: await querier.series(tenant, matches, start, end, signal) };
   });
 
-  route('/loki/api/v1/index/stats', async (p, tenant) => {
+  route('/loki/api/v1/index/stats', async (p, tenant, signal) => {
     const { start, end } = rangeParams(p);
-    const streams = await querier.streamsInRange(tenant, querier.parseMatchers(requireQuery(p)), start, end);
+    const streams = await querier.streamsInRange(tenant, querier.parseMatchers(requireQuery(p)), start, end, signal);
     let chunks = 0;
     let bytes = 0;
     let entries = 0;
@@ -102,12 +147,12 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
     return { streams: streams.length, chunks, bytes, entries };
   });
 
-  const volume = async (p: RequestParams, tenant: string) => {
+  const volume = async (p: RequestParams, tenant: string, signal: AbortSignal) => {
     const { start, end } = rangeParams(p);
     const matchers = querier.parseMatchers(requireQuery(p));
     const by = volumeBy(p, matchers);
     const groups = new Map<string, { metric: Labels; bytes: number }>();
-    for (const s of await querier.streamsInRange(tenant, matchers, start, end)) {
+    for (const s of await querier.streamsInRange(tenant, matchers, start, end, signal)) {
       const metric: Labels = {};
       for (const n of by) if (s.labels[n] !== undefined) metric[n] = s.labels[n]!;
       const key = JSON.stringify(metric);
@@ -119,17 +164,17 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
     return [...groups.values()].sort((a, b) => b.bytes - a.bytes).slice(0, limit || undefined);
   };
 
-  route('/loki/api/v1/index/volume', async (p, tenant) => {
+  route('/loki/api/v1/index/volume', async (p, tenant, signal) => {
     const { end } = rangeParams(p);
     const t = Number(end / 1_000_000n) / 1000;
-    const result = (await volume(p, tenant)).map((g) => ({ metric: g.metric, value: [t, String(g.bytes)] }));
+    const result = (await volume(p, tenant, signal)).map((g) => ({ metric: g.metric, value: [t, String(g.bytes)] }));
     return { status: 'success', data: { resultType: 'vector', result } };
   });
 
-  route('/loki/api/v1/index/volume_range', async (p, tenant) => {
+  route('/loki/api/v1/index/volume_range', async (p, tenant, signal) => {
     const { start, end, step } = queryRangeParams(p);
     const matchers = querier.parseMatchers(requireQuery(p));
-    const series = await querier.volumeRange(tenant, matchers, volumeBy(p, matchers), start, end, step);
+    const series = await querier.volumeRange(tenant, matchers, volumeBy(p, matchers), start, end, step, signal);
     const limit = limitParam(p, 100);
     const total = (v: number[]) => v.reduce((a, b) => a + b, 0);
     const result = series

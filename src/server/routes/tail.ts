@@ -7,6 +7,7 @@ import type { Logger } from '../../model/logger.js';
 import { canonicalLabels } from '../../model/labels.js';
 import { nowNs, parseTimestamp } from '../../model/time.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
+import { clientGone, QueryCancelledError, serverStopping } from '../../querier/query-lifetime.js';
 import { limitParam, requireQuery } from '../query-params.js';
 import { NOT_READY } from './query.js';
 import { RequestParams } from '../request-params.js';
@@ -35,6 +36,8 @@ export interface TailRouteDeps {
   /** A socket whose unsent bytes pass this is dropped: its client does not read (querier.tail_max_buffered_bytes). */
   maxBufferedBytes: number;
   log: Logger;
+  /** Aborted when the server begins to stop: a poll's query still running ends at once. */
+  stopping?: AbortSignal;
 }
 
 // A backlog or a burst is sent as frames of about this many bytes, so the send buffer check between frames
@@ -128,8 +131,15 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
     let atLast = new Set<string>();
     let closed = false;
     let timer: NodeJS.Timeout | null = null;
+    // A poll's query stops as soon as nobody is left to read its answer.
+    const gone = new AbortController();
+    const onStop = () => gone.abort(serverStopping());
+    if (deps.stopping?.aborted) onStop();
+    else deps.stopping?.addEventListener('abort', onStop, { once: true });
     socket.on('close', () => {
       closed = true;
+      gone.abort(clientGone());
+      deps.stopping?.removeEventListener('abort', onStop);
       if (timer) clearTimeout(timer);
     });
 
@@ -171,7 +181,7 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
 
     // Entries after the cursor, oldest first, at most `max`.
     const fetchNew = async (end: bigint, max: number, direction: 'forward' | 'backward') => {
-      const res = await deps.querier.query(t, expr, { start: lastTs < start ? start : lastTs, end: end + 1n, step: 0n, direction, limit: max, instant: false });
+      const res = await deps.querier.query(t, expr, { start: lastTs < start ? start : lastTs, end: end + 1n, step: 0n, direction, limit: max, instant: false }, gone.signal);
       const out: { labels: Labels; ts: bigint; line: string }[] = [];
       if (res.type !== 'streams') return out;
       for (const s of res.streams) for (const e of s.entries) {
@@ -222,6 +232,7 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
           more = fresh.length >= BATCH;
         }
       } catch (err) {
+        if (closed || err instanceof QueryCancelledError) return;
         deps.log.warn('tail query failed', { err: (err as Error).message });
         if (err instanceof BadQueryError) return fail(err.message);
       }

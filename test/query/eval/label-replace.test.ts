@@ -21,6 +21,13 @@ const lr = (dst: string, replacement: string, srcLabel: string, regex: string, e
 });
 
 describe('label_replace', () => {
+  it('a regex beyond the linear-time engine over a long value does not hang (it runs on the main thread)', async () => {
+    const long = new MemorySource([{ labels: { app: 'a'.repeat(2000) }, entries: [{ ts: sec(1), line: 'x' }] }]);
+    const t = performance.now();
+    expect(vectorOf(await instantQuery(lr('x', '$1', 'app', '(.*a){25}!'), long, 10)).map(([l]) => l)).toEqual([`{app="${'a'.repeat(2000)}"}`]);
+    expect(performance.now() - t).toBeLessThan(5000);
+  });
+
   it('sets dst from numbered groups where the anchored regex matches, leaves others unchanged', async () => {
     expect(vectorOf(await instantQuery(lr('deploy', '$1', 'pod', '(.*)-[^-]+-[^-]+'), src(), 10))).toEqual([
       ['{app="api", deploy="api", pod="api-7f9c-x2"}', 1],
