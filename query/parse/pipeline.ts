@@ -11,6 +11,8 @@ import type {
   Unwrap,
 } from '../ast.js';
 import type { Token } from '../lexer.js';
+import { parseTemplate, TemplateParseError } from '../template/parser.js';
+import { quoteShort } from '../parse-error.js';
 import type { Cursor } from './cursor.js';
 import { checkIPPattern } from './ip-pattern.js';
 import { checkPattern } from './pattern-check.js';
@@ -129,6 +131,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
       return;
     case 'line_format': {
       const s = c.expectString('STRING (the line template)');
+      checkTemplateAt(c, s, 'line_format', s.value);
       parts.stages.push({ kind: 'line_format', template: s.value });
       return;
     }
@@ -146,6 +149,16 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
       parts.unwrap = parseUnwrap(c);
       parts.unwrapPos = kw.pos;
       return;
+  }
+}
+
+/** A template that cannot compile fails the query here, at its string, rather than when the engine builds the stage. */
+function checkTemplateAt(c: Cursor, tok: Token, what: string, src: string): void {
+  try {
+    parseTemplate(src);
+  } catch (e) {
+    if (e instanceof TemplateParseError) c.fail(tok.pos, `invalid ${what} template ${quoteShort(src)}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -201,6 +214,7 @@ function parseLabelFormatItems(c: Cursor): LabelFormatItem[] {
       items.push({ dst: dst.text, rename: v.text });
     } else if (v.type === 'string') {
       c.next();
+      checkTemplateAt(c, v, `label_format ${dst.text}=`, v.value!);
       items.push({ dst: dst.text, template: v.value! });
     } else {
       c.unexpected(v, 'IDENTIFIER (a label to rename) or STRING (a template)');
@@ -241,8 +255,9 @@ function parseUnwrap(c: Cursor): Unwrap {
 export function parseLabelFilter(c: Cursor): LabelFilterExpr {
   let left = parseLabelFilterAnd(c);
   while (c.atIdent('or') && !isFilterOp(c.peek(1))) {
-    c.next();
-    left = { kind: 'or', left, right: parseLabelFilterAnd(c) };
+    const or = c.next();
+    const right = parseLabelFilterAnd(c);
+    left = c.stack({ kind: 'or', left, right }, or.pos, left, right);
   }
   return left;
 }
@@ -250,6 +265,7 @@ export function parseLabelFilter(c: Cursor): LabelFilterExpr {
 function parseLabelFilterAnd(c: Cursor): LabelFilterExpr {
   let left = parseLabelFilterPrimary(c);
   for (;;) {
+    const pos = c.peek().pos;
     if (c.atIdent('and') && !isFilterOp(c.peek(1))) c.next();
     else if (c.atOp(',')) c.next();
     else if (c.atOp('(')) {
@@ -257,15 +273,17 @@ function parseLabelFilterAnd(c: Cursor): LabelFilterExpr {
     } else if (c.atIdent() && !c.atIdent('or') && isFilterOp(c.peek(1))) {
       // Juxtaposition: `| a="b" c="d"`.
     } else return left;
-    left = { kind: 'and', left, right: parseLabelFilterPrimary(c) };
+    const right = parseLabelFilterPrimary(c);
+    left = c.stack({ kind: 'and', left, right }, pos, left, right);
   }
 }
 
 function parseLabelFilterPrimary(c: Cursor): LabelFilterExpr {
   if (c.atOp('(')) {
-    c.next();
+    c.enter(c.next().pos);
     const inner = parseLabelFilter(c);
     c.expectOp(')', ') or and or or');
+    c.leave();
     return inner;
   }
   const name = c.expectIdent('IDENTIFIER (a label name) or (');

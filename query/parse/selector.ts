@@ -1,6 +1,7 @@
 /** Stream selectors `{app="api", env=~"prod|staging"}` and the label matchers they, and some stages, share. */
 import type { MatchOp, Matcher } from '../ast.js';
 import type { Token } from '../lexer.js';
+import { quoteShort } from '../parse-error.js';
 import type { Cursor } from './cursor.js';
 import { checkRegex, RegexCheckError, regexMatchesEmpty, type CheckedRegex } from './regex-check.js';
 
@@ -18,7 +19,7 @@ export function checkRegexAt(c: Cursor, tok: Token, pattern: string): CheckedReg
   try {
     return checkRegex(pattern);
   } catch (e) {
-    if (e instanceof RegexCheckError) c.fail(tok.pos, `invalid regex ${JSON.stringify(pattern)}: ${e.message}`);
+    if (e instanceof RegexCheckError) c.fail(tok.pos, `invalid regex ${quoteShort(pattern)}: ${e.message}`);
     throw e;
   }
 }
