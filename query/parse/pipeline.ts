@@ -111,7 +111,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
     }
     case 'regexp': {
       const s = c.expectString('STRING (the regular expression)');
-      const checked = checkRegexAt(c, s, s.value);
+      const checked = checkRegexAt(c, s, s.value, false);
       if (checked.groupNames.length === 0) c.fail(s.pos, `regexp stage needs at least one named capture group like (?P<name>…), got ${JSON.stringify(s.value)}`);
       parts.stages.push({ kind: 'regexp', pattern: s.value });
       return;
@@ -179,7 +179,7 @@ function parseLineFilterValue(c: Cursor, op: LineFilterStage['op']): string {
     c.fail(c.peek().pos, 'ip() line filters are not supported; extract the address with a parser and use a label filter like | addr = ip("10.0.0.0/8")');
   }
   const s = c.expectString();
-  if (op === '|~' || op === '!~') checkRegexAt(c, s, s.value);
+  if (op === '|~' || op === '!~') checkRegexAt(c, s, s.value, false);
   return s.value;
 }
 
@@ -293,7 +293,7 @@ function parseLabelFilterPrimary(c: Cursor): LabelFilterExpr {
   const op = opTok.text;
   if (op === '=~' || op === '!~') {
     const v = c.expectString();
-    checkRegexAt(c, v, v.value);
+    checkRegexAt(c, v, v.value, true);
     return { kind: 'string', matcher: { name: name.text, op, value: v.value } };
   }
   const equality = op === '=' || op === '!=' || op === '==';
