@@ -11,6 +11,7 @@ import type {
   Unwrap,
 } from '../ast.js';
 import type { Token } from '../lexer.js';
+import { JsonPathError, parseJsonPath } from '../stages/json-path.js';
 import { parseTemplate, TemplateParseError } from '../template/parser.js';
 import { quoteShort } from '../parse-error.js';
 import type { Cursor } from './cursor.js';
@@ -95,7 +96,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
   const kw = c.next();
   switch (kw.text) {
     case 'json':
-      parts.stages.push({ kind: 'json', params: parseExtractionParams(c) });
+      parts.stages.push({ kind: 'json', params: parseExtractionParams(c, true) });
       return;
     case 'logfmt': {
       let strict = false;
@@ -106,7 +107,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
         else if (f.text === '--keep-empty') keepEmpty = true;
         else c.fail(f.pos, `unknown logfmt flag ${f.text}: allowed flags are --strict and --keep-empty`);
       }
-      parts.stages.push({ kind: 'logfmt', strict, keepEmpty, params: parseExtractionParams(c) });
+      parts.stages.push({ kind: 'logfmt', strict, keepEmpty, params: parseExtractionParams(c, false) });
       return;
     }
     case 'regexp': {
@@ -183,7 +184,8 @@ function parseLineFilterValue(c: Cursor, op: LineFilterStage['op']): string {
   return s.value;
 }
 
-function parseExtractionParams(c: Cursor): ExtractionParam[] {
+/** `jsonPaths`: the expressions are json paths, checked here so a bad one is a parse error rather than a failed query. */
+function parseExtractionParams(c: Cursor, jsonPaths: boolean): ExtractionParam[] {
   const params: ExtractionParam[] = [];
   if (!c.atIdent()) return params;
   for (;;) {
@@ -191,6 +193,14 @@ function parseExtractionParams(c: Cursor): ExtractionParam[] {
     if (c.atOp('=')) {
       c.next();
       const expr = c.expectString('STRING (the expression to extract, like "response.code")');
+      if (jsonPaths) {
+        try {
+          parseJsonPath(expr.value);
+        } catch (e) {
+          if (e instanceof JsonPathError) c.fail(expr.pos, e.message);
+          throw e;
+        }
+      }
       params.push({ label: name.text, expr: expr.value });
     } else {
       params.push({ label: name.text, expr: name.text });

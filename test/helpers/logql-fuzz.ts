@@ -90,7 +90,7 @@ function stage(r: Prng): string {
     case 3:
       return `!~ "${some(r, REGEXES)}" or "${some(r, REGEXES)}"`;
     case 4:
-      return r.pick(['| json', '| json a="b.c", x="arr[0]"', '| logfmt', '| logfmt --strict --keep-empty', '| unpack', '| decolorize']);
+      return r.pick(['| json', '| json a="b.c", x="arr[0]"', '| json x="a"', '| json x="[[["', '| json x="a..b"', '| json x="[\\"k\\"]"', '| logfmt', '| logfmt --strict --keep-empty', '| unpack', '| decolorize']);
     case 5:
       return `| regexp "${r.chance(0.9) ? r.pick(['(?P<a>\\\\w+)', '(?P<a>.)(?P<b>.)']) : r.pick(['(?P<a>', 'nogroup', '(?P<a>a)|(?P<a>b)'])}"`;
     case 6:

@@ -27,7 +27,7 @@ function labelName(r: Prng): string {
 function labelValue(r: Prng): string {
   return r.chance(0.05) ? r.pick(BAD_LABEL_VALUES) : r.pick(LABEL_VALUES);
 }
-const LINES = ['level=info msg=ok a=1', '{"a":{"b":[1,2,3]},"level":"warn"}', '', 'é😀', '\u0000\u0001', '['.repeat(100_000), '{"a":'.repeat(50_000), 'x'.repeat(300_000)];
+const LINES = ['level=info msg=ok a=1', '{"a":{"b":[1,2,3]},"level":"warn"}', '', 'é😀', '\u0000\u0001', '['.repeat(100_000), '{"a":'.repeat(50_000), 'x'.repeat(300_000), '{"a":'.repeat(40_000) + '1' + '}'.repeat(40_000), '{"a":' + '['.repeat(50_000) + ']'.repeat(50_000) + '}'];
 
 function nowNs(r: Prng): bigint {
   return BigInt(Date.now()) * 1_000_000n - BigInt(r.int(600_000)) * 1_000_000n;
