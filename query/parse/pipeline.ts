@@ -224,7 +224,7 @@ function parseLabelFormatItems(c: Cursor): LabelFormatItem[] {
       items.push({ dst: dst.text, rename: v.text });
     } else if (v.type === 'string') {
       c.next();
-      checkTemplateAt(c, v, `label_format ${dst.text}=`, v.value!);
+      checkTemplateAt(c, v, `label_format ${dst.text}`, v.value!);
       items.push({ dst: dst.text, template: v.value! });
     } else {
       c.unexpected(v, 'IDENTIFIER (a label to rename) or STRING (a template)');
