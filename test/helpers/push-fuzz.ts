@@ -129,6 +129,20 @@ function protoBody(r: Prng): Buffer {
   return Buffer.concat(out);
 }
 
+/** A snappy-compressed PushRequest with timestamps given as raw (seconds, nanos), including values out of any range. */
+export function rawProtoPush(streams: { labels: string; entries: { seconds: bigint; nanos?: bigint; line: string }[] }[]): Buffer {
+  const out: Buffer[] = [];
+  for (const s of streams) {
+    const stream = [str(1, s.labels)];
+    for (const e of s.entries) {
+      const ts = Buffer.concat([field(1, 0, varint(e.seconds)), field(2, 0, varint(e.nanos ?? 0n))]);
+      stream.push(field(2, 2, Buffer.concat([field(1, 2, ts), str(2, e.line)])));
+    }
+    out.push(field(1, 2, Buffer.concat(stream)));
+  }
+  return Buffer.from(snappy.compress(Buffer.concat(out)));
+}
+
 // ---------------------------------------------------------------- damage
 
 function truncate(r: Prng, b: Buffer): Buffer {
