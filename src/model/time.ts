@@ -40,16 +40,21 @@ const UNIT_NS: Record<string, number> = {
  */
 export function parseDuration(text: string): bigint {
   const ns = parseDurationUnchecked(text);
-  if (!inInt64(ns)) {
+  if (ns === null || !inInt64(ns)) {
     throw new TimeOutOfRangeError(`invalid duration ${JSON.stringify(text)}: out of range, durations are limited to ±2562047h (about 292 years)`);
   }
   return ns;
 }
 
-function parseDurationUnchecked(text: string): bigint {
+/** A float count of nanoseconds as a bigint; null when it overflowed to Infinity (hundreds of digits). */
+function floatNs(x: number): bigint | null {
+  return Number.isFinite(x) ? BigInt(Math.round(x)) : null;
+}
+
+function parseDurationUnchecked(text: string): bigint | null {
   const s = text.trim();
   if (s === '') throw new TimeParseError('empty duration');
-  if (/^-?\d+(\.\d+)?$/.test(s)) return BigInt(Math.round(Number(s) * 1e9));
+  if (/^-?\d+(\.\d+)?$/.test(s)) return floatNs(Number(s) * 1e9);
   let neg = false;
   let rest = s;
   if (rest.startsWith('-')) { neg = true; rest = rest.slice(1); }
@@ -63,7 +68,9 @@ function parseDurationUnchecked(text: string): bigint {
     }
     const unit = UNIT_NS[m[2]!]!;
     const n = m[1]!;
-    total += n.includes('.') ? BigInt(Math.round(Number(n) * unit)) : BigInt(n) * BigInt(unit);
+    const part = n.includes('.') ? floatNs(Number(n) * unit) : BigInt(n) * BigInt(unit);
+    if (part === null) return null;
+    total += part;
     rest = rest.slice(m[0].length);
     matched = true;
   }

@@ -35,7 +35,7 @@ function template(r: Prng): string {
   return some(r, TEMPLATES).replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
-const DURATIONS: Pool = [['1s', '1m', '5m', '1h', '30s', '1h30m', '500ms', '1d', '10m'], ['0s', '2562047h', '2562048h', '100000000h', '1y', '-1m', '1.5.5s']];
+const DURATIONS: Pool = [['1s', '1m', '5m', '1h', '30s', '1h30m', '500ms', '1d', '10m'], ['0s', '2562047h', '2562048h', '100000000h', '1y', '-1m', '1.5.5s', '1'.repeat(400) + '.5s', '9'.repeat(30) + 'ns']];
 const NUMBERS: Pool = [['1', '0', '-1', '0.5', '1e3', '0x1F', '42', '2'], ['NaN', 'Inf', '-Inf', '1e308', '1e-320', '9223372036854775808', '1e999']];
 const RANGE_OPS = ['count_over_time', 'rate', 'bytes_over_time', 'bytes_rate', 'absent_over_time'];
 const UNWRAP_OPS = ['sum_over_time', 'avg_over_time', 'min_over_time', 'max_over_time', 'first_over_time', 'last_over_time', 'stddev_over_time', 'stdvar_over_time', 'rate_counter'];
@@ -256,10 +256,10 @@ export function fuzzQuery(r: Prng): string {
 
 const TIMES = [
   undefined, 'now', '0', '-1', '1e30', '-1e30', '1700000000', '1700000000.5', '-99999999999999999', '99999999999999999999', '-9223372036854775809',
-  '9223372036854775807', '2262-04-12T00:00:00Z', '1677-09-21T00:00:00Z', '9999-12-31T23:59:59Z', '2024-02-30T00:00:00Z', '2024-01-01T00:00:00+25:00',
+  '9223372036854775807', '-9223372036854775808', '9'.repeat(400), '9'.repeat(400) + '.5', '2262-04-12T00:00:00Z', '1677-09-21T00:00:00Z', '9999-12-31T23:59:59Z', '2024-02-30T00:00:00Z', '2024-01-01T00:00:00+25:00',
   'NaN', 'Inf', '', ' ', '1.', '.5', '0x10', '1_000', '١٢٣',
 ];
-const STEPS = [undefined, '1', '0', '-1', '1e-9', '0.000000001', '1ms', '1s', '60', '1h', '100000000h', '2562047h', '1e300', 'NaN', 'abc', '1m-1s'];
+const STEPS = [undefined, '1', '0', '-1', '1e-9', '0.000000001', '1ms', '1s', '60', '1h', '100000000h', '2562047h', '1e300', 'NaN', 'abc', '1m-1s', '9'.repeat(400), '1'.repeat(400) + '.5s'];
 const SINCES = [undefined, '1h', '0s', '-1h', '100000000h', '2562047h', '1y', '99999999999s', 'x'];
 const LIMITS = [undefined, '0', '1', '100', '-1', '1e3', '99999999999999999999', 'x', '5000'];
 

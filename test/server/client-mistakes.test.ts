@@ -104,6 +104,8 @@ describe('other client mistakes that were 500s', () => {
     ['since=100000000h', '/loki/api/v1/query_range', { query: SEL, since: '100000000h' }, 'invalid parameter "since": invalid duration "100000000h": out of range, durations are limited to ±2562047h'],
     ['series since=100000000h', '/loki/api/v1/series', { 'match[]': SEL, since: '100000000h' }, 'out of range'],
     ['offset 100000000h', '/loki/api/v1/query', { query: `count_over_time(${SEL}[1m] offset 100000000h)` }, 'invalid duration "100000000h": out of range'],
+    ['a range of 400 digits with a fraction', '/loki/api/v1/query', { query: `count_over_time(${SEL}[${'1'.repeat(400)}.5s])` }, 'out of range'],
+    ['a step of 400 digits', '/loki/api/v1/query_range', { query: RANGE, step: '9'.repeat(400) }, 'out of range'],
     ['a range of 100000000h', '/loki/api/v1/query', { query: `count_over_time(${SEL}[100000000h])` }, 'out of range'],
     ['a regex only the engine refused', '/loki/api/v1/query_range', { query: `{app=~"\\\\C"}` }, 'not supported'],
     ['a json path that cannot parse', '/loki/api/v1/query_range', { query: `${SEL} | json x="[[["` }, 'invalid json expression "[[["'],
