@@ -6,14 +6,16 @@
  * NARVI_FUZZ_SEED=<seed> npx vitest run test/server/fuzz.test.ts
  */
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { fuzzParams, fuzzQuery } from '../helpers/logql-fuzz.js';
 import { fuzzSeed, Prng } from '../helpers/prng.js';
 import { fuzzPush } from '../helpers/push-fuzz.js';
 import { suiteServer } from '../helpers/server.js';
 
 const SEED = fuzzSeed();
-const QUERIES = 4000;
-const PUSHES = 2000;
+const QUERIES = 3000;
+const PUSHES = 1500;
+const TAILS = 150;
 const CONCURRENCY = 8;
 // Generous for a loaded 2-core machine; a request still unanswered by then counts as a hang.
 const ANSWER_WITHIN_MS = 20_000;
@@ -91,6 +93,45 @@ function queryRequest(r: Prng, base: string, endpoint: (typeof QUERY_ENDPOINTS)[
   return { url: `${base}${path}`, init: { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: qs } };
 }
 
+/**
+ * Opens a tail WebSocket and waits for its first frame, its close, or a short while. A refused handshake must be
+ * a 4xx and a close must not be 1011 (internal error).
+ */
+function tailOnce(base: string, query: string, failures: Failure[], tally: Tally): Promise<void> {
+  return new Promise((resolve) => {
+    const url = `${base.replace('http', 'ws')}/loki/api/v1/tail?${new URLSearchParams({ query, limit: '10' })}`;
+    const ws = new WebSocket(url, { handshakeTimeout: ANSWER_WITHIN_MS });
+    const done = () => {
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      ws.terminate();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      tally.set(101, (tally.get(101) ?? 0) + 1);
+      done();
+    }, 500);
+    ws.on('unexpected-response', (_req, res) => {
+      tally.set(res.statusCode ?? 0, (tally.get(res.statusCode ?? 0) ?? 0) + 1);
+      if ((res.statusCode ?? 0) >= 500) failures.push({ what: 'tail handshake', status: res.statusCode ?? 0, reply: '', input: shorten(query) });
+      done();
+    });
+    ws.on('message', () => {
+      tally.set(101, (tally.get(101) ?? 0) + 1);
+      done();
+    });
+    ws.on('close', (code, reason) => {
+      if (code === 1011) failures.push({ what: 'tail closed with 1011', status: code, reply: reason.toString(), input: shorten(query) });
+      done();
+    });
+    ws.on('error', (err) => {
+      failures.push({ what: 'tail socket error', status: 'error', reply: err.message, input: shorten(query) });
+      done();
+    });
+  });
+}
+
 describe(`fuzzing both doors (seed ${SEED})`, () => {
   it('push bodies in every framing, valid and damaged, never get a 5xx', { timeout: 180_000 }, async () => {
     const r = new Prng(SEED);
@@ -125,5 +166,21 @@ describe(`fuzzing both doors (seed ${SEED})`, () => {
     await assertAlive(failures);
     expect(tally.get(200) ?? 0, JSON.stringify([...tally])).toBeGreaterThan(QUERIES / 20);
     expect(tally.get(400) ?? 0, JSON.stringify([...tally])).toBeGreaterThan(QUERIES / 10);
+  });
+
+  it('random and mutated log queries on the tail WebSocket never get a 5xx or an internal-error close', { timeout: 120_000 }, async () => {
+    const r = new Prng(SEED ^ 0x7a11);
+    const queries: string[] = [];
+    while (queries.length < TAILS) {
+      const q = fuzzQuery(r);
+      // Long queries do not fit a WebSocket URL; the query endpoints above take them by POST.
+      if (!ownedElsewhere(q) && q.length < 4000) queries.push(q);
+    }
+    const failures: Failure[] = [];
+    const tally: Tally = new Map();
+    await runPool(queries, (q) => tailOnce(server().url, q, failures, tally));
+    await assertAlive(failures);
+    expect(tally.get(101) ?? 0, JSON.stringify([...tally])).toBeGreaterThan(TAILS / 20);
+    expect(tally.get(400) ?? 0, JSON.stringify([...tally])).toBeGreaterThan(TAILS / 10);
   });
 });
