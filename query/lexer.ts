@@ -7,6 +7,7 @@
 import { parseErrorAt } from './parse-error.js';
 import { decodeGoEscapes, StringEscapeError } from './parse/go-string.js';
 import { classifyNumeric } from './parse/units.js';
+import { TimeParseError } from '../src/model/time.js';
 
 export type TokenType = 'ident' | 'string' | 'number' | 'duration' | 'bytes' | 'flag' | 'op' | 'eof';
 
@@ -111,7 +112,14 @@ export function tokenize(text: string): Token[] {
         i++;
       }
       const raw = text.slice(start, i);
-      const lit = classifyNumeric(raw);
+      let lit: ReturnType<typeof classifyNumeric>;
+      try {
+        lit = classifyNumeric(raw);
+      } catch (e) {
+        // A duration past the int64 nanoseconds every time is held in (like offset 100000000h).
+        if (e instanceof TimeParseError) fail(start, e.message);
+        throw e;
+      }
       if (lit === undefined) {
         fail(
           start,

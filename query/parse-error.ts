@@ -44,3 +44,8 @@ export function parseErrorAt(text: string, offset: number, detail: string): Pars
   const { line, col } = positionAt(text, offset);
   return new ParseError(detail, line, col);
 }
+
+/** Query text quoted in an error message, cut short so a huge pasted regex or template does not flood the reply. */
+export function quoteShort(s: string, max = 100): string {
+  return s.length > max ? `${JSON.stringify(s.slice(0, max)).slice(0, -1)}…" (${s.length} characters)` : JSON.stringify(s);
+}

@@ -4,6 +4,7 @@
  * patching the source text, is what lets us reject exactly what RE2 rejects, resolve inline flags per group, and
  * expand case folding so the result runs on V8's linear-time engine.
  */
+import { quoteShort } from './parse-error.js';
 import { complement, foldOrbit, foldRanges, normalize, PERL_CLASSES, POSIX_CLASSES, type Ranges, unicodeClass } from './regex-charset.js';
 
 export class RegexSyntaxError extends Error {}
@@ -42,6 +43,15 @@ interface Flags {
 const UNSUPPORTED = 'is not supported: LogQL regexes use RE2 syntax, which has no backreferences/lookarounds';
 const MAX_REPEAT = 1000;
 
+/**
+ * Deepest group nesting a regex may have. Parsing, printing and the literal analysis recurse once per group, and so
+ * does V8's own regex compiler, so deeper nesting would overflow the stack; RE2 and Go refuse it near the same
+ * depth ("expression nests too deeply").
+ */
+export const MAX_REGEX_NESTING = 1000;
+
+export const REGEX_TOO_DEEP = `expression nests too deeply: more than ${MAX_REGEX_NESTING} nested groups (the limit is ${MAX_REGEX_NESTING})`;
+
 /** `dotAll` starts the expression in (?s) mode, as label matchers are compiled. */
 export function parseRegex(src: string, opts: { dotAll?: boolean } = {}): ParsedRegex {
   return new Parser(src).parse(opts.dotAll ?? false);
@@ -51,6 +61,7 @@ class Parser {
   private pos = 0;
   private readonly groupNames: (string | undefined)[] = [undefined];
   private readonly seenNames = new Set<string>();
+  private depth = 0;
 
   constructor(private readonly src: string) {}
 
@@ -64,7 +75,7 @@ class Parser {
   }
 
   private fail(msg: string): never {
-    throw new RegexSyntaxError(`invalid regex ${JSON.stringify(this.src)}: ${msg}`);
+    throw new RegexSyntaxError(`invalid regex ${quoteShort(this.src)}: ${msg}`);
   }
 
   private cp(): number {
@@ -207,9 +218,11 @@ class Parser {
       index = this.groupNames.length;
       this.groupNames.push(undefined);
     }
+    if (++this.depth > MAX_REGEX_NESTING) this.fail(REGEX_TOO_DEEP);
     const sub = this.parseAlt(inner);
     if (this.src[this.pos] !== ')') this.fail(`missing ) to close the group opened at offset ${start}`);
     this.pos++;
+    this.depth--;
     return name !== undefined ? { t: 'group', index, name, sub } : { t: 'group', index, sub };
   }
 

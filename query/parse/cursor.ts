@@ -2,8 +2,20 @@
 import { describeToken, type Token } from '../lexer.js';
 import { parseErrorAt } from '../parse-error.js';
 
+/**
+ * The deepest a query may nest: parentheses, aggregations around aggregations, chains of binary operators and of
+ * and/or label filters all count. The parser, the printer and the evaluator walk the tree recursively, so without a
+ * bound a long chain such as `1+1+…` or deep parentheses overflows the stack; no hand-written query comes near it.
+ */
+export const MAX_QUERY_DEPTH = 1000;
+
+export const QUERY_TOO_DEEP = `query nests too deeply: more than ${MAX_QUERY_DEPTH} levels of parentheses, aggregations or chained operators (the limit is ${MAX_QUERY_DEPTH}); split or simplify the query`;
+
 export class Cursor {
   private i = 0;
+  private depth = 0;
+  /** Height of each tree built so far (an operator over operands, a filter over filters); absent means a leaf. */
+  private readonly heights = new WeakMap<object, number>();
   /** Where each parsed expression starts, for errors raised after the expression is built. */
   readonly starts = new WeakMap<object, number>();
 
@@ -60,6 +72,28 @@ export class Cursor {
     const t = this.peek();
     if (t.type !== 'string') this.unexpected(t, expecting);
     return this.next() as Token & { value: string };
+  }
+
+  /** Enters one level of parser recursion (a parenthesis, an argument); fails past MAX_QUERY_DEPTH. */
+  enter(pos: number): void {
+    if (++this.depth > MAX_QUERY_DEPTH) this.fail(pos, QUERY_TOO_DEEP);
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+
+  heightOf(node: object): number {
+    return this.heights.get(node) ?? 1;
+  }
+
+  /** Records that `node` sits one level above `children`; fails at `pos` when the tree passes MAX_QUERY_DEPTH. */
+  stack<T extends object>(node: T, pos: number, ...children: object[]): T {
+    let h = 0;
+    for (const ch of children) h = Math.max(h, this.heightOf(ch));
+    if (h + 1 > MAX_QUERY_DEPTH) this.fail(pos, QUERY_TOO_DEEP);
+    this.heights.set(node, h + 1);
+    return node;
   }
 
   /** Records where `node` starts and returns it. */

@@ -15,13 +15,15 @@ import { parseLabelReplace, parseVectorAggregation, parseVectorCall, VECTOR_OPS 
 const PRIMARY_EXPECTED = 'a stream selector like {app="x"}, a function like rate(…) or sum(…), a number or (';
 
 export function parseExpression(c: Cursor, minPrec = 1): Expr {
-  let left = parseUnary(c);
+  const start = c.peek().pos;
+  c.enter(start);
+  let left = withHeight(c, parseUnary(c), start);
   for (;;) {
     const opTok = c.peek();
     const op = binaryOpOf(opTok);
-    if (op === undefined) return left;
+    if (op === undefined) break;
     const prec = PRECEDENCE[op]!;
-    if (prec < minPrec) return left;
+    if (prec < minPrec) break;
     c.next();
     let bool = false;
     if (c.atIdent('bool')) {
@@ -31,8 +33,16 @@ export function parseExpression(c: Cursor, minPrec = 1): Expr {
     }
     const matching = parseVectorMatching(c, op);
     const right = parseExpression(c, op === '^' ? prec : prec + 1);
-    left = c.mark(buildBinary(c, opTok, op, bool, matching, left, right), c.startOf(left));
+    left = c.stack(c.mark(buildBinary(c, opTok, op, bool, matching, left, right), c.startOf(left)), opTok.pos, left, right);
   }
+  c.leave();
+  return left;
+}
+
+/** Aggregations and label_replace sit one level above their argument; a parenthesised expression keeps its height. */
+function withHeight(c: Cursor, e: Expr, pos: number): Expr {
+  if (e.kind === 'vector_agg' || e.kind === 'label_replace') return c.stack(e, pos, e.expr);
+  return e;
 }
 
 function parseUnary(c: Cursor): Expr {

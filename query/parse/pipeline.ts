@@ -11,6 +11,9 @@ import type {
   Unwrap,
 } from '../ast.js';
 import type { Token } from '../lexer.js';
+import { JsonPathError, parseJsonPath } from '../stages/json-path.js';
+import { parseTemplate, TemplateParseError } from '../template/parser.js';
+import { quoteShort } from '../parse-error.js';
 import type { Cursor } from './cursor.js';
 import { checkIPPattern } from './ip-pattern.js';
 import { checkPattern } from './pattern-check.js';
@@ -93,7 +96,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
   const kw = c.next();
   switch (kw.text) {
     case 'json':
-      parts.stages.push({ kind: 'json', params: parseExtractionParams(c) });
+      parts.stages.push({ kind: 'json', params: parseExtractionParams(c, true) });
       return;
     case 'logfmt': {
       let strict = false;
@@ -104,12 +107,12 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
         else if (f.text === '--keep-empty') keepEmpty = true;
         else c.fail(f.pos, `unknown logfmt flag ${f.text}: allowed flags are --strict and --keep-empty`);
       }
-      parts.stages.push({ kind: 'logfmt', strict, keepEmpty, params: parseExtractionParams(c) });
+      parts.stages.push({ kind: 'logfmt', strict, keepEmpty, params: parseExtractionParams(c, false) });
       return;
     }
     case 'regexp': {
       const s = c.expectString('STRING (the regular expression)');
-      const checked = checkRegexAt(c, s, s.value);
+      const checked = checkRegexAt(c, s, s.value, false);
       if (checked.groupNames.length === 0) c.fail(s.pos, `regexp stage needs at least one named capture group like (?P<name>…), got ${JSON.stringify(s.value)}`);
       parts.stages.push({ kind: 'regexp', pattern: s.value });
       return;
@@ -129,6 +132,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
       return;
     case 'line_format': {
       const s = c.expectString('STRING (the line template)');
+      checkTemplateAt(c, s, 'line_format', s.value);
       parts.stages.push({ kind: 'line_format', template: s.value });
       return;
     }
@@ -149,6 +153,16 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
   }
 }
 
+/** A template that cannot compile fails the query here, at its string, rather than when the engine builds the stage. */
+function checkTemplateAt(c: Cursor, tok: Token, what: string, src: string): void {
+  try {
+    parseTemplate(src);
+  } catch (e) {
+    if (e instanceof TemplateParseError) c.fail(tok.pos, `invalid ${what} template ${quoteShort(src)}: ${e.message}`);
+    throw e;
+  }
+}
+
 function parseLineFilter(c: Cursor): LineFilterStage {
   const opTok = c.next();
   const op = opTok.text as LineFilterStage['op'];
@@ -166,11 +180,12 @@ function parseLineFilterValue(c: Cursor, op: LineFilterStage['op']): string {
     c.fail(c.peek().pos, 'ip() line filters are not supported; extract the address with a parser and use a label filter like | addr = ip("10.0.0.0/8")');
   }
   const s = c.expectString();
-  if (op === '|~' || op === '!~') checkRegexAt(c, s, s.value);
+  if (op === '|~' || op === '!~') checkRegexAt(c, s, s.value, false);
   return s.value;
 }
 
-function parseExtractionParams(c: Cursor): ExtractionParam[] {
+/** `jsonPaths`: the expressions are json paths, checked here so a bad one is a parse error rather than a failed query. */
+function parseExtractionParams(c: Cursor, jsonPaths: boolean): ExtractionParam[] {
   const params: ExtractionParam[] = [];
   if (!c.atIdent()) return params;
   for (;;) {
@@ -178,6 +193,14 @@ function parseExtractionParams(c: Cursor): ExtractionParam[] {
     if (c.atOp('=')) {
       c.next();
       const expr = c.expectString('STRING (the expression to extract, like "response.code")');
+      if (jsonPaths) {
+        try {
+          parseJsonPath(expr.value);
+        } catch (e) {
+          if (e instanceof JsonPathError) c.fail(expr.pos, e.message);
+          throw e;
+        }
+      }
       params.push({ label: name.text, expr: expr.value });
     } else {
       params.push({ label: name.text, expr: name.text });
@@ -201,6 +224,7 @@ function parseLabelFormatItems(c: Cursor): LabelFormatItem[] {
       items.push({ dst: dst.text, rename: v.text });
     } else if (v.type === 'string') {
       c.next();
+      checkTemplateAt(c, v, `label_format ${dst.text}`, v.value!);
       items.push({ dst: dst.text, template: v.value! });
     } else {
       c.unexpected(v, 'IDENTIFIER (a label to rename) or STRING (a template)');
@@ -241,8 +265,9 @@ function parseUnwrap(c: Cursor): Unwrap {
 export function parseLabelFilter(c: Cursor): LabelFilterExpr {
   let left = parseLabelFilterAnd(c);
   while (c.atIdent('or') && !isFilterOp(c.peek(1))) {
-    c.next();
-    left = { kind: 'or', left, right: parseLabelFilterAnd(c) };
+    const or = c.next();
+    const right = parseLabelFilterAnd(c);
+    left = c.stack({ kind: 'or', left, right }, or.pos, left, right);
   }
   return left;
 }
@@ -250,6 +275,7 @@ export function parseLabelFilter(c: Cursor): LabelFilterExpr {
 function parseLabelFilterAnd(c: Cursor): LabelFilterExpr {
   let left = parseLabelFilterPrimary(c);
   for (;;) {
+    const pos = c.peek().pos;
     if (c.atIdent('and') && !isFilterOp(c.peek(1))) c.next();
     else if (c.atOp(',')) c.next();
     else if (c.atOp('(')) {
@@ -257,15 +283,17 @@ function parseLabelFilterAnd(c: Cursor): LabelFilterExpr {
     } else if (c.atIdent() && !c.atIdent('or') && isFilterOp(c.peek(1))) {
       // Juxtaposition: `| a="b" c="d"`.
     } else return left;
-    left = { kind: 'and', left, right: parseLabelFilterPrimary(c) };
+    const right = parseLabelFilterPrimary(c);
+    left = c.stack({ kind: 'and', left, right }, pos, left, right);
   }
 }
 
 function parseLabelFilterPrimary(c: Cursor): LabelFilterExpr {
   if (c.atOp('(')) {
-    c.next();
+    c.enter(c.next().pos);
     const inner = parseLabelFilter(c);
     c.expectOp(')', ') or and or or');
+    c.leave();
     return inner;
   }
   const name = c.expectIdent('IDENTIFIER (a label name) or (');
@@ -275,7 +303,7 @@ function parseLabelFilterPrimary(c: Cursor): LabelFilterExpr {
   const op = opTok.text;
   if (op === '=~' || op === '!~') {
     const v = c.expectString();
-    checkRegexAt(c, v, v.value);
+    checkRegexAt(c, v, v.value, true);
     return { kind: 'string', matcher: { name: name.text, op, value: v.value } };
   }
   const equality = op === '=' || op === '!=' || op === '==';

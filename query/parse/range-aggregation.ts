@@ -39,9 +39,10 @@ interface RangeParts extends LogParts {
  */
 function parseLogRangeInto(c: Cursor, parts: RangeParts): void {
   if (c.atOp('(')) {
-    c.next();
+    c.enter(c.next().pos);
     parseLogRangeInto(c, parts);
     c.expectOp(')', parts.range === undefined ? ') or | or [' : ') or |');
+    c.leave();
   } else {
     if (!c.atOp('{')) c.unexpected(c.peek(), '{ (a log query with a range, like {app="x"} |= "error" [5m])');
     parts.matchers = parseSelectorMatchers(c);

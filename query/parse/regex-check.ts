@@ -6,6 +6,9 @@
  * Perl features RE2 does not have (look-around, backreferences).
  */
 
+// The same nesting limit as the engine's parser, so a regex that passes here also compiles there.
+import { MAX_REGEX_NESTING, REGEX_TOO_DEEP } from '../regex-syntax.js';
+
 export interface CheckedRegex {
   /** JavaScript source equivalent enough to test against the empty string. */
   source: string;
@@ -26,6 +29,7 @@ export function checkRegex(pattern: string): CheckedRegex {
   let flags = '';
   const groupNames: string[] = [];
   let inClass = false;
+  let depth = 0;
   const n = pattern.length;
   let i = 0;
   while (i < n) {
@@ -77,6 +81,9 @@ export function checkRegex(pattern: string): CheckedRegex {
       }
       continue;
     }
+    if (ch === '(') {
+      if (++depth > MAX_REGEX_NESTING) throw new RegexCheckError(REGEX_TOO_DEEP);
+    } else if (ch === ')') depth--;
     if (ch === '(' && pattern[i + 1] === '?') {
       const rest = pattern.slice(i + 2, i + 4);
       if (rest.startsWith('=') || rest.startsWith('!') || rest === '<=' || rest === '<!') {
@@ -95,6 +102,7 @@ export function checkRegex(pattern: string): CheckedRegex {
         if (fl[1] === '' && fl[2] === ')') throw new RegexCheckError('missing flags in (?)');
         for (const f of fl[1]!.split('-')[0]!) if ((f === 'i' || f === 'm' || f === 's') && !flags.includes(f)) flags += f;
         out += fl[2] === ':' ? '(?:' : '';
+        if (fl[2] === ')') depth--; // (?i) only sets flags: it opens no group
         i += fl[0].length;
         continue;
       }

@@ -1,6 +1,8 @@
 /** Stream selectors `{app="api", env=~"prod|staging"}` and the label matchers they, and some stages, share. */
 import type { MatchOp, Matcher } from '../ast.js';
 import type { Token } from '../lexer.js';
+import { quoteShort } from '../parse-error.js';
+import { compileRegex, RegexSyntaxError } from '../regex.js';
 import type { Cursor } from './cursor.js';
 import { checkRegex, RegexCheckError, regexMatchesEmpty, type CheckedRegex } from './regex-check.js';
 
@@ -13,12 +15,21 @@ export function isMatchOp(t: Token): boolean {
   return t.type === 'op' && (t.text === '=' || t.text === '!=' || t.text === '=~' || t.text === '!~');
 }
 
-/** Validates a regex written in the query, failing at the string token that holds it. */
-export function checkRegexAt(c: Cursor, tok: Token, pattern: string): CheckedRegex {
+/**
+ * Validates a regex written in the query, failing at the string token that holds it. Besides the RE2 checks it
+ * translates the regex exactly as the engine will (`anchored` for selectors, label matchers and label_replace), so
+ * what the engine would refuse is refused here, as a parse error, instead of failing the running query.
+ */
+export function checkRegexAt(c: Cursor, tok: Token, pattern: string, anchored: boolean): CheckedRegex {
   try {
-    return checkRegex(pattern);
+    const checked = checkRegex(pattern);
+    compileRegex(pattern, { anchored });
+    return checked;
   } catch (e) {
-    if (e instanceof RegexCheckError) c.fail(tok.pos, `invalid regex ${JSON.stringify(pattern)}: ${e.message}`);
+    if (e instanceof RegexCheckError) c.fail(tok.pos, `invalid regex ${quoteShort(pattern)}: ${e.message}`);
+    // The engine's own messages already name the regex.
+    if (e instanceof RegexSyntaxError) c.fail(tok.pos, e.message);
+    if (e instanceof SyntaxError) c.fail(tok.pos, `invalid regex ${quoteShort(pattern)}: ${e.message}`);
     throw e;
   }
 }
@@ -35,7 +46,7 @@ function parseCheckedMatcher(c: Cursor, name: string): { matcher: Matcher; regex
   const valTok = c.expectString();
   const op = opTok.text as MatchOp;
   const matcher = { name, op, value: valTok.value };
-  if (op === '=~' || op === '!~') return { matcher, regex: checkRegexAt(c, valTok, valTok.value) };
+  if (op === '=~' || op === '!~') return { matcher, regex: checkRegexAt(c, valTok, valTok.value, true) };
   return { matcher };
 }
 

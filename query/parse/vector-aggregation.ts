@@ -85,6 +85,6 @@ export function parseLabelReplace(c: Cursor): Expr {
   c.expectOp(')');
   const [dst, replacement, src, regex] = args as [string, string, string, string];
   if (!isValidLabelName(dst)) c.fail(dstTok!.pos, `invalid destination label name ${JSON.stringify(dst)} in label_replace: names match [a-zA-Z_][a-zA-Z0-9_]*`);
-  checkRegexAt(c, regexTok!, regex);
+  checkRegexAt(c, regexTok!, regex, true);
   return c.mark({ kind: 'label_replace', expr, dst, replacement, src, regex }, t.pos);
 }

@@ -98,7 +98,9 @@ function matchPlainKey(b: Buffer, s: number, e: number, list: KeyCandidate[]): s
   return null;
 }
 
-const MAX_DEPTH = 512;
+/** Deepest JSON nesting the json stages walk; deeper lines get JSONParserErr (see json.ts). */
+export const MAX_JSON_DEPTH = 512;
+const MAX_DEPTH = MAX_JSON_DEPTH;
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;

@@ -7,7 +7,7 @@
 import type { JsonStage } from '../ast.js';
 import { formatJsonNumber } from '../units.js';
 import { parseJsonPath, lookupJsonPath, type JsonStep } from './json-path.js';
-import { JsonFieldScanner, JsonWant } from './json-scan.js';
+import { JsonFieldScanner, JsonWant, MAX_JSON_DEPTH } from './json-scan.js';
 import { type LabelsBuilder, sanitizeLabelName } from './labels-builder.js';
 import type { EntryState, Stage } from './stage.js';
 
@@ -41,7 +41,31 @@ function scalarText(v: unknown): string | undefined {
   }
 }
 
-function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilder): void {
+/**
+ * JSON.parse takes any depth, but flattening (and JSON.stringify of an extracted value) recurse once per level: a
+ * line nested thousands deep would overflow the stack, so it is refused as a parser error instead.
+ */
+export const JSON_TOO_DEEP = `JSON nests deeper than ${MAX_JSON_DEPTH} levels`;
+
+class JsonTooDeep extends Error {}
+
+/** Whether `v` nests deeper than `max` objects/arrays, found without recursion. */
+export function nestsDeeperThan(v: unknown, max: number): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [cur, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const k in cur as object) {
+      const child = (cur as Record<string, unknown>)[k];
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilder, depth = 1): void {
+  if (depth > MAX_JSON_DEPTH) throw new JsonTooDeep();
   for (const key in obj) {
     const part = sanitizeLabelName(key);
     if (part === '') continue;
@@ -49,7 +73,7 @@ function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilde
     const v = obj[key];
     const text = scalarText(v);
     if (text !== undefined) lbs.setExtracted(name, text);
-    else if (!Array.isArray(v)) flatten(v as Record<string, unknown>, name, lbs);
+    else if (!Array.isArray(v)) flatten(v as Record<string, unknown>, name, lbs, depth + 1);
   }
 }
 
@@ -77,13 +101,22 @@ export class JsonParser implements Stage {
       return true;
     }
     if (this.params.length === 0) {
-      flatten(doc, '', e.labels);
+      try {
+        flatten(doc, '', e.labels);
+      } catch (err) {
+        if (!(err instanceof JsonTooDeep)) throw err;
+        e.labels.setError(JSON_PARSER_ERR, JSON_TOO_DEEP);
+      }
       return true;
     }
     for (const p of this.params) {
       const v = lookupJsonPath(doc, p.steps);
       if (v === undefined) continue;
       const text = scalarText(v);
+      if (text === undefined && nestsDeeperThan(v, MAX_JSON_DEPTH)) {
+        e.labels.setError(JSON_PARSER_ERR, JSON_TOO_DEEP);
+        continue;
+      }
       e.labels.setExtracted(p.label, text ?? JSON.stringify(v));
     }
     return true;

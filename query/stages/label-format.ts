@@ -4,6 +4,7 @@
  * once per stage. A failing template leaves its label alone and sets `__error__="TemplateFormatErr"`.
  */
 import type { LabelFormatItem } from '../ast.js';
+import { QueryEvalError } from '../eval/errors.js';
 import { compileTemplate, type Template } from '../template/template.js';
 import { TEMPLATE_FORMAT_ERR } from './line-format.js';
 import type { EntryState, Stage } from './stage.js';
@@ -22,14 +23,14 @@ export class LabelFormatter implements Stage {
   constructor(items: LabelFormatItem[], maxBytes?: number) {
     const seen = new Set<string>();
     this.ops = items.map((it) => {
-      if (seen.has(it.dst)) throw new Error(`label_format sets ${JSON.stringify(it.dst)} more than once; each label can be formatted once per label_format`);
+      if (seen.has(it.dst)) throw new QueryEvalError(`label_format sets ${JSON.stringify(it.dst)} more than once; each label can be formatted once per label_format`);
       seen.add(it.dst);
       if (it.rename !== undefined) return { dst: it.dst, rename: it.rename };
       const src = it.template ?? '';
       try {
         return { dst: it.dst, template: compileTemplate(src, maxBytes) };
       } catch (e) {
-        throw new Error(`label_format ${it.dst}=${JSON.stringify(src)}: ${(e as Error).message}`);
+        throw new QueryEvalError(`label_format ${it.dst}=${JSON.stringify(src)}: ${(e as Error).message}`);
       }
     });
     this.hasTemplates = this.ops.some((o) => 'template' in o);

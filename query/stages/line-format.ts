@@ -2,6 +2,7 @@
  * `| line_format "{{.level}} {{.msg}}"`: replaces the line with the template's output. When the template fails on
  * an entry the line is left as it was and the entry gets `__error__="TemplateFormatErr"`.
  */
+import { QueryEvalError } from '../eval/errors.js';
 import { compileTemplate, type Template } from '../template/template.js';
 import type { EntryState, Stage } from './stage.js';
 import { EntryTemplateInput } from './template-input.js';
@@ -17,7 +18,7 @@ export class LineFormatter implements Stage {
     try {
       this.template = compileTemplate(src, maxBytes);
     } catch (e) {
-      throw new Error(`line_format ${JSON.stringify(src)}: ${(e as Error).message}`);
+      throw new QueryEvalError(`line_format ${JSON.stringify(src)}: ${(e as Error).message}`);
     }
   }
 

@@ -34,6 +34,14 @@ const UNSUPPORTED_KEYWORDS = new Set(['range', 'with', 'define', 'template', 'bl
 
 export class TemplateParseError extends Error {}
 
+/**
+ * Deepest nesting of `{{if}}` blocks (an `{{else if}}` chain counts one per link) and of parenthesised pipelines.
+ * Parsing and execution recurse once per level, so this bounds the stack a template can take.
+ */
+export const MAX_TEMPLATE_DEPTH = 1000;
+
+const TOO_DEEP = `template nests too deeply: more than ${MAX_TEMPLATE_DEPTH} levels of {{if}} blocks or parentheses (the limit is ${MAX_TEMPLATE_DEPTH})`;
+
 export function parseTemplate(src: string): TNode[] {
   try {
     const segs = segment(src);
@@ -51,6 +59,7 @@ export function parseTemplate(src: string): TNode[] {
 
 class TreeParser {
   private i = 0;
+  private depth = 0;
   /** The control word (`else`, `end`) that ended the last list, with the tokens after it. */
   stop: { word: 'else' | 'end'; rest: Token[]; pos: number } | null = null;
 
@@ -87,6 +96,13 @@ class TreeParser {
   }
 
   private ifNode(condTokens: Token[], pos: number): TNode {
+    if (++this.depth > MAX_TEMPLATE_DEPTH) throw new TemplateSyntaxError(TOO_DEEP, pos);
+    const node = this.ifBody(condTokens, pos);
+    this.depth--;
+    return node;
+  }
+
+  private ifBody(condTokens: Token[], pos: number): TNode {
     if (condTokens.length === 0) throw new TemplateSyntaxError('missing value for if', pos);
     const cond = parsePipe(condTokens, pos);
     const then = this.list();
@@ -137,6 +153,7 @@ function parsePipe(tokens: Token[], pos: number): Pipe {
         else if (t.type === 'string') args.push({ k: 'value', value: t.value, int: false, pos: t.pos });
         else if (t.type === 'number') args.push({ k: 'value', value: t.value, int: t.int, pos: t.pos });
         else if (t.type === 'op' && t.op === '(') {
+          if (depth + 1 > MAX_TEMPLATE_DEPTH) throw new TemplateSyntaxError(TOO_DEEP, t.pos);
           const inner = pipe(depth + 1);
           const close = tokens[i];
           if (!close || close.type !== 'op' || close.op !== ')') throw new TemplateSyntaxError('unclosed left paren', t.pos);

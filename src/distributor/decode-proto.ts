@@ -7,8 +7,6 @@ import type { IngestEntry, IngestStream } from '../model/entry.js';
  */
 export class ProtoDecodeError extends Error {}
 
-const TWO_63 = 2 ** 63;
-const TWO_64 = 2 ** 64;
 
 // Cursor shared by the functions below; decoding is synchronous, so one suffices.
 let buf: Buffer = Buffer.alloc(0);
@@ -60,20 +58,43 @@ function skip(wireType: number, end: number): void {
   if (pos > end) throw new ProtoDecodeError('truncated fixed-width field');
 }
 
+/**
+ * A varint as a signed 64-bit integer (protobuf int64, and int32 sign-extended to 64 bits). Negative values take
+ * ten bytes and exceed 2^53, so past seven bytes the value is assembled as a bigint: a double would round a
+ * negative timestamp to a multiple of 2048 seconds.
+ */
+function varintInt64(end: number): bigint {
+  let result = 0;
+  let mult = 1;
+  for (let i = 0; i < 7; i++) {
+    if (pos >= end) throw new ProtoDecodeError('truncated varint');
+    const b = buf[pos++]!;
+    result += (b & 0x7f) * mult;
+    if (b < 0x80) return BigInt(result);
+    mult *= 128;
+  }
+  let big = BigInt(result);
+  let shift = 49n;
+  for (let i = 7; i < 10; i++) {
+    if (pos >= end) throw new ProtoDecodeError('truncated varint');
+    const b = buf[pos++]!;
+    big |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return BigInt.asIntN(64, big);
+    shift += 7n;
+  }
+  throw new ProtoDecodeError('varint longer than 10 bytes');
+}
+
 function timestamp(end: number): bigint {
-  let seconds = 0;
-  let nanos = 0;
+  let seconds = 0n;
+  let nanos = 0n;
   while (pos < end) {
     const tag = varint(end);
-    if (tag === 8) {
-      seconds = varint(end);
-      if (seconds >= TWO_63) seconds -= TWO_64; // two's-complement negative int64
-    } else if (tag === 16) {
-      nanos = varint(end);
-      if (nanos >= 2 ** 31) nanos -= 2 ** 32;
-    } else skip(tag & 7, end);
+    if (tag === 8) seconds = varintInt64(end);
+    else if (tag === 16) nanos = BigInt.asIntN(32, varintInt64(end));
+    else skip(tag & 7, end);
   }
-  return BigInt(Math.trunc(seconds)) * 1_000_000_000n + BigInt(nanos);
+  return seconds * 1_000_000_000n + nanos;
 }
 
 function labelPair(end: number, into: Record<string, string>): void {

@@ -1,7 +1,7 @@
 import type { Limits } from '../config/config.js';
 import type { IngestEntry, IngestStream } from '../model/entry.js';
 import { canonicalLabels, fingerprint, isValidLabelName, LabelParseError, parseLabels, sortedLabels, wellFormed, type Labels } from '../model/labels.js';
-import { formatRFC3339Nano } from '../model/time.js';
+import { formatRFC3339Nano, MAX_NS, MIN_NS } from '../model/time.js';
 
 /** A stream that passed validation, with its identity worked out once. */
 export interface ValidStream {
@@ -19,6 +19,7 @@ export type RejectReason =
   | 'label_value_too_long'
   | 'greater_than_max_sample_age'
   | 'too_far_in_future'
+  | 'invalid_timestamp'
   | 'line_too_long'
   | 'rate_limited'
   | 'stream_limit'
@@ -162,6 +163,11 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
     const kept: IngestEntry[] = [];
     const rejectEntry = (reason: RejectReason, e: IngestEntry, message: string) => rejections.push({ reason, entries: 1, bytes: e.line.length, message });
     for (const e of s.entries) {
+      // Stored timestamps are int64 nanoseconds; protobuf seconds can reach far past them (JSON up to 19 digits too).
+      if (e.ts < MIN_NS || e.ts > MAX_NS) {
+        rejectEntry('invalid_timestamp', e, `entry for stream '${quote(canonical)}' has timestamp out of range: ${e.ts} ns, timestamps must lie between 1677-09-21T00:12:43Z and 2262-04-11T23:47:16Z (int64 nanoseconds since 1970)`);
+        continue;
+      }
       if (oldest !== null && e.ts < oldest) {
         rejectEntry('greater_than_max_sample_age', e, `entry for stream '${quote(canonical)}' has timestamp too old: ${formatRFC3339Nano(e.ts)}, oldest acceptable timestamp is: ${formatRFC3339Nano(oldest)}`);
         continue;

@@ -5,6 +5,22 @@ export const NS_PER_SEC = 1_000_000_000n;
 
 export class TimeParseError extends Error {}
 
+/** Well-formed, but past what an int64 of nanoseconds holds. */
+export class TimeOutOfRangeError extends TimeParseError {}
+
+/** Instants and durations are int64 nanoseconds, as in Go and on disk: about 292 years either side of 1970. */
+export const MAX_NS = 2n ** 63n - 1n;
+export const MIN_NS = -(2n ** 63n);
+
+/** `ns` pinned into the int64 range: a bound computed past it (start minus a range minus an offset) means "all time". */
+export function clampNs(ns: bigint): bigint {
+  return ns > MAX_NS ? MAX_NS : ns < MIN_NS ? MIN_NS : ns;
+}
+
+function inInt64(ns: bigint): boolean {
+  return ns >= MIN_NS && ns <= MAX_NS;
+}
+
 const UNIT_NS: Record<string, number> = {
   ns: 1,
   us: 1e3,
@@ -23,9 +39,22 @@ const UNIT_NS: Record<string, number> = {
  * A bare number is seconds, as Loki's `step` parameter allows.
  */
 export function parseDuration(text: string): bigint {
+  const ns = parseDurationUnchecked(text);
+  if (ns === null || !inInt64(ns)) {
+    throw new TimeOutOfRangeError(`invalid duration ${JSON.stringify(text)}: out of range, durations are limited to ±2562047h (about 292 years)`);
+  }
+  return ns;
+}
+
+/** A float count of nanoseconds as a bigint; null when it overflowed to Infinity (hundreds of digits). */
+function floatNs(x: number): bigint | null {
+  return Number.isFinite(x) ? BigInt(Math.round(x)) : null;
+}
+
+function parseDurationUnchecked(text: string): bigint | null {
   const s = text.trim();
   if (s === '') throw new TimeParseError('empty duration');
-  if (/^-?\d+(\.\d+)?$/.test(s)) return BigInt(Math.round(Number(s) * 1e9));
+  if (/^-?\d+(\.\d+)?$/.test(s)) return floatNs(Number(s) * 1e9);
   let neg = false;
   let rest = s;
   if (rest.startsWith('-')) { neg = true; rest = rest.slice(1); }
@@ -39,7 +68,9 @@ export function parseDuration(text: string): bigint {
     }
     const unit = UNIT_NS[m[2]!]!;
     const n = m[1]!;
-    total += n.includes('.') ? BigInt(Math.round(Number(n) * unit)) : BigInt(n) * BigInt(unit);
+    const part = n.includes('.') ? floatNs(Number(n) * unit) : BigInt(n) * BigInt(unit);
+    if (part === null) return null;
+    total += part;
     rest = rest.slice(m[0].length);
     matched = true;
   }
@@ -65,7 +96,14 @@ export function formatDuration(ns: bigint): string {
  * nanoseconds when longer, otherwise RFC3339 (with optional fractional seconds down to nanoseconds).
  */
 export function parseTimestamp(text: string): bigint {
-  const s = text.trim();
+  const ns = parseTimestampUnchecked(text.trim());
+  if (!inInt64(ns)) {
+    throw new TimeOutOfRangeError(`timestamp ${JSON.stringify(text.trim())} is out of range: it must lie between 1677-09-21T00:12:43Z and 2262-04-11T23:47:16Z (int64 nanoseconds)`);
+  }
+  return ns;
+}
+
+function parseTimestampUnchecked(s: string): bigint {
   if (/^-?\d+$/.test(s)) {
     const digits = s.replace('-', '');
     return digits.length <= 10 ? BigInt(s) * NS_PER_SEC : BigInt(s);

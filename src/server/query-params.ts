@@ -1,6 +1,6 @@
 import { MAX_POINTS_PER_SERIES } from '../../query/eval/steps.js';
 import type { QueryParams } from '../../query/engine.js';
-import { nowNs, parseDuration, parseTimestamp, TimeParseError } from '../model/time.js';
+import { clampNs, nowNs, parseDuration, parseTimestamp, TimeOutOfRangeError, TimeParseError } from '../model/time.js';
 import { BadQueryError } from '../querier/querier.js';
 import type { RequestParams } from './request-params.js';
 
@@ -22,7 +22,8 @@ function durationParam(p: RequestParams, name: string): bigint | undefined {
   if (v === undefined) return undefined;
   try {
     return parseDuration(v);
-  } catch {
+  } catch (err) {
+    if (err instanceof TimeOutOfRangeError) throw new BadQueryError(`invalid parameter "${name}": ${err.message}`);
     throw new BadQueryError(`invalid parameter "${name}": ${JSON.stringify(v)} is not a duration (e.g. 30s, 5m, 1h) or a number of seconds`);
   }
 }
@@ -50,7 +51,7 @@ export function requireQuery(p: RequestParams): string {
 export function rangeParams(p: RequestParams): { start: bigint; end: bigint } {
   const end = timeParam(p, 'end', nowNs());
   const since = durationParam(p, 'since');
-  const start = timeParam(p, 'start', end - (since ?? HOUR));
+  const start = timeParam(p, 'start', clampNs(end - (since ?? HOUR)));
   if (end < start) throw new BadQueryError('invalid time range: end timestamp must not be before start time');
   return { start, end };
 }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { labelsFromJson, type Labels } from '../model/labels.js';
+import { clampNs } from '../model/time.js';
 
 const MAX_CACHED_STREAM_IDS = 200_000;
 
@@ -125,7 +126,8 @@ export class LabelIndex {
 
   /** Chunk refs of one stream overlapping [start, end), oldest first. */
   chunksOf(streamId: number, start: bigint, end: bigint): ChunkRef[] {
-    const rows = this.stmts.chunksOf.all(streamId, start, end) as { min_ts: bigint; max_ts: bigint; key: string; entries: bigint; raw_size: bigint; compressed_size: bigint }[];
+    // SQLite integers are int64: a bound a query computed past them (a range and offset before 1677) means "all time".
+    const rows = this.stmts.chunksOf.all(streamId, clampNs(start), clampNs(end)) as { min_ts: bigint; max_ts: bigint; key: string; entries: bigint; raw_size: bigint; compressed_size: bigint }[];
     return rows.map((r) => ({ streamId, minTs: r.min_ts, maxTs: r.max_ts, key: r.key, entries: Number(r.entries), rawSize: Number(r.raw_size), compressedSize: Number(r.compressed_size) }));
   }
 
@@ -158,7 +160,7 @@ export class LabelIndex {
 
   /** Chunk count, entries and raw bytes of the stream's chunks overlapping [start, end). */
   chunkStats(streamId: number, start: bigint, end: bigint): { chunks: number; entries: number; bytes: number } {
-    return this.stmts.chunkStats.get(streamId, start, end) as { chunks: number; entries: number; bytes: number };
+    return this.stmts.chunkStats.get(streamId, clampNs(start), clampNs(end)) as { chunks: number; entries: number; bytes: number };
   }
 
 

@@ -74,3 +74,29 @@ describe('json parser', () => {
     expect(() => run([json([['a', 'x..y']])], ['{}'])).toThrow(/expected a field name/);
   });
 });
+
+describe('json parser on deeply nested lines', () => {
+  const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+
+  it('flattens up to 512 levels', () => {
+    const labels = labelsOf([json()], deepObject(512));
+    expect(labels[Array.from({ length: 512 }, () => 'a').join('_')]).toBe('1');
+    expect(labels['__error__']).toBeUndefined();
+  });
+
+  it('marks deeper lines JSONParserErr instead of overflowing the stack, and keeps them', () => {
+    for (const line of [deepObject(513), deepObject(100_000), '{"a":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}']) {
+      const out = run([json()], [line]);
+      expect(out).toHaveLength(1);
+      expect(out[0]!.line).toBe(line);
+      if (!line.includes('[')) expect(out[0]!.labels).toMatchObject({ __error__: 'JSONParserErr', __error_details__: 'JSON nests deeper than 512 levels' });
+    }
+  });
+
+  it('an extracted value too deep to print is JSONParserErr; shallow fields of the same line still extract', () => {
+    const line = '{"ok":"yes","deep":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}';
+    expect(labelsOf([json([['ok', 'ok']])], line)).toMatchObject({ ok: 'yes' });
+    expect(labelsOf([json([['d', 'deep']])], line)).toMatchObject({ __error__: 'JSONParserErr', __error_details__: 'JSON nests deeper than 512 levels' });
+    expect(labelsOf([json([['d', 'deep' + '[0]'.repeat(99_990)]])], line)).toMatchObject({ d: '[[[[[[[[[[]]]]]]]]]]' });
+  });
+});
