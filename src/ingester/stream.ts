@@ -20,6 +20,8 @@ export interface ClosedChunk {
   count: number;
   /** Bytes of the lines themselves (what Loki's index stats and volumes report). */
   lineBytes: number;
+  /** Bytes its compressed blocks hold in memory until it is flushed. */
+  memoryBytes: number;
 }
 
 export interface AppendResult {
@@ -49,6 +51,7 @@ export class Stream {
   /** Line bytes of the open chunk's cut blocks. */
   private blocksLineBytes = 0;
   private blocksCompressed = 0;
+  private closedCompressed = 0;
   /** Newest timestamp accepted: the out-of-order window and the duplicate check hang off it. */
   newest: bigint | null = null;
   /** Wall-clock ms of the open chunk's first append and of the last append. */
@@ -66,6 +69,16 @@ export class Stream {
 
   get openEntries(): number {
     return this.head.count + this.blocks.reduce((n, b) => n + b.count, 0);
+  }
+
+  /** What this stream holds in memory until flushed: the head, the open chunk's blocks, closed chunks. */
+  get memoryBytes(): number {
+    return this.head.memoryBytes + this.blocksCompressed + this.closedCompressed;
+  }
+
+  /** Bytes the open chunk would take off `memoryBytes` once closed and flushed. */
+  get openBytes(): number {
+    return this.head.rawBytes + this.blocksCompressed;
   }
 
   get isEmpty(): boolean {
@@ -140,12 +153,15 @@ export class Stream {
     let lo = this.blocks[0]!.minTs;
     let hi = this.blocks[0]!.maxTs;
     let count = 0;
+    let compressed = 0;
     for (const b of this.blocks) {
       if (b.minTs < lo) lo = b.minTs;
       if (b.maxTs > hi) hi = b.maxTs;
       count += b.count;
+      compressed += b.data.length;
     }
-    this.closed.push({ blocks: this.blocks, minTs: lo, maxTs: hi, count, lineBytes: this.blocksLineBytes });
+    this.closed.push({ blocks: this.blocks, minTs: lo, maxTs: hi, count, lineBytes: this.blocksLineBytes, memoryBytes: compressed });
+    this.closedCompressed += compressed;
     this.blocks = [];
     this.blocksCompressed = 0;
     this.blocksLineBytes = 0;
@@ -199,7 +215,10 @@ export class Stream {
   /** Moves a closed chunk that is now in the store to the duplicate-check memory (at most two kept). */
   flushed(c: ClosedChunk): void {
     const i = this.closed.indexOf(c);
-    if (i >= 0) this.closed.splice(i, 1);
+    if (i >= 0) {
+      this.closed.splice(i, 1);
+      this.closedCompressed -= c.memoryBytes;
+    }
     this.recentlyFlushed.push(c);
     if (this.recentlyFlushed.length > 2) this.recentlyFlushed.shift();
   }

@@ -20,6 +20,7 @@ export function pushRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
     try {
       const res = await deps.distributor.push(tenant, body, req.headers['content-type'], req.headers['content-encoding'] as string | undefined);
       if (res.status === 204) return reply.code(204).send();
+      if (res.retryAfterSeconds !== undefined) void reply.header('retry-after', String(res.retryAfterSeconds));
       return reply.code(res.status).type('text/plain').send(res.message + '\n');
     } catch (err) {
       deps.log.error('push failed', { tenant, err: (err as Error).message });
