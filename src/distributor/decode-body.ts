@@ -2,7 +2,7 @@ import { decodePushJsonColumns } from './decode-json.js';
 import { decodePushProtoColumns } from './decode-proto.js';
 import { TooManyEntriesError, type DecodedPush } from './entry-columns.js';
 import { DecompressedTooLargeError, inflateBody, InflateError } from './inflate.js';
-import { JsonLineCounter } from './json-line-counter.js';
+import { JsonLineCounter, NotJsonError } from './json-line-counter.js';
 import { snappyUncompress } from './snappy-block.js';
 
 /** A body that cannot be decoded: always a 400 with this message. */
@@ -42,8 +42,8 @@ async function decodeContentEncoding(body: Buffer, encoding: string | undefined,
   const kind = enc === 'gzip' || enc === 'x-gzip' ? 'gzip' : enc === 'deflate' ? 'deflate' : null;
   if (!kind) throw new PushBodyError(`unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`);
   let observe: ((chunk: Buffer) => void) | undefined;
-  const budget = limits.lineBudget;
-  if (format === 'json' && budget !== undefined) {
+  const budget = limits.lineBudget ?? Infinity;
+  if (format === 'json') {
     const counter = new JsonLineCounter();
     observe = (chunk) => {
       counter.feed(chunk);
@@ -54,7 +54,7 @@ async function decodeContentEncoding(body: Buffer, encoding: string | undefined,
     return await inflateBody(body, kind, limits.maxDecompressedSize, observe);
   } catch (err) {
     if (err instanceof DecompressedTooLargeError) throw new PushTooLargeError(err.message);
-    if (err instanceof InflateError) throw new PushBodyError(err.message);
+    if (err instanceof InflateError || err instanceof NotJsonError) throw new PushBodyError(err.message);
     throw err;
   }
 }

@@ -11,6 +11,7 @@ function kind(v: unknown): string {
 // Deeper than any push body needs; a body nested past it is refused before recursion can overflow.
 const MAX_DEPTH = 64;
 
+const POW10 = Array.from({ length: 10 }, (_, i) => 10n ** BigInt(i));
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -337,10 +338,12 @@ class Parser {
         for (let k = start; k < end; k++) if (b[k]! < 0x30 || b[k]! > 0x39) ok = false;
         if (ok) {
           // Two exact halves: a 19-digit number does not fit a double.
+          let hi = 0;
+          let lo = 0;
           const split = Math.max(start, end - 9);
-          const hi = split > start ? Number(b.toString('latin1', start, split)) : 0;
-          const lo = Number(b.toString('latin1', split, end));
-          return BigInt(hi) * 10n ** BigInt(end - split) + BigInt(lo);
+          for (let k = start; k < split; k++) hi = hi * 10 + b[k]! - 0x30;
+          for (let k = split; k < end; k++) lo = lo * 10 + b[k]! - 0x30;
+          return hi === 0 ? BigInt(lo) : BigInt(hi) * POW10[end - split]! + BigInt(lo);
         }
       }
       const raw = this.text(item.span);

@@ -21,7 +21,7 @@ export interface PushResponse {
 
 // Entries become objects this many at a time; a push of millions of tiny entries is validated and
 // handed to the ingesters slice by slice, so its cost in memory stays proportional to its body.
-const SLICE_ENTRIES = 50_000;
+const SLICE_ENTRIES = 8192;
 
 /** The push's streams cut into slices of at most SLICE_ENTRIES entries, each as objects. */
 function* slices(push: DecodedPush): Generator<IngestStream[]> {
@@ -83,31 +83,27 @@ export class Distributor {
     const total = decoded.columns.count;
     const now = nowNs();
     const summary = new RejectionSummary();
-    let acceptedEntries = 0;
-    let acceptedBytes = 0;
-    let truncated = 0;
-    // A push of one slice is validated once; a bigger one is validated twice (once to count for the
-    // rate limit, which refuses all or nothing, once to send) rather than held as objects in between.
+    // The rate limit refuses a push all or nothing, so it is checked before anything is sent. A push of
+    // one slice is validated first and charged its accepted bytes, as Loki does; a bigger one is charged
+    // what it carries before validation (more only by what validation will refuse) so that it is
+    // validated once, a slice at a time, instead of being held as objects in between.
     let only: ValidationResult | null = null;
-    const single = total <= SLICE_ENTRIES;
-    for (const slice of slices(decoded)) {
-      const v = validatePush(slice, this.limits, now);
-      summary.add(v.rejections);
-      acceptedEntries += v.acceptedEntries;
-      acceptedBytes += v.acceptedBytes;
-      truncated += v.truncatedLines;
-      if (single) only = v;
-    }
-    if (truncated > 0) this.metrics.linesTruncated.inc({ tenant }, truncated);
+    let charge: { entries: number; bytes: number };
+    if (total <= SLICE_ENTRIES) {
+      only = validatePush(decoded.streams.map((s) => ({ labels: s.labels, entries: decoded.columns.entries(s.from, s.to) })), this.limits, now);
+      summary.add(only.rejections);
+      if (only.truncatedLines > 0) this.metrics.linesTruncated.inc({ tenant }, only.truncatedLines);
+      charge = { entries: only.acceptedEntries, bytes: only.acceptedBytes };
+    } else charge = { entries: total, bytes: decoded.columns.bytes };
 
-    if (acceptedEntries > 0 && !this.limiter.allow(tenant, acceptedBytes)) {
-      summary.add([{ reason: 'rate_limited', entries: acceptedEntries, bytes: acceptedBytes, message: '' }]);
+    if (charge.entries > 0 && !this.limiter.allow(tenant, charge.bytes)) {
+      summary.add([{ reason: 'rate_limited', entries: charge.entries, bytes: charge.bytes, message: '' }]);
       this.countRejections(tenant, summary);
-      return { status: 429, message: this.rateLimitMessage(tenant, `'${acceptedEntries}'`, `'${acceptedBytes}'`) };
+      return { status: 429, message: this.rateLimitMessage(tenant, `'${charge.entries}'`, `'${charge.bytes}'`) };
     }
 
     let retryAfterSeconds: number | undefined;
-    if (acceptedEntries > 0) {
+    if (charge.entries > 0) {
       let accepted = 0;
       let bytes = 0;
       const take = (outcomes: PushOutcome[]) => {
@@ -118,12 +114,17 @@ export class Distributor {
           if (o.retryAfterSeconds !== undefined) retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, o.retryAfterSeconds);
         }
       };
-      if (only) take(await this.send(tenant, only.streams));
-      else {
+      if (only) {
+        if (only.streams.length > 0) take(await this.send(tenant, only.streams));
+      } else {
+        let truncated = 0;
         for (const slice of slices(decoded)) {
           const v = validatePush(slice, this.limits, now);
+          summary.add(v.rejections);
+          truncated += v.truncatedLines;
           if (v.streams.length > 0) take(await this.send(tenant, v.streams));
         }
+        if (truncated > 0) this.metrics.linesTruncated.inc({ tenant }, truncated);
       }
       this.metrics.entriesReceived.inc({ tenant }, accepted);
       this.metrics.bytesReceived.inc({ tenant }, bytes);

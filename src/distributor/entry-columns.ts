@@ -1,4 +1,4 @@
-import type { IngestEntry } from '../model/entry.js';
+import { metadataBytes, type IngestEntry } from '../model/entry.js';
 
 /** A push carries more entries than `distributor.max_push_entries` allows. */
 export class TooManyEntriesError extends Error {
@@ -18,6 +18,8 @@ const SPILLED = 0x80000000;
  */
 export class EntryColumns {
   count = 0;
+  /** Bytes of every line and every structured metadata name and value, before any validation. */
+  bytes = 0;
   private ts: BigInt64Array[] = [];
   private start: Uint32Array[] = [];
   private len: Uint32Array[] = [];
@@ -47,6 +49,7 @@ export class EntryColumns {
     this.ts[p]![o] = ts;
     this.start[p]![o] = start;
     this.len[p]![o] = end - start;
+    this.bytes += end - start;
     return i;
   }
 
@@ -64,10 +67,12 @@ export class EntryColumns {
     this.start[p]![o] = this.spillUsed;
     this.len[p]![o] = (line.length | SPILLED) >>> 0;
     this.spillUsed += line.copy(this.spill, this.spillUsed);
+    this.bytes += line.length;
     return i;
   }
 
   setMetadata(i: number, md: Record<string, string>): void {
+    this.bytes += metadataBytes(md);
     (this.metadata ??= new Map()).set(i, md);
   }
 

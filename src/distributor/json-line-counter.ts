@@ -2,6 +2,13 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MAX_FRAMES = 64;
 
+// Bytes that may appear outside strings in JSON: structure, whitespace, numbers, true/false/null.
+const OUTSIDE = new Uint8Array(256);
+for (const c of '{}[],: \t\r\n0123456789+-.eEtrufalsn') OUTSIDE[c.charCodeAt(0)] = 1;
+
+/** A byte no JSON document can hold where it was found: the body is refused before inflating the rest. */
+export class NotJsonError extends Error {}
+
 interface Frame {
   arr: boolean;
   idx: number;
@@ -25,6 +32,7 @@ export class JsonLineCounter {
   private isKey = false;
   private counting = false;
   private key = '';
+  private offset = 0;
 
   feed(chunk: Uint8Array): void {
     let n = this.bytes;
@@ -86,8 +94,11 @@ export class JsonLineCounter {
           this.counting = this.inEntryPayload();
           break;
         }
+        default:
+          if (OUTSIDE[c] === 0) throw new NotJsonError(`invalid JSON body: unexpected byte 0x${c.toString(16).padStart(2, '0')} at byte ${this.offset + i}`);
       }
     }
+    this.offset += chunk.length;
     this.bytes = n;
   }
 
