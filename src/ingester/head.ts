@@ -18,9 +18,12 @@ export class Head {
   private metadata: (Record<string, string> | null)[] | null = null;
   private metadataBytes = 0;
 
-  /** Memory the head holds: its buffers as allocated, plus its entries' structured metadata. */
+  /**
+   * Memory the head's entries take: their lines, timestamps and offsets, and structured metadata. Not
+   * the buffers' spare capacity, which is bounded per stream and cannot be flushed away.
+   */
   get memoryBytes(): number {
-    return this.bytes.length + this.ts.length * 12 + this.metadataBytes;
+    return this.rawBytes + this.count * 12 + this.metadataBytes;
   }
 
   append(e: IngestEntry): void {
