@@ -278,7 +278,7 @@ export class Ingester {
       s.closeChunk();
       this.unflushed += s.memoryBytes - before;
     };
-    let open: Stream[] = [];
+    const open: Stream[] = [];
     let staying = 0;
     for (const streams of this.tenants.values()) {
       for (const s of streams.values()) {
@@ -314,7 +314,6 @@ export class Ingester {
         s.closed.slice(closedBefore).forEach((c) => work.push({ s, c, reason: 'memory' }));
       }
     }
-    open = [];
     let flushed = 0;
     let next = 0;
     const worker = async () => {
@@ -370,6 +369,8 @@ export class Ingester {
    */
   private checkpointSoon(trigger: 'time' | 'size'): void {
     if (this.checkpointRunning || this.stopped || !this.wal) return;
+    // Nothing appended since the last checkpoint: it still holds everything.
+    if (this.wal.sinceCheckpoint === 0) return;
     this.checkpoint(trigger).catch((err: Error) => this.log.error('WAL checkpoint failed; segments kept', { trigger, err: err.message }));
   }
 
