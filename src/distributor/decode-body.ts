@@ -82,7 +82,7 @@ export async function decodePushBody(body: Buffer, contentType: string | undefin
       }
     }
     try {
-      return decodePushJsonColumns(raw, limits.maxEntries);
+      return await decodePushJsonColumns(raw, limits.maxEntries);
     } catch (err) {
       if (err instanceof TooManyEntriesError) throw err;
       throw new PushBodyError((err as Error).message);

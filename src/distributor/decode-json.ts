@@ -11,6 +11,7 @@ function kind(v: unknown): string {
 // Deeper than any push body needs; a body nested past it is refused before recursion can overflow.
 const MAX_DEPTH = 64;
 
+const YIELD_EVERY = 32768;
 const POW10 = Array.from({ length: 10 }, (_, i) => 10n ** BigInt(i));
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -184,7 +185,7 @@ class Parser {
     return this.syntax('a JSON value');
   }
 
-  document(): DecodedStream[] {
+  async document(): Promise<DecodedStream[]> {
     const c = this.peek();
     if (c !== 0x7b) {
       const v = this.value(0);
@@ -203,7 +204,7 @@ class Parser {
         if (k === 'streams') {
           sawStreams = true;
           if (this.peek() === 0x5b) {
-            streams = this.streams();
+            streams = await this.streams();
             other = undefined;
           } else {
             streams = undefined;
@@ -221,7 +222,7 @@ class Parser {
     if (this.peek() !== -1) this.syntax('the end of the body');
   }
 
-  streams(): DecodedStream[] {
+  async streams(): Promise<DecodedStream[]> {
     this.pos++; // '['
     const out: DecodedStream[] = [];
     if (this.peek() === 0x5d) {
@@ -229,12 +230,12 @@ class Parser {
       return out;
     }
     let si = 0;
-    do out.push(this.stream(si++));
+    do out.push(await this.stream(si++));
     while (this.more(0x5d));
     return out;
   }
 
-  stream(si: number): DecodedStream {
+  async stream(si: number): Promise<DecodedStream> {
     const at = `streams[${si}]`;
     if (this.peek() !== 0x7b) {
       const v = this.value(2);
@@ -252,7 +253,7 @@ class Parser {
         if (k === 'stream') labels = this.value(3);
         else if (k === 'values') {
           if (this.peek() === 0x5b) {
-            range = this.values(at);
+            range = await this.values(at);
             values = undefined;
           } else {
             range = null;
@@ -270,7 +271,7 @@ class Parser {
     return { labels: labels as Record<string, string>, from: range.from, to: range.to };
   }
 
-  values(at: string): { from: number; to: number } {
+  async values(at: string): Promise<{ from: number; to: number }> {
     this.pos++; // '['
     const from = this.cols.count;
     if (this.peek() === 0x5d) {
@@ -278,8 +279,11 @@ class Parser {
       return { from, to: from };
     }
     let i = 0;
-    do this.entry(`${at}.values[${i++}]`);
-    while (this.more(0x5d));
+    do {
+      this.entry(`${at}.values[${i++}]`);
+      // A body of millions of entries takes seconds to decode: let other requests (and /ready) in.
+      if ((i & (YIELD_EVERY - 1)) === 0) await new Promise<void>((r) => setImmediate(r));
+    } while (this.more(0x5d));
     return { from, to: this.cols.count };
   }
 
@@ -353,15 +357,15 @@ class Parser {
   }
 }
 
-/** Decodes a JSON push body into columns; throws JsonPushError (always a 400) on anything malformed. */
-export function decodePushJsonColumns(body: Buffer, maxEntries: number): DecodedPush {
+/** Decodes a JSON push body into columns; rejects with JsonPushError (always a 400) on anything malformed. */
+export async function decodePushJsonColumns(body: Buffer, maxEntries: number): Promise<DecodedPush> {
   const columns = new EntryColumns(body, maxEntries);
-  const streams = new Parser(body, columns).document();
+  const streams = await new Parser(body, columns).document();
   return { streams, columns };
 }
 
 /** The same, as one object per entry (for callers with small bodies). */
-export function decodePushJson(body: Buffer, maxEntries = Number.MAX_SAFE_INTEGER): IngestStream[] {
-  const { streams, columns } = decodePushJsonColumns(body, maxEntries);
+export async function decodePushJson(body: Buffer, maxEntries = Number.MAX_SAFE_INTEGER): Promise<IngestStream[]> {
+  const { streams, columns } = await decodePushJsonColumns(body, maxEntries);
   return streams.map((s) => ({ labels: s.labels, entries: columns.entries(s.from, s.to) }));
 }

@@ -12,8 +12,8 @@ function reference(text: string) {
   }));
 }
 
-function decoded(body: Buffer) {
-  return decodePushJson(body).map((s) => ({
+async function decoded(body: Buffer) {
+  return (await decodePushJson(body)).map((s) => ({
     labels: { ...(s.labels as Record<string, string>) },
     entries: s.entries.map((e) => ({ ts: e.ts, line: e.line.toString('hex'), metadata: e.metadata ? { ...e.metadata } : undefined })),
   }));
@@ -37,7 +37,7 @@ function randomString(r: () => number): string {
 }
 
 describe('decodePushJson', () => {
-  it('agrees with JSON.parse on random bodies full of escapes, control characters, surrogates and metadata', () => {
+  it('agrees with JSON.parse on random bodies full of escapes, control characters, surrogates and metadata', async () => {
     const r = rng(7);
     for (let round = 0; round < 300; round++) {
       const streams = Array.from({ length: 1 + Math.floor(r() * 3) }, () => ({
@@ -51,23 +51,23 @@ describe('decodePushJson', () => {
       // Random whitespace between tokens, and unknown fields that must be skipped.
       let text = JSON.stringify({ extra: [1, { a: null }], streams, tail: true }, null, r() < 0.5 ? 1 : undefined);
       if (r() < 0.3) text = text.replace(/"values"/, '"ignored":[1.5e3,false],"values"');
-      expect(decoded(Buffer.from(text, 'utf8')), text).toEqual(reference(text));
+      expect(await decoded(Buffer.from(text, 'utf8')), text).toEqual(reference(text));
     }
   });
 
-  it('keeps a line without escapes as a view of the body, and turns invalid UTF-8 into U+FFFD as text decoding does', () => {
+  it('keeps a line without escapes as a view of the body, and turns invalid UTF-8 into U+FFFD as text decoding does', async () => {
     const body = Buffer.concat([Buffer.from('{"streams":[{"stream":{"a":"b"},"values":[["1","plain"],["2","'), Buffer.from([0xff, 0x41]), Buffer.from('"]]}]}')]);
-    const [s] = decodePushJson(body);
+    const [s] = await decodePushJson(body);
     expect(s!.entries[0]!.line.buffer).toBe(body.buffer);
     expect(s!.entries[1]!.line.toString('utf8')).toBe('\ufffdA');
   });
 
-  it('reads 19-digit nanosecond timestamps exactly', () => {
-    const [s] = decodePushJson(Buffer.from('{"streams":[{"stream":{"a":"b"},"values":[["1700000000123456789","x"],["0","y"],["9223372036854775807","z"]]}]}'));
+  it('reads 19-digit nanosecond timestamps exactly', async () => {
+    const [s] = await decodePushJson(Buffer.from('{"streams":[{"stream":{"a":"b"},"values":[["1700000000123456789","x"],["0","y"],["9223372036854775807","z"]]}]}'));
     expect(s!.entries.map((e) => e.ts)).toEqual([1700000000123456789n, 0n, 9223372036854775807n]);
   });
 
-  it('names the exact path of a wrong type, and refuses malformed JSON with the byte where it broke', () => {
+  it('names the exact path of a wrong type, and refuses malformed JSON with the byte where it broke', async () => {
     const cases: [string, RegExp][] = [
       ['{"streams": [', /invalid JSON body: unexpected end of input/],
       ['{"streams":[]} x', /invalid JSON body: unexpected "x" at byte 15/],
@@ -85,7 +85,7 @@ describe('decodePushJson', () => {
     for (const [text, re] of cases) {
       let err: unknown;
       try {
-        decodePushJson(Buffer.from(text));
+        await decodePushJson(Buffer.from(text));
       } catch (e) {
         err = e;
       }
@@ -94,15 +94,15 @@ describe('decodePushJson', () => {
     }
   });
 
-  it('stops at the entry cap', () => {
+  it('stops at the entry cap', async () => {
     const body = Buffer.from(JSON.stringify({ streams: [{ stream: { a: 'b' }, values: Array.from({ length: 11 }, (_, i) => [String(i), 'x']) }] }));
-    expect(() => decodePushJson(body, 10)).toThrow(TooManyEntriesError);
-    expect(decodePushJson(body, 11)[0]!.entries).toHaveLength(11);
+    await expect(decodePushJson(body, 10)).rejects.toThrow(TooManyEntriesError);
+    expect((await decodePushJson(body, 11))[0]!.entries).toHaveLength(11);
   });
 });
 
 describe('JsonLineCounter', () => {
-  it('counts line and metadata bytes however the body is cut into chunks, never more than the decoder finds', () => {
+  it('counts line and metadata bytes however the body is cut into chunks, never more than the decoder finds', async () => {
     const text = JSON.stringify({
       streams: [
         { stream: { app: 'x', values: 'not counted' }, values: [['1', 'hello'], ['2', 'a"b\\c', { trace: 'abc' }]] },
@@ -110,7 +110,7 @@ describe('JsonLineCounter', () => {
       ],
     });
     const body = Buffer.from(text);
-    const exact = decodePushJson(body).reduce((n, s) => n + s.entries.reduce((m, e) => m + e.line.length + (e.metadata ? 8 : 0), 0), 0);
+    const exact = (await decodePushJson(body)).reduce((n, s) => n + s.entries.reduce((m, e) => m + e.line.length + (e.metadata ? 8 : 0), 0), 0);
     for (const size of [1, 2, 3, 7, body.length]) {
       const c = new JsonLineCounter();
       for (let p = 0; p < body.length; p += size) c.feed(body.subarray(p, p + size));
