@@ -329,6 +329,11 @@ export class Ingester {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, ic.concurrentFlushes) }, worker));
+    if (forcedReason === 'memory' && !force) {
+      // Under pressure the flushed chunks kept for the duplicate check go too (they count in the budget):
+      // a batch retried after that long may then be stored twice, which beats refusing new data.
+      for (const streams of this.tenants.values()) for (const s of streams.values()) this.unflushed -= s.forgetFlushed();
+    }
     this.dropIdleStreams(now, idleMs);
     this.unflushed = this.recount();
     this.metrics.unflushedBytes.set(this.unflushed);
@@ -342,8 +347,9 @@ export class Ingester {
     const key = `${s.tenant}/${s.fingerprint}/${c.minTs.toString(16)}-${c.maxTs.toString(16)}-${crc32(bytes).toString(16).padStart(8, '0')}`;
     await this.store.put(key, bytes);
     this.index.addChunk({ streamId: s.streamId, minTs: c.minTs, maxTs: c.maxTs, key, entries: c.count, rawSize: c.lineBytes, compressedSize: bytes.length });
+    const before = s.memoryBytes;
     s.flushed(c);
-    this.unflushed -= c.memoryBytes;
+    this.unflushed += s.memoryBytes - before;
     end();
     this.metrics.chunksFlushed.inc({ reason });
     this.metrics.chunkBytesFlushed.inc(bytes.length);

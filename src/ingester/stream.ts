@@ -48,6 +48,7 @@ export class Stream {
    * happened in between. Never read by queries or checkpoints.
    */
   private recentlyFlushed: ClosedChunk[] = [];
+  private recentBytes = 0;
   /** Line bytes of the open chunk's cut blocks. */
   private blocksLineBytes = 0;
   private blocksCompressed = 0;
@@ -71,9 +72,20 @@ export class Stream {
     return this.head.count + this.blocks.reduce((n, b) => n + b.count, 0);
   }
 
-  /** What this stream holds in memory until flushed: the head, the open chunk's blocks, closed chunks. */
+  /**
+   * What this stream holds in memory: the head, the open chunk's blocks, closed chunks waiting for
+   * flush, and the flushed chunks kept for the duplicate check.
+   */
   get memoryBytes(): number {
-    return this.head.memoryBytes + this.blocksCompressed + this.closedCompressed;
+    return this.head.memoryBytes + this.blocksCompressed + this.closedCompressed + this.recentBytes;
+  }
+
+  /** Drops the flushed chunks kept for the duplicate check (under memory pressure); returns the bytes freed. */
+  forgetFlushed(): number {
+    const freed = this.recentBytes;
+    this.recentlyFlushed = [];
+    this.recentBytes = 0;
+    return freed;
   }
 
   /** Bytes the open chunk would take off `memoryBytes` once closed and flushed. */
@@ -220,7 +232,8 @@ export class Stream {
       this.closedCompressed -= c.memoryBytes;
     }
     this.recentlyFlushed.push(c);
-    if (this.recentlyFlushed.length > 2) this.recentlyFlushed.shift();
+    this.recentBytes += c.memoryBytes;
+    if (this.recentlyFlushed.length > 2) this.recentBytes -= this.recentlyFlushed.shift()!.memoryBytes;
   }
 
   private *allBlocks(): Iterable<EncodedBlock> {
