@@ -41,14 +41,26 @@ export interface Config {
     flushCheckPeriodMs: number;
     outOfOrderWindow: bigint;
     concurrentFlushes: number;
+    /** Unflushed data held in memory above which pushes get 429 until flushing drains it; 0 turns it off. */
+    maxUnflushedBytes: number;
     wal: {
       enabled: boolean;
       sync: 'always' | 'interval' | 'never';
       syncIntervalMs: number;
       segmentSize: number;
+      /** A checkpoint is written at least this often (0: only after flushes and by size). */
+      checkpointDurationMs: number;
+      /** A checkpoint is written once this many bytes were appended since the last one (0: off). */
+      checkpointSize: number;
     };
   };
-  distributor: { ingesters: string[] };
+  distributor: {
+    ingesters: string[];
+    /** A compressed push body may not inflate past this. */
+    maxDecompressedSize: number;
+    /** Entries one push may carry. */
+    maxPushEntries: number;
+  };
   querier: {
     ingesters: string[];
     /** Worker threads that share big queries; 0 means one per available core, 1 means none. */
@@ -74,6 +86,8 @@ export interface Limits {
   maxLabelNamesPerSeries: number;
   maxLabelNameLength: number;
   maxLabelValueLength: number;
+  maxStructuredMetadataSize: number;
+  maxStructuredMetadataEntriesCount: number;
   ingestionRateBytes: number;
   ingestionBurstBytes: number;
   maxGlobalStreamsPerUser: number;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { parseBytes, parseDuration } from '../model/time.js';
 import type { Config } from './config.js';
+import { resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
 import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
 
@@ -95,6 +96,11 @@ function bytes(path: string, v: unknown): number {
   return field(path, () => parseBytes(v as string | number));
 }
 
+function positive(path: string, n: number): number {
+  if (n <= 0) throw new ConfigError(`${path} must be greater than 0, got ${n}`);
+  return n;
+}
+
 function num(path: string, v: unknown, min = 0): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`${path} must be a number ≥ ${min}, got ${JSON.stringify(v)}`);
   return v;
@@ -167,14 +173,21 @@ function validate(r: RawConfig): Config {
       flushCheckPeriodMs: ms('ingester.flush_check_period', r.ingester.flush_check_period),
       outOfOrderWindow: dur('ingester.out_of_order_window', r.ingester.out_of_order_window),
       concurrentFlushes: num('ingester.concurrent_flushes', r.ingester.concurrent_flushes, 1),
+      maxUnflushedBytes: field('ingester.max_unflushed_bytes', () => resolveUnflushedBudget(r.ingester.max_unflushed_bytes)),
       wal: {
         enabled: bool('ingester.wal.enabled', r.ingester.wal.enabled),
         sync: oneOf('ingester.wal.sync', r.ingester.wal.sync, ['always', 'interval', 'never'] as const),
         syncIntervalMs: ms('ingester.wal.sync_interval', r.ingester.wal.sync_interval),
         segmentSize: bytes('ingester.wal.segment_size', r.ingester.wal.segment_size),
+        checkpointDurationMs: ms('ingester.wal.checkpoint_duration', r.ingester.wal.checkpoint_duration),
+        checkpointSize: bytes('ingester.wal.checkpoint_size', r.ingester.wal.checkpoint_size),
       },
     },
-    distributor: { ingesters: strList('distributor.ingesters', r.distributor.ingesters) },
+    distributor: {
+      ingesters: strList('distributor.ingesters', r.distributor.ingesters),
+      maxDecompressedSize: positive('distributor.max_decompressed_size', bytes('distributor.max_decompressed_size', r.distributor.max_decompressed_size)),
+      maxPushEntries: num('distributor.max_push_entries', r.distributor.max_push_entries, 1),
+    },
     querier: {
       ingesters: strList('querier.ingesters', r.querier.ingesters),
       workers: num('querier.workers', r.querier.workers),
@@ -192,6 +205,8 @@ function validate(r: RawConfig): Config {
       maxLabelNamesPerSeries: num('limits.max_label_names_per_series', l.max_label_names_per_series, 1),
       maxLabelNameLength: num('limits.max_label_name_length', l.max_label_name_length, 1),
       maxLabelValueLength: num('limits.max_label_value_length', l.max_label_value_length, 1),
+      maxStructuredMetadataSize: bytes('limits.max_structured_metadata_size', l.max_structured_metadata_size),
+      maxStructuredMetadataEntriesCount: num('limits.max_structured_metadata_entries_count', l.max_structured_metadata_entries_count),
       ingestionRateBytes: Math.round(num('limits.ingestion_rate_mb', l.ingestion_rate_mb) * 1024 * 1024),
       ingestionBurstBytes: Math.round(num('limits.ingestion_burst_size_mb', l.ingestion_burst_size_mb) * 1024 * 1024),
       maxGlobalStreamsPerUser: num('limits.max_global_streams_per_user', l.max_global_streams_per_user),

@@ -1,54 +1,94 @@
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
-import type { IngestStream } from '../model/entry.js';
-import { decodePushJson } from './decode-json.js';
-import { decodePushProto } from './decode-proto.js';
+import { decodePushJsonColumns } from './decode-json.js';
+import { decodePushProtoColumns } from './decode-proto.js';
+import { TooManyEntriesError, type DecodedPush } from './entry-columns.js';
+import { DecompressedTooLargeError, inflateBody, InflateError } from './inflate.js';
+import { JsonLineCounter, NotJsonError } from './json-line-counter.js';
 import { snappyUncompress } from './snappy-block.js';
-
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
 
 /** A body that cannot be decoded: always a 400 with this message. */
 export class PushBodyError extends Error {}
 
-// A decompressed push may not grow past this; a bomb gets a 400, not an out-of-memory.
-const MAX_DECOMPRESSED = 256 * 1024 * 1024;
+/** A body over a size cap (decompressed size, entries per push): a 413 with this message. */
+export class PushTooLargeError extends Error {}
 
-async function decodeContentEncoding(body: Buffer, encoding: string | undefined): Promise<Buffer> {
-  const enc = (encoding ?? '').trim().toLowerCase();
-  if (enc === '' || enc === 'identity') return body;
-  try {
-    if (enc === 'gzip' || enc === 'x-gzip') return await gunzip(body, { maxOutputLength: MAX_DECOMPRESSED });
-    if (enc === 'deflate') return await inflate(body, { maxOutputLength: MAX_DECOMPRESSED });
-  } catch (err) {
-    throw new PushBodyError(`cannot decompress ${enc} body: ${(err as Error).message}`);
+/** The lines counted while inflating already exceed what the tenant may ingest now: a 429. */
+export class RateLimitedWhileInflatingError extends Error {
+  constructor(readonly countedBytes: number) {
+    super(`at least ${countedBytes} bytes of lines`);
   }
-  throw new PushBodyError(`unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`);
 }
 
-/** Content-Type decides the format, as Loki does: protobuf (snappy-compressed) or JSON. */
-export async function decodePushBody(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined): Promise<IngestStream[]> {
-  const raw = await decodeContentEncoding(body, contentEncoding);
+export interface DecodeLimits {
+  /** `distributor.max_decompressed_size`. */
+  maxDecompressedSize: number;
+  /** `distributor.max_push_entries`. */
+  maxEntries: number;
+  /** Bytes of lines the tenant may still ingest now; a JSON body found to carry more while inflating is refused. */
+  lineBudget?: number;
+}
+
+type Format = 'protobuf' | 'json';
+
+function formatOf(contentType: string | undefined): Format {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/x-protobuf' || type === 'application/protobuf') {
-    let pb: Buffer;
-    try {
-      pb = snappyUncompress(raw, MAX_DECOMPRESSED);
-    } catch (err) {
-      throw new PushBodyError(`protobuf body is not valid snappy (block format): ${err instanceof Error ? err.message : String(err)}`);
-    }
-    try {
-      return decodePushProto(pb);
-    } catch (err) {
-      throw new PushBodyError(`malformed protobuf PushRequest: ${(err as Error).message}`);
-    }
+  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
+  if (type === 'application/json' || type === '') return 'json';
+  throw new PushBodyError(`unsupported Content-Type ${JSON.stringify(contentType)}: use application/json or application/x-protobuf`);
+}
+
+async function decodeContentEncoding(body: Buffer, encoding: string | undefined, format: Format, limits: DecodeLimits): Promise<Buffer> {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  if (enc === '' || enc === 'identity') return body;
+  const kind = enc === 'gzip' || enc === 'x-gzip' ? 'gzip' : enc === 'deflate' ? 'deflate' : null;
+  if (!kind) throw new PushBodyError(`unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`);
+  let observe: ((chunk: Buffer) => void) | undefined;
+  const budget = limits.lineBudget ?? Infinity;
+  if (format === 'json') {
+    const counter = new JsonLineCounter();
+    observe = (chunk) => {
+      counter.feed(chunk);
+      if (counter.bytes > budget) throw new RateLimitedWhileInflatingError(counter.bytes);
+    };
   }
-  if (type === 'application/json' || type === '') {
+  try {
+    return await inflateBody(body, kind, limits.maxDecompressedSize, observe);
+  } catch (err) {
+    if (err instanceof DecompressedTooLargeError) throw new PushTooLargeError(err.message);
+    if (err instanceof InflateError || err instanceof NotJsonError) throw new PushBodyError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Content-Type decides the format, as Loki does: protobuf (snappy-compressed) or JSON. The result holds
+ * the entries column-wise with lines left in the (inflated) body: memory proportional to the body.
+ */
+export async function decodePushBody(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits): Promise<DecodedPush> {
+  const format = formatOf(contentType);
+  const raw = await decodeContentEncoding(body, contentEncoding, format, limits);
+  try {
+    if (format === 'protobuf') {
+      let pb: Buffer;
+      try {
+        pb = snappyUncompress(raw, limits.maxDecompressedSize);
+      } catch (err) {
+        throw new PushBodyError(`protobuf body is not valid snappy (block format): ${err instanceof Error ? err.message : String(err)}`);
+      }
+      try {
+        return decodePushProtoColumns(pb, limits.maxEntries);
+      } catch (err) {
+        if (err instanceof TooManyEntriesError) throw err;
+        throw new PushBodyError(`malformed protobuf PushRequest: ${(err as Error).message}`);
+      }
+    }
     try {
-      return decodePushJson(raw);
+      return await decodePushJsonColumns(raw, limits.maxEntries);
     } catch (err) {
+      if (err instanceof TooManyEntriesError) throw err;
       throw new PushBodyError((err as Error).message);
     }
+  } catch (err) {
+    if (err instanceof TooManyEntriesError) throw new PushTooLargeError(err.message);
+    throw err;
   }
-  throw new PushBodyError(`unsupported Content-Type ${JSON.stringify(contentType)}: use application/json or application/x-protobuf`);
 }

@@ -1,4 +1,5 @@
-import type { IngestEntry, IngestStream } from '../model/entry.js';
+import type { IngestStream } from '../model/entry.js';
+import { EntryColumns, type DecodedPush, type DecodedStream } from './entry-columns.js';
 
 /**
  * A hand-rolled decoder for Loki's PushRequest. Unlike a generic protobuf library it leaves each line as a
@@ -11,6 +12,7 @@ export class ProtoDecodeError extends Error {}
 // Cursor shared by the functions below; decoding is synchronous, so one suffices.
 let buf: Buffer = Buffer.alloc(0);
 let pos = 0;
+let cols: EntryColumns = new EntryColumns(buf, 0);
 
 function varint(end: number): number {
   let b = buf[pos]!;
@@ -113,7 +115,7 @@ function labelPair(end: number, into: Record<string, string>): void {
   into[name] = value;
 }
 
-function entry(end: number): IngestEntry {
+function entry(end: number): void {
   let ts = 0n;
   let lineStart = 0;
   let lineEnd = 0;
@@ -132,13 +134,13 @@ function entry(end: number): IngestEntry {
       labelPair(e, (metadata ??= Object.create(null) as Record<string, string>));
     } else skip(tag & 7, end);
   }
-  const line = buf.subarray(lineStart, lineEnd);
-  return metadata ? { ts, line, metadata } : { ts, line };
+  const i = cols.add(ts, lineStart, lineEnd);
+  if (metadata) cols.setMetadata(i, metadata);
 }
 
-function stream(end: number): IngestStream {
+function stream(end: number): DecodedStream {
   let labels = '';
-  const entries: IngestEntry[] = [];
+  const from = cols.count;
   while (pos < end) {
     const tag = varint(end);
     if (tag === 10) {
@@ -147,19 +149,24 @@ function stream(end: number): IngestStream {
       pos = e;
     } else if (tag === 18) {
       const e = lengthEnd(end);
-      entries.push(entry(e));
+      entry(e);
       pos = e;
     } else skip(tag & 7, end);
   }
-  return { labels, entries };
+  return { labels, from, to: cols.count };
 }
 
-/** Decodes an uncompressed PushRequest; throws ProtoDecodeError on malformed input. */
-export function decodePushProto(body: Buffer): IngestStream[] {
+/**
+ * Decodes an uncompressed PushRequest into columns (lines stay views into `body`); throws
+ * ProtoDecodeError on malformed input and TooManyEntriesError past `maxEntries`.
+ */
+export function decodePushProtoColumns(body: Buffer, maxEntries: number): DecodedPush {
   buf = body;
   pos = 0;
+  cols = new EntryColumns(body, maxEntries);
+  const columns = cols;
   const end = body.length;
-  const streams: IngestStream[] = [];
+  const streams: DecodedStream[] = [];
   try {
     while (pos < end) {
       const tag = varint(end);
@@ -172,6 +179,13 @@ export function decodePushProto(body: Buffer): IngestStream[] {
     }
   } finally {
     buf = Buffer.alloc(0);
+    cols = new EntryColumns(buf, 0);
   }
-  return streams;
+  return { streams, columns };
+}
+
+/** The same, as one object per entry (for callers with small bodies). */
+export function decodePushProto(body: Buffer, maxEntries = Number.MAX_SAFE_INTEGER): IngestStream[] {
+  const { streams, columns } = decodePushProtoColumns(body, maxEntries);
+  return streams.map((s) => ({ labels: s.labels, entries: columns.entries(s.from, s.to) }));
 }

@@ -1,17 +1,46 @@
-import type { Limits } from '../config/config.js';
+import type { Config, Limits } from '../config/config.js';
 import type { IngestStreamIn, PushOutcome } from '../ingester/ingester.js';
+import type { IngestStream } from '../model/entry.js';
 import type { Logger } from '../model/logger.js';
 import { nowNs } from '../model/time.js';
-import { decodePushBody, PushBodyError } from './decode-body.js';
+import { decodePushBody, PushBodyError, PushTooLargeError, RateLimitedWhileInflatingError } from './decode-body.js';
+import type { DecodedPush } from './entry-columns.js';
 import type { IngesterClient } from './ingester-client.js';
 import type { DistributorMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import { RejectionSummary } from './rejection-summary.js';
 import { routeByFingerprint } from './remote-ingester.js';
-import { rejectionMessage, validatePush, type Rejection } from './validate.js';
+import { validatePush, type ValidationResult } from './validate.js';
 
 export interface PushResponse {
-  status: 204 | 400 | 429;
+  status: 204 | 400 | 413 | 429;
   message?: string;
+  /** For a 429 the client should retry after this many seconds (the `Retry-After` header). */
+  retryAfterSeconds?: number;
+}
+
+// Entries become objects this many at a time; a push of millions of tiny entries is validated and
+// handed to the ingesters slice by slice, so its cost in memory stays proportional to its body.
+const SLICE_ENTRIES = 8192;
+
+/** The push's streams cut into slices of at most SLICE_ENTRIES entries, each as objects. */
+function* slices(push: DecodedPush): Generator<IngestStream[]> {
+  let out: IngestStream[] = [];
+  let n = 0;
+  for (const s of push.streams) {
+    for (let from = s.from; from < s.to; ) {
+      const to = Math.min(s.to, from + (SLICE_ENTRIES - n));
+      out.push({ labels: s.labels, entries: push.columns.entries(from, to) });
+      n += to - from;
+      from = to;
+      if (n >= SLICE_ENTRIES) {
+        yield out;
+        out = [];
+        n = 0;
+      }
+    }
+  }
+  if (out.length > 0) yield out;
 }
 
 /** Decodes, validates and rate-limits a push, then hands each stream to its ingester. */
@@ -23,45 +52,89 @@ export class Distributor {
     private ingesters: IngesterClient[],
     private metrics: DistributorMetrics,
     private log: Logger,
+    private decodeLimits: Pick<Config['distributor'], 'maxDecompressedSize' | 'maxPushEntries'> = { maxDecompressedSize: 256 * 1024 * 1024, maxPushEntries: 5_000_000 },
   ) {
     this.limiter = new RateLimiter(limits.ingestionRateBytes, limits.ingestionBurstBytes);
   }
 
+  private rateLimitMessage(tenant: string, entries: string, bytes: string): string {
+    return `Ingestion rate limit exceeded for user ${tenant} (limit: ${this.limits.ingestionRateBytes} bytes/sec) while attempting to ingest ${entries} lines totaling ${bytes} bytes, reduce log volume or contact your administrator to see if the limit can be increased`;
+  }
+
   async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined): Promise<PushResponse> {
-    let decoded;
+    let decoded: DecodedPush;
+    const available = this.limiter.available(tenant);
     try {
-      decoded = await decodePushBody(body, contentType, contentEncoding);
+      decoded = await decodePushBody(body, contentType, contentEncoding, {
+        maxDecompressedSize: this.decodeLimits.maxDecompressedSize,
+        maxEntries: this.decodeLimits.maxPushEntries,
+        lineBudget: Number.isFinite(available) ? available : undefined,
+      });
     } catch (err) {
       if (err instanceof PushBodyError) return { status: 400, message: err.message };
+      if (err instanceof PushTooLargeError) return { status: 413, message: err.message };
+      if (err instanceof RateLimitedWhileInflatingError) {
+        const message = this.rateLimitMessage(tenant, 'an unknown number of', `more than '${err.countedBytes}'`) + ' (refused while decompressing the body)';
+        this.metrics.bytesRejected.inc({ tenant, reason: 'rate_limited' }, err.countedBytes);
+        return { status: 429, message };
+      }
       throw err;
     }
-    const total = decoded.reduce((n, s) => n + s.entries.length, 0);
-    const v = validatePush(decoded, this.limits, nowNs());
-    if (v.truncatedLines > 0) this.metrics.linesTruncated.inc({ tenant }, v.truncatedLines);
-    const rejections: Rejection[] = [...v.rejections];
+    const total = decoded.columns.count;
+    const now = nowNs();
+    const summary = new RejectionSummary();
+    // The rate limit refuses a push all or nothing, so it is checked before anything is sent. A push of
+    // one slice is validated first and charged its accepted bytes, as Loki does; a bigger one is charged
+    // what it carries before validation (more only by what validation will refuse) so that it is
+    // validated once, a slice at a time, instead of being held as objects in between.
+    let only: ValidationResult | null = null;
+    let charge: { entries: number; bytes: number };
+    if (total <= SLICE_ENTRIES) {
+      only = validatePush(decoded.streams.map((s) => ({ labels: s.labels, entries: decoded.columns.entries(s.from, s.to) })), this.limits, now);
+      summary.add(only.rejections);
+      if (only.truncatedLines > 0) this.metrics.linesTruncated.inc({ tenant }, only.truncatedLines);
+      charge = { entries: only.acceptedEntries, bytes: only.acceptedBytes };
+    } else charge = { entries: total, bytes: decoded.columns.bytes };
 
-    if (v.acceptedEntries > 0 && !this.limiter.allow(tenant, v.acceptedBytes)) {
-      const message = `Ingestion rate limit exceeded for user ${tenant} (limit: ${this.limits.ingestionRateBytes} bytes/sec) while attempting to ingest '${v.acceptedEntries}' lines totaling '${v.acceptedBytes}' bytes, reduce log volume or contact your administrator to see if the limit can be increased`;
-      this.countRejections(tenant, [...rejections, { reason: 'rate_limited', entries: v.acceptedEntries, bytes: v.acceptedBytes, message }]);
-      return { status: 429, message };
+    if (charge.entries > 0 && !this.limiter.allow(tenant, charge.bytes)) {
+      summary.add([{ reason: 'rate_limited', entries: charge.entries, bytes: charge.bytes, message: '' }]);
+      this.countRejections(tenant, summary);
+      return { status: 429, message: this.rateLimitMessage(tenant, `'${charge.entries}'`, `'${charge.bytes}'`) };
     }
 
-    if (v.streams.length > 0) {
-      const outcomes = await this.send(tenant, v.streams);
+    let retryAfterSeconds: number | undefined;
+    if (charge.entries > 0) {
       let accepted = 0;
-      let acceptedBytes = 0;
-      for (const o of outcomes) {
-        accepted += o.accepted;
-        acceptedBytes += o.acceptedBytes;
-        rejections.push(...o.rejections);
+      let bytes = 0;
+      const take = (outcomes: PushOutcome[]) => {
+        for (const o of outcomes) {
+          accepted += o.accepted;
+          bytes += o.acceptedBytes;
+          summary.add(o.rejections);
+          if (o.retryAfterSeconds !== undefined) retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, o.retryAfterSeconds);
+        }
+      };
+      if (only) {
+        if (only.streams.length > 0) take(await this.send(tenant, only.streams));
+      } else {
+        let truncated = 0;
+        for (const slice of slices(decoded)) {
+          const v = validatePush(slice, this.limits, now);
+          summary.add(v.rejections);
+          truncated += v.truncatedLines;
+          if (v.streams.length > 0) take(await this.send(tenant, v.streams));
+        }
+        if (truncated > 0) this.metrics.linesTruncated.inc({ tenant }, truncated);
       }
       this.metrics.entriesReceived.inc({ tenant }, accepted);
-      this.metrics.bytesReceived.inc({ tenant }, acceptedBytes);
+      this.metrics.bytesReceived.inc({ tenant }, bytes);
     }
-    if (rejections.length === 0) return { status: 204 };
-    this.countRejections(tenant, rejections);
-    const limited = rejections.some((r) => r.reason === 'stream_limit' || r.reason === 'rate_limited');
-    return { status: limited ? 429 : 400, message: rejectionMessage(rejections, total) };
+    if (summary.empty) return { status: 204 };
+    this.countRejections(tenant, summary);
+    const limited = summary.has('stream_limit') || summary.has('rate_limited') || summary.has('memory_limit');
+    const res: PushResponse = { status: limited ? 429 : 400, message: summary.message(total) };
+    if (summary.has('memory_limit') && retryAfterSeconds !== undefined) res.retryAfterSeconds = retryAfterSeconds;
+    return res;
   }
 
   private async send(tenant: string, streams: IngestStreamIn[]): Promise<PushOutcome[]> {
@@ -76,11 +149,11 @@ export class Distributor {
     return Promise.all([...groups].map(([c, g]) => c.push(tenant, g)));
   }
 
-  private countRejections(tenant: string, rejections: Rejection[]): void {
-    for (const r of rejections) {
-      this.metrics.entriesRejected.inc({ tenant, reason: r.reason }, r.entries);
-      this.metrics.bytesRejected.inc({ tenant, reason: r.reason }, r.bytes);
+  private countRejections(tenant: string, summary: RejectionSummary): void {
+    for (const [reason, t] of summary.byReason) {
+      this.metrics.entriesRejected.inc({ tenant, reason }, t.entries);
+      this.metrics.bytesRejected.inc({ tenant, reason }, t.bytes);
     }
-    this.log.debug('push rejected entries', { tenant, errors: rejections.length });
+    this.log.debug('push rejected entries', { tenant, ignored: summary.ignored });
   }
 }

@@ -1,5 +1,5 @@
 import type { Limits } from '../config/config.js';
-import type { IngestEntry, IngestStream } from '../model/entry.js';
+import { metadataBytes, type IngestEntry, type IngestStream } from '../model/entry.js';
 import { canonicalLabels, fingerprint, isValidLabelName, LabelParseError, parseLabels, sortedLabels, wellFormed, type Labels } from '../model/labels.js';
 import { formatRFC3339Nano, MAX_NS, MIN_NS } from '../model/time.js';
 
@@ -21,6 +21,9 @@ export type RejectReason =
   | 'too_far_in_future'
   | 'invalid_timestamp'
   | 'line_too_long'
+  | 'structured_metadata_too_large'
+  | 'structured_metadata_too_many'
+  | 'memory_limit'
   | 'rate_limited'
   | 'stream_limit'
   | 'too_far_behind';
@@ -44,9 +47,14 @@ function quote(s: string): string {
   return s.length > 120 ? s.slice(0, 120) + '…' : s;
 }
 
+/** What an entry weighs against the rate limit: its line and its structured metadata, as Loki counts them. */
+export function entryBytes(e: IngestEntry): number {
+  return e.line.length + (e.metadata ? metadataBytes(e.metadata) : 0);
+}
+
 function streamBytes(entries: IngestEntry[]): number {
   let n = 0;
-  for (const e of entries) n += e.line.length;
+  for (const e of entries) n += entryBytes(e);
   return n;
 }
 
@@ -161,7 +169,7 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
     rememberIdentity(s.labels, id);
 
     const kept: IngestEntry[] = [];
-    const rejectEntry = (reason: RejectReason, e: IngestEntry, message: string) => rejections.push({ reason, entries: 1, bytes: e.line.length, message });
+    const rejectEntry = (reason: RejectReason, e: IngestEntry, message: string) => rejections.push({ reason, entries: 1, bytes: entryBytes(e), message });
     for (const e of s.entries) {
       // Stored timestamps are int64 nanoseconds; protobuf seconds can reach far past them (JSON up to 19 digits too).
       if (e.ts < MIN_NS || e.ts > MAX_NS) {
@@ -184,8 +192,21 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
         e.line = truncateUtf8(e.line, limits.maxLineSize);
         truncatedLines++;
       }
+      let mdBytes = 0;
+      if (e.metadata) {
+        const count = Object.keys(e.metadata).length;
+        if (limits.maxStructuredMetadataEntriesCount > 0 && count > limits.maxStructuredMetadataEntriesCount) {
+          rejectEntry('structured_metadata_too_many', e, `stream '${quote(canonical)}' has too many structured metadata labels: '${count}', limit: '${limits.maxStructuredMetadataEntriesCount}'. Please see \`limits.max_structured_metadata_entries_count\` or contact your Loki administrator to increase it.`);
+          continue;
+        }
+        mdBytes = metadataBytes(e.metadata);
+        if (limits.maxStructuredMetadataSize > 0 && mdBytes > limits.maxStructuredMetadataSize) {
+          rejectEntry('structured_metadata_too_large', e, `stream '${quote(canonical)}' has structured metadata too large: '${mdBytes}' bytes, limit: '${limits.maxStructuredMetadataSize}' bytes. Please see \`limits.max_structured_metadata_size\` or contact your Loki administrator to increase it.`);
+          continue;
+        }
+      }
       kept.push(e);
-      acceptedBytes += e.line.length;
+      acceptedBytes += e.line.length + mdBytes;
     }
     if (kept.length === 0) continue;
     acceptedEntries += kept.length;
@@ -206,13 +227,4 @@ function truncateUtf8(buf: Buffer, max: number): Buffer {
   let end = max;
   while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
   return buf.subarray(0, end);
-}
-
-/** The plain-text body of a 400/429: the first few messages, then the total, as Loki reports partial failures. */
-export function rejectionMessage(rejections: Rejection[], totalEntries: number): string {
-  const shown = rejections.slice(0, 10).map((r) => r.message);
-  const ignored = rejections.reduce((n, r) => n + r.entries, 0);
-  if (rejections.length > 10) shown.push(`… and ${rejections.length - 10} more errors`);
-  shown.push(`total ignored: ${ignored} out of ${totalEntries}`);
-  return shown.join('\n');
 }

@@ -1,5 +1,5 @@
 import type { EntryBatch } from '../model/batch.js';
-import type { IngestEntry } from '../model/entry.js';
+import { metadataBytes, type IngestEntry } from '../model/entry.js';
 
 /**
  * The open block of a stream: entries appended column-wise (timestamps, line offsets, line bytes) so
@@ -16,6 +16,15 @@ export class Head {
   private offsets = new Uint32Array(257);
   private bytes = Buffer.allocUnsafe(16 * 1024);
   private metadata: (Record<string, string> | null)[] | null = null;
+  private metadataBytes = 0;
+
+  /**
+   * Memory the head's entries take: their lines, timestamps and offsets, and structured metadata. Not
+   * the buffers' spare capacity, which is bounded per stream and cannot be flushed away.
+   */
+  get memoryBytes(): number {
+    return this.rawBytes + this.count * 12 + this.metadataBytes;
+  }
 
   append(e: IngestEntry): void {
     const i = this.count;
@@ -29,6 +38,7 @@ export class Head {
     if (e.metadata) {
       this.metadata ??= new Array<Record<string, string> | null>(i).fill(null);
       this.metadata[i] = e.metadata;
+      this.metadataBytes += metadataBytes(e.metadata);
     } else if (this.metadata) this.metadata[i] = null;
     if (i === 0) {
       this.minTs = e.ts;
@@ -103,6 +113,7 @@ export class Head {
     this.rawBytes = 0;
     this.ordered = true;
     this.metadata = null;
+    this.metadataBytes = 0;
     this.offsets[0] = 0;
     // Drop oversized buffers from an unusually large block rather than pinning them forever.
     if (this.bytes.length > 1024 * 1024) this.bytes = Buffer.allocUnsafe(16 * 1024);

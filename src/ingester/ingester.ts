@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import { assembleChunk, decodeChunk } from '../chunk/chunk.js';
 import type { Config } from '../config/config.js';
 import type { EntryBatch } from '../model/batch.js';
-import type { IngestEntry } from '../model/entry.js';
+import { metadataBytes, type IngestEntry } from '../model/entry.js';
 import { fingerprint as fingerprintOf, parseLabels, type Labels } from '../model/labels.js';
 import type { Logger } from '../model/logger.js';
 import { formatRFC3339Nano } from '../model/time.js';
@@ -27,7 +27,9 @@ export interface PushOutcome {
   acceptedBytes: number;
   duplicates: number;
   /** Entries refused here (out-of-order beyond the window, stream limit), with Loki-style messages. */
-  rejections: { reason: 'too_far_behind' | 'stream_limit'; entries: number; bytes: number; message: string }[];
+  rejections: { reason: 'too_far_behind' | 'stream_limit' | 'memory_limit'; entries: number; bytes: number; message: string }[];
+  /** Set when the push was refused because unflushed data is over budget: seconds a client should wait. */
+  retryAfterSeconds?: number;
 }
 
 export interface StreamSnapshot {
@@ -49,7 +51,15 @@ export class FlushError extends Error {
   }
 }
 
-type FlushReason = 'full' | 'idle' | 'max_age' | 'forced' | 'shutdown';
+type FlushReason = 'full' | 'idle' | 'max_age' | 'forced' | 'shutdown' | 'memory';
+
+
+// Flushing for memory starts at this share of ingester.max_unflushed_bytes and closes chunks, largest
+// streams first, until what stays in memory is down to LOW_WATER: pushes see a 429 only if that cannot
+// keep pace.
+const HIGH_WATER = 0.75;
+const LOW_WATER = 0.5;
+const RETRY_AFTER_SECONDS = 2;
 
 /**
  * Holds every tenant's recent streams in memory, makes each accepted push durable in the WAL before it
@@ -60,7 +70,13 @@ export class Ingester {
   private wal: Wal | null = null;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<FlushFailure[]> | null = null;
+  private memoryFlush: Promise<FlushFailure[]> | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private checkpointChain: Promise<void> = Promise.resolve();
+  private checkpointRunning = false;
   private stopped = false;
+  /** Bytes every stream holds in memory until flushed (kept by deltas, recounted each flush cycle). */
+  private unflushed = 0;
 
   constructor(
     private cfg: Config,
@@ -87,9 +103,36 @@ export class Ingester {
       this.log.info('WAL replayed', { records: stats.records, files: stats.segments, bytes: stats.bytes, corrupt: stats.corrupt, streams: this.streamCount(), ms: Math.round(performance.now() - started) });
       await this.wal.start();
       this.metrics.walBytes.set(await this.wal.diskBytes());
+      if (ic.wal.checkpointDurationMs > 0) {
+        this.checkpointTimer = setInterval(() => this.checkpointSoon('time'), ic.wal.checkpointDurationMs);
+        this.checkpointTimer.unref();
+      }
     }
+    this.unflushed = this.recount();
+    this.metrics.unflushedBytes.set(this.unflushed);
     this.timer = setInterval(() => void this.flushCycle(false), ic.flushCheckPeriodMs);
     this.timer.unref();
+  }
+
+  /** Unflushed bytes held in memory (what `ingester.max_unflushed_bytes` bounds). */
+  get unflushedBytes(): number {
+    return this.unflushed;
+  }
+
+  private recount(): number {
+    let n = 0;
+    for (const streams of this.tenants.values()) for (const s of streams.values()) n += s.memoryBytes;
+    return n;
+  }
+
+  /** Starts a flush for memory unless one is already queued; pushes never wait for it. */
+  private relieveMemory(): void {
+    if (this.memoryFlush || this.stopped) return;
+    const p = this.flushCycle(false, 'memory').finally(() => {
+      if (this.memoryFlush === p) this.memoryFlush = null;
+    });
+    this.memoryFlush = p;
+    p.catch(() => undefined);
   }
 
   private streamCount(): number {
@@ -120,6 +163,7 @@ export class Ingester {
     if (rec.type === RECORD_CHECKPOINT) {
       const labels = parseLabels(rec.canonical);
       const s = this.getStream(rec.tenant, labels, rec.canonical, fingerprintOf(rec.canonical), false)!;
+      const before = s.memoryBytes;
       for (const batch of decodeChunk(rec.chunk, `WAL checkpoint of ${rec.canonical}`)) {
         const entries: IngestEntry[] = [];
         for (let i = 0; i < batch.count; i++) {
@@ -130,12 +174,15 @@ export class Ingester {
         }
         s.append(entries, now);
       }
+      this.unflushed += s.memoryBytes - before;
       return;
     }
     for (const st of rec.streams) {
       const labels = parseLabels(st.canonical);
       const s = this.getStream(rec.tenant, labels, st.canonical, fingerprintOf(st.canonical), false)!;
+      const before = s.memoryBytes;
       s.append(st.entries, now);
+      this.unflushed += s.memoryBytes - before;
     }
   }
 
@@ -144,6 +191,24 @@ export class Ingester {
     if (this.stopped) throw new Error('ingester is shutting down');
     const now = Date.now();
     const outcome: PushOutcome = { accepted: 0, acceptedBytes: 0, duplicates: 0, rejections: [] };
+    const budget = this.cfg.ingester.maxUnflushedBytes;
+    if (budget > 0 && this.unflushed >= budget) {
+      this.relieveMemory();
+      let entries = 0;
+      let bytes = 0;
+      for (const vs of streams) {
+        entries += vs.entries.length;
+        for (const e of vs.entries) bytes += e.line.length;
+      }
+      outcome.retryAfterSeconds = RETRY_AFTER_SECONDS;
+      outcome.rejections.push({
+        reason: 'memory_limit',
+        entries,
+        bytes,
+        message: `ingester is holding ${this.unflushed} bytes of unflushed data, over its limit ingester.max_unflushed_bytes (${budget} bytes); chunks are being flushed to make room: retry after ${RETRY_AFTER_SECONDS}s`,
+      });
+      return outcome;
+    }
     const walStreams: { canonical: string; entries: IngestEntry[] }[] = [];
     for (const vs of streams) {
       const s = this.getStream(tenant, vs.labels, vs.canonical, vs.fingerprint, true);
@@ -156,7 +221,9 @@ export class Ingester {
         });
         continue;
       }
+      const before = s.memoryBytes;
       const r = s.append(vs.entries, now);
+      this.unflushed += s.memoryBytes - before;
       outcome.duplicates += r.duplicates;
       for (const { entry, oldest } of r.tooFarBehind) {
         outcome.rejections.push({
@@ -169,14 +236,18 @@ export class Ingester {
       if (r.accepted.length > 0) {
         walStreams.push({ canonical: vs.canonical, entries: r.accepted });
         outcome.accepted += r.accepted.length;
-        for (const e of r.accepted) outcome.acceptedBytes += e.line.length;
+        for (const e of r.accepted) outcome.acceptedBytes += e.line.length + metadataBytes(e.metadata);
       }
     }
     if (outcome.duplicates > 0) this.metrics.duplicates.inc({ tenant }, outcome.duplicates);
+    this.metrics.unflushedBytes.set(this.unflushed);
+    if (budget > 0 && this.unflushed >= budget * HIGH_WATER) this.relieveMemory();
     if (this.wal && walStreams.length > 0) {
       const record = encodePushRecord(tenant, walStreams);
       await this.wal.append(record);
       this.metrics.walAppended.inc(record.length + 8);
+      const size = this.cfg.ingester.wal.checkpointSize;
+      if (size > 0 && this.wal.sinceCheckpoint >= size) this.checkpointSoon('size');
     }
     return outcome;
   }
@@ -222,21 +293,45 @@ export class Ingester {
     const idleMs = Number(ic.chunkIdlePeriod / 1_000_000n);
     const ageMs = Number(ic.maxChunkAge / 1_000_000n);
     const work: { s: Stream; c: ClosedChunk; reason: FlushReason }[] = [];
+    const close = (s: Stream) => {
+      const before = s.memoryBytes;
+      s.closeChunk();
+      this.unflushed += s.memoryBytes - before;
+    };
+    const open: Stream[] = [];
+    let staying = 0;
     for (const streams of this.tenants.values()) {
       for (const s of streams.values()) {
         const closedBefore = s.closed.length;
         let reason: FlushReason = 'full';
         if (force) {
-          s.closeChunk();
+          close(s);
           reason = forcedReason;
         } else if (s.openEntries > 0 && now - s.lastAppendAt >= idleMs) {
-          s.closeChunk();
+          close(s);
           reason = 'idle';
         } else if (s.openEntries > 0 && now - s.chunkStartedAt >= ageMs) {
-          s.closeChunk();
+          close(s);
           reason = 'max_age';
         }
         s.closed.forEach((c, i) => work.push({ s, c, reason: i >= closedBefore ? reason : 'full' }));
+        if (s.openEntries > 0) {
+          open.push(s);
+          staying += s.openBytes;
+        }
+      }
+    }
+    const budget = ic.maxUnflushedBytes;
+    if (forcedReason === 'memory' && !force && budget > 0 && staying > budget * LOW_WATER) {
+      // Over budget: close the open chunks of the largest streams (the oldest first among equals) until
+      // what stays in memory is down to the low-water mark.
+      open.sort((a, b) => b.openBytes - a.openBytes || a.chunkStartedAt - b.chunkStartedAt);
+      for (const s of open) {
+        if (staying <= budget * LOW_WATER) break;
+        staying -= s.openBytes;
+        const closedBefore = s.closed.length;
+        close(s);
+        s.closed.slice(closedBefore).forEach((c) => work.push({ s, c, reason: 'memory' }));
       }
     }
     let flushed = 0;
@@ -256,7 +351,14 @@ export class Ingester {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, ic.concurrentFlushes) }, worker));
+    if (forcedReason === 'memory' && !force) {
+      // Under pressure the flushed chunks kept for the duplicate check go too (they count in the budget):
+      // a batch retried after that long may then be stored twice, which beats refusing new data.
+      for (const streams of this.tenants.values()) for (const s of streams.values()) this.unflushed -= s.forgetFlushed();
+    }
     this.dropIdleStreams(now, idleMs);
+    this.unflushed = this.recount();
+    this.metrics.unflushedBytes.set(this.unflushed);
     if (flushed > 0 && this.wal && !this.stopped) await this.checkpoint();
     if (flushed > 0) this.log.info('flushed chunks', { chunks: flushed, streams: this.streamCount() });
     return failures;
@@ -268,7 +370,9 @@ export class Ingester {
     const key = `${tenantKeySegment(s.tenant)}/${s.fingerprint}/${c.minTs.toString(16)}-${c.maxTs.toString(16)}-${crc32(bytes).toString(16).padStart(8, '0')}`;
     await this.store.put(key, bytes);
     this.index.addChunk({ streamId: s.streamId, minTs: c.minTs, maxTs: c.maxTs, key, entries: c.count, rawSize: c.lineBytes, compressedSize: bytes.length });
+    const before = s.memoryBytes;
     s.flushed(c);
+    this.unflushed += s.memoryBytes - before;
     end();
     this.metrics.chunksFlushed.inc({ reason });
     this.metrics.chunkBytesFlushed.inc(bytes.length);
@@ -280,6 +384,7 @@ export class Ingester {
     for (const [tenant, streams] of this.tenants) {
       for (const [key, s] of streams) {
         if (s.isEmpty && now - s.lastAppendAt >= idleMs) {
+          this.unflushed -= s.memoryBytes;
           streams.delete(key);
           this.metrics.streams.dec({ tenant });
         }
@@ -287,8 +392,38 @@ export class Ingester {
     }
   }
 
-  /** Writes every unflushed stream to a new WAL checkpoint and drops the segments it covers. */
-  async checkpoint(): Promise<void> {
+  /**
+   * A checkpoint by time or size, unless one is already being written (that one covers what was
+   * appended until it started). Failures are logged; the segments stay, so nothing is lost.
+   */
+  private checkpointSoon(trigger: 'time' | 'size'): void {
+    if (this.checkpointRunning || this.stopped || !this.wal) return;
+    // Nothing appended since the last checkpoint: it still holds everything.
+    if (this.wal.sinceCheckpoint === 0) return;
+    this.checkpoint(trigger).catch((err: Error) => this.log.error('WAL checkpoint failed; segments kept', { trigger, err: err.message }));
+  }
+
+  /**
+   * Writes every unflushed stream to a new WAL checkpoint and drops the segments it covers. Checkpoints
+   * run one at a time: a second request waits for the running one and then writes its own.
+   */
+  checkpoint(trigger: 'flush' | 'time' | 'size' | 'shutdown' = 'flush'): Promise<void> {
+    const run = this.checkpointChain.then(() => this.writeCheckpoint(trigger));
+    this.checkpointChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeCheckpoint(trigger: string): Promise<void> {
+    if (!this.wal || this.stopped) return;
+    this.checkpointRunning = true;
+    try {
+      await this.writeCheckpointNow(trigger);
+    } finally {
+      this.checkpointRunning = false;
+    }
+  }
+
+  private async writeCheckpointNow(trigger: string): Promise<void> {
     if (!this.wal) return;
     const started = performance.now();
     const r = await this.wal.checkpoint(() => {
@@ -304,7 +439,7 @@ export class Ingester {
     this.metrics.walCheckpoints.inc();
     const disk = await this.wal.diskBytes();
     this.metrics.walBytes.set(disk);
-    this.log.info('WAL checkpoint written', { streams: r.records, bytes: r.bytes, wal_disk_bytes: disk, ms: Math.round(performance.now() - started) });
+    this.log.info('WAL checkpoint written', { trigger, streams: r.records, bytes: r.bytes, wal_disk_bytes: disk, ms: Math.round(performance.now() - started) });
   }
 
 
@@ -314,9 +449,10 @@ export class Ingester {
    */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     if (this.flushing) await this.flushing.catch(() => undefined);
     if (this.wal) {
-      await this.checkpoint();
+      await this.checkpoint('shutdown');
       this.stopped = true;
       await this.wal.close();
     } else {

@@ -9,6 +9,7 @@ export interface IngesterMetrics {
   flushDuration: Histogram;
   flushFailures: Counter;
   walBytes: Gauge;
+  unflushedBytes: Gauge;
   walAppended: Counter;
   walCheckpoints: Counter;
   walReplayRecords: Counter;
@@ -26,6 +27,7 @@ export function ingesterMetrics(registry: Registry): IngesterMetrics {
     flushDuration: new Histogram({ name: 'narvi_ingester_flush_duration_seconds', help: 'Time to write one chunk and its index row.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: r }),
     flushFailures: new Counter({ name: 'narvi_ingester_flush_failures_total', help: 'Chunk flushes that failed and will be retried.', registers: r }),
     walBytes: new Gauge({ name: 'narvi_ingester_wal_disk_bytes', help: 'Bytes of WAL segments and checkpoints on disk.', registers: r }),
+    unflushedBytes: new Gauge({ name: 'narvi_ingester_unflushed_bytes', help: 'Bytes of stream data held in memory: unflushed chunks and the last flushed ones kept for duplicate checks (bounded by ingester.max_unflushed_bytes).', registers: r }),
     walAppended: new Counter({ name: 'narvi_ingester_wal_bytes_appended_total', help: 'Bytes appended to the WAL.', registers: r }),
     walCheckpoints: new Counter({ name: 'narvi_ingester_wal_checkpoints_total', help: 'WAL checkpoints written.', registers: r }),
     walReplayRecords: new Counter({ name: 'narvi_ingester_wal_replay_records_total', help: 'WAL records replayed at start.', registers: r }),

@@ -20,6 +20,8 @@ export interface ClosedChunk {
   count: number;
   /** Bytes of the lines themselves (what Loki's index stats and volumes report). */
   lineBytes: number;
+  /** Bytes its compressed blocks hold in memory until it is flushed. */
+  memoryBytes: number;
 }
 
 export interface AppendResult {
@@ -46,9 +48,11 @@ export class Stream {
    * happened in between. Never read by queries or checkpoints.
    */
   private recentlyFlushed: ClosedChunk[] = [];
+  private recentBytes = 0;
   /** Line bytes of the open chunk's cut blocks. */
   private blocksLineBytes = 0;
   private blocksCompressed = 0;
+  private closedCompressed = 0;
   /** Newest timestamp accepted: the out-of-order window and the duplicate check hang off it. */
   newest: bigint | null = null;
   /** Wall-clock ms of the open chunk's first append and of the last append. */
@@ -66,6 +70,27 @@ export class Stream {
 
   get openEntries(): number {
     return this.head.count + this.blocks.reduce((n, b) => n + b.count, 0);
+  }
+
+  /**
+   * What this stream holds in memory: the head, the open chunk's blocks, closed chunks waiting for
+   * flush, and the flushed chunks kept for the duplicate check.
+   */
+  get memoryBytes(): number {
+    return this.head.memoryBytes + this.blocksCompressed + this.closedCompressed + this.recentBytes;
+  }
+
+  /** Drops the flushed chunks kept for the duplicate check (under memory pressure); returns the bytes freed. */
+  forgetFlushed(): number {
+    const freed = this.recentBytes;
+    this.recentlyFlushed = [];
+    this.recentBytes = 0;
+    return freed;
+  }
+
+  /** Bytes the open chunk would take off `memoryBytes` once closed and flushed. */
+  get openBytes(): number {
+    return this.head.rawBytes + this.blocksCompressed;
   }
 
   get isEmpty(): boolean {
@@ -140,12 +165,15 @@ export class Stream {
     let lo = this.blocks[0]!.minTs;
     let hi = this.blocks[0]!.maxTs;
     let count = 0;
+    let compressed = 0;
     for (const b of this.blocks) {
       if (b.minTs < lo) lo = b.minTs;
       if (b.maxTs > hi) hi = b.maxTs;
       count += b.count;
+      compressed += b.data.length;
     }
-    this.closed.push({ blocks: this.blocks, minTs: lo, maxTs: hi, count, lineBytes: this.blocksLineBytes });
+    this.closed.push({ blocks: this.blocks, minTs: lo, maxTs: hi, count, lineBytes: this.blocksLineBytes, memoryBytes: compressed });
+    this.closedCompressed += compressed;
     this.blocks = [];
     this.blocksCompressed = 0;
     this.blocksLineBytes = 0;
@@ -199,9 +227,13 @@ export class Stream {
   /** Moves a closed chunk that is now in the store to the duplicate-check memory (at most two kept). */
   flushed(c: ClosedChunk): void {
     const i = this.closed.indexOf(c);
-    if (i >= 0) this.closed.splice(i, 1);
+    if (i >= 0) {
+      this.closed.splice(i, 1);
+      this.closedCompressed -= c.memoryBytes;
+    }
     this.recentlyFlushed.push(c);
-    if (this.recentlyFlushed.length > 2) this.recentlyFlushed.shift();
+    this.recentBytes += c.memoryBytes;
+    if (this.recentlyFlushed.length > 2) this.recentBytes -= this.recentlyFlushed.shift()!.memoryBytes;
   }
 
   private *allBlocks(): Iterable<EncodedBlock> {

@@ -47,6 +47,8 @@ export class Wal {
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Bytes appended since the last checkpoint rolled the log: what a size-triggered checkpoint watches. */
+  sinceCheckpoint = 0;
 
   private constructor(readonly dir: string, private opts: WalOptions, private log: Logger) {}
 
@@ -121,6 +123,8 @@ export class Wal {
 
   /** Opens a fresh segment after the newest on disk; call after replay. */
   async start(): Promise<void> {
+    // A checkpoint interrupted by a crash leaves its temp file; the previous checkpoint still stands.
+    for (const f of await readdir(this.dir)) if (f.startsWith('checkpoint-') && f.endsWith('.tmp')) await rm(join(this.dir, f), { force: true });
     const { segments, checkpoints } = await this.listing();
     this.segment = Math.max(segments.at(-1) ?? 0, checkpoints.at(-1) ?? 0) + 1;
     await this.openSegment();
@@ -212,6 +216,7 @@ export class Wal {
         if (this.opts.sync === 'always') await this.fd!.datasync();
         else this.dirty = true;
         this.segmentBytes += total;
+        this.sinceCheckpoint += total;
         for (const p of batch) p.resolve();
       } catch (err) {
         const e = new Error(`WAL write failed: ${(err as Error).message}`);
@@ -250,6 +255,7 @@ export class Wal {
     await this.exclusive(async () => {
       await this.roll();
       covers = this.segment;
+      this.sinceCheckpoint = 0;
       records = capture();
     });
     const final = join(this.dir, name('checkpoint', covers));

@@ -24,3 +24,11 @@ export interface IngestStream {
   labels: string | Record<string, string>;
   entries: IngestEntry[];
 }
+
+/** Bytes of an entry's structured metadata as limits count them: every name and value, in UTF-8. */
+export function metadataBytes(md: Record<string, string> | undefined | null): number {
+  if (!md) return 0;
+  let n = 0;
+  for (const k in md) n += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(md[k]!, 'utf8');
+  return n;
+}

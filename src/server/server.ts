@@ -15,6 +15,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import { S3ObjectStore } from '../store/s3-object-store.js';
 import { internalRoutes } from './routes/internal.js';
 import { opsRoutes } from './routes/ops.js';
+import { readBody } from './read-body.js';
 import { pushRoutes } from './routes/push.js';
 import { queryRoutes } from './routes/query.js';
 import { tailRoutes } from './routes/tail.js';
@@ -105,7 +106,9 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   });
   // Every body arrives as raw bytes: push decodes by Content-Type/Encoding itself, other routes parse forms.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (req, payload, done) => {
+    readBody(payload, req.headers['content-length'], BODY_LIMIT).then((body) => done(null, body), (err: Error) => done(err, undefined));
+  });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) log.error('request failed', { err: err.message });
@@ -140,7 +143,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
       if (cfg.distributor.ingesters.length === 0) throw new Error('target distributor needs distributor.ingesters: the base URLs of the ingester processes (--distributor.ingesters http://host:3100,…)');
       clients = cfg.distributor.ingesters.map((u) => new RemoteIngester(u, cfg.server.internalSecret));
     }
-    const distributor = new Distributor(cfg.limits, clients, distributorMetrics(registry), log.child('distributor'));
+    const distributor = new Distributor(cfg.limits, clients, distributorMetrics(registry), log.child('distributor'), cfg.distributor);
     pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push') });
   }
   if (want.querier) {

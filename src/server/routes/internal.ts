@@ -6,7 +6,8 @@ import { decodeRecord, RECORD_PUSH } from '../../ingester/wal-record.js';
 import { encodeChunk } from '../../chunk/chunk.js';
 import type { Matcher } from '../../../query/ast.js';
 import { selectorPredicate } from '../../querier/resolve-streams.js';
-import { rejectionMessage, validatePush } from '../../distributor/validate.js';
+import { RejectionSummary } from '../../distributor/rejection-summary.js';
+import { validatePush } from '../../distributor/validate.js';
 import { nowNs } from '../../model/time.js';
 import type { IngestStream } from '../../model/entry.js';
 import { internalAllowed } from '../internal-access.js';
@@ -69,7 +70,9 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
     const v = validatePush(streams, deps.limits, nowNs());
     if (v.rejections.length > 0) {
       const total = rec.streams.reduce((n, s) => n + s.entries.length, 0);
-      return reply.code(400).type('text/plain').send(rejectionMessage(v.rejections, total) + '\n');
+      const summary = new RejectionSummary();
+      summary.add(v.rejections);
+      return reply.code(400).type('text/plain').send(summary.message(total) + '\n');
     }
     return ingester.push(tenant, v.streams);
   });

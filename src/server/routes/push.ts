@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Distributor } from '../../distributor/distributor.js';
 import type { Logger } from '../../model/logger.js';
+import { releaseAfterBigBody } from '../release-memory.js';
 import { tenantOf } from '../tenant.js';
 
 export interface PushRouteDeps {
@@ -17,9 +18,11 @@ export function pushRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
     if (tenant === null) return reply;
     if (!deps.isReady()) return reply.code(503).type('text/plain').send('not ready: the ingester is still replaying its WAL\n');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    reply.raw.once('finish', () => releaseAfterBigBody(body.length));
     try {
       const res = await deps.distributor.push(tenant, body, req.headers['content-type'], req.headers['content-encoding'] as string | undefined);
       if (res.status === 204) return reply.code(204).send();
+      if (res.retryAfterSeconds !== undefined) void reply.header('retry-after', String(res.retryAfterSeconds));
       return reply.code(res.status).type('text/plain').send(res.message + '\n');
     } catch (err) {
       deps.log.error('push failed', { tenant, err: (err as Error).message });
