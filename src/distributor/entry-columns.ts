@@ -9,6 +9,8 @@ export class TooManyEntriesError extends Error {
 
 const PAGE = 65536;
 const SPILLED = 0x80000000;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
 
 /**
  * The entries of a decoded push, column-wise: timestamps and line positions in fixed pages of typed
@@ -26,8 +28,18 @@ export class EntryColumns {
   private spill = Buffer.alloc(0);
   private spillUsed = 0;
   private metadata: Map<number, Record<string, string>> | null = null;
+  /** Timestamps a BigInt64Array would wrap (protobuf seconds reach ~2^63 s): kept exact for validation to refuse. */
+  private wide: Map<number, bigint> | null = null;
 
   constructor(private readonly source: Buffer, private readonly maxEntries: number) {}
+
+  private setTs(i: number, ts: bigint): void {
+    if (ts < I64_MIN || ts > I64_MAX) {
+      (this.wide ??= new Map()).set(i, ts);
+      return;
+    }
+    this.ts[i >>> 16]![i & (PAGE - 1)] = ts;
+  }
 
   private slot(): number {
     const i = this.count;
@@ -46,7 +58,7 @@ export class EntryColumns {
     const i = this.slot();
     const p = i >>> 16;
     const o = i & (PAGE - 1);
-    this.ts[p]![o] = ts;
+    this.setTs(i, ts);
     this.start[p]![o] = start;
     this.len[p]![o] = end - start;
     this.bytes += end - start;
@@ -63,7 +75,7 @@ export class EntryColumns {
     const i = this.slot();
     const p = i >>> 16;
     const o = i & (PAGE - 1);
-    this.ts[p]![o] = ts;
+    this.setTs(i, ts);
     this.start[p]![o] = this.spillUsed;
     this.len[p]![o] = (line.length | SPILLED) >>> 0;
     this.spillUsed += line.copy(this.spill, this.spillUsed);
@@ -85,7 +97,7 @@ export class EntryColumns {
       const s = this.start[p]![o]!;
       const l = this.len[p]![o]!;
       const line = l & SPILLED ? this.spill.subarray(s, s + (l & ~SPILLED)) : this.source.subarray(s, s + l);
-      const e: IngestEntry = { ts: this.ts[p]![o]!, line };
+      const e: IngestEntry = { ts: this.wide?.get(i) ?? this.ts[p]![o]!, line };
       const md = this.metadata?.get(i);
       if (md) e.metadata = md;
       out[i - from] = e;

@@ -1,14 +1,20 @@
+import { wellFormed } from '../../src/model/labels.js';
 import { describe, expect, it } from 'vitest';
 import { decodePushJson, JsonPushError } from '../../src/distributor/decode-json.js';
 import { TooManyEntriesError } from '../../src/distributor/entry-columns.js';
 import { JsonLineCounter } from '../../src/distributor/json-line-counter.js';
+
+/** Metadata is stored as UTF-8: lone surrogates become U+FFFD at decode (README, push semantics). */
+function wellFormedRecord(md: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(md).map(([k, v]) => [wellFormed(k), wellFormed(v)]));
+}
 
 /** What a push means, by JSON.parse: the reference the byte-level decoder must agree with. */
 function reference(text: string) {
   const doc = JSON.parse(text) as { streams: { stream: Record<string, string>; values: [string, string, Record<string, string>?][] }[] };
   return doc.streams.map((s) => ({
     labels: { ...s.stream },
-    entries: s.values.map(([ts, line, md]) => ({ ts: BigInt(ts), line: Buffer.from(line, 'utf8').toString('hex'), metadata: md && Object.keys(md).length > 0 ? { ...md } : undefined })),
+    entries: s.values.map(([ts, line, md]) => ({ ts: BigInt(ts), line: Buffer.from(line, 'utf8').toString('hex'), metadata: md && Object.keys(md).length > 0 ? wellFormedRecord(md) : undefined })),
   }));
 }
 
