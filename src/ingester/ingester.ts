@@ -10,6 +10,7 @@ import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { tenantKeySegment } from '../store/tenant-key.js';
 import type { IngesterMetrics } from './metrics.js';
+import type { StreamSnapshot } from './memory-piece.js';
 import { Stream, type ClosedChunk } from './stream.js';
 import { Wal } from './wal.js';
 import { encodeCheckpointRecord, encodePushRecord, RECORD_CHECKPOINT, type WalRecord } from './wal-record.js';
@@ -30,10 +31,7 @@ export interface PushOutcome {
   rejections: { reason: 'too_far_behind' | 'stream_limit'; entries: number; bytes: number; message: string }[];
 }
 
-export interface StreamSnapshot {
-  labels: Labels;
-  batches: EntryBatch[];
-}
+export type { StreamSnapshot } from './memory-piece.js';
 
 export interface FlushFailure {
   tenant: string;
@@ -181,13 +179,16 @@ export class Ingester {
     return outcome;
   }
 
-  /** In-memory data of the tenant's streams whose labels satisfy `match`, overlapping [start, end). */
-  select(tenant: string, match: (labels: Labels) => boolean, start: bigint, end: bigint): StreamSnapshot[] {
+  /**
+   * In-memory data of the tenant's streams whose labels satisfy `match`, overlapping [start, end), as
+   * compressed blocks plus a copy of each head (see Stream.pieces); `head: 'stats'` copies nothing.
+   */
+  select(tenant: string, match: (labels: Labels) => boolean, start: bigint, end: bigint, head: 'copy' | 'stats' = 'copy'): StreamSnapshot[] {
     const out: StreamSnapshot[] = [];
     for (const s of this.tenants.get(tenant)?.values() ?? []) {
       if (!match(s.labels)) continue;
-      const batches = s.batches(start, end);
-      if (batches.length > 0) out.push({ labels: s.labels, batches });
+      const pieces = s.pieces(start, end, head);
+      if (pieces.length > 0) out.push({ labels: s.labels, pieces });
     }
     return out;
   }

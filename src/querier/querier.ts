@@ -8,6 +8,7 @@ import { canonicalLabels, type Labels } from '../model/labels.js';
 import { formatDuration } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { pieceCount, pieceLineBytes } from '../ingester/memory-piece.js';
 import type { MemorySource } from './memory-source.js';
 import { resolveStreams, selectorPredicate } from './resolve-streams.js';
 import { StoreLogSource } from './store-source.js';
@@ -90,14 +91,15 @@ export class Querier {
       if (st.chunks > 0) out.set(s.canonical, { labels: s.labels, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
     }
     const match = matchers ? selectorPredicate(matchers) : () => true;
-    for (const snap of await this.memory.select(tenant, matchers ?? [], start, end)) {
+    for (const snap of await this.memory.select(tenant, matchers ?? [], start, end, 'stats')) {
       if (!match(snap.labels)) continue;
       const key = canonicalLabels(snap.labels);
       let entries = 0;
       let bytes = 0;
-      for (const b of snap.batches) {
-        entries += b.count;
-        bytes += b.lineOffsets[b.count]! - b.lineOffsets[0]!;
+      // Whole blocks count, as flushed chunks do: sizes come from the block table, nothing is decompressed.
+      for (const p of snap.pieces) {
+        entries += pieceCount(p);
+        bytes += pieceLineBytes(p);
       }
       const cur = out.get(key);
       if (cur) {

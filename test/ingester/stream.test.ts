@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { openPiece } from '../../src/ingester/memory-piece.js';
 import { Stream } from '../../src/ingester/stream.js';
 import type { IngestEntry } from '../../src/model/entry.js';
 
@@ -7,7 +8,7 @@ const e = (ts: bigint, line: string): IngestEntry => ({ ts, line: Buffer.from(li
 const newStream = () => new Stream('t', { app: 'x' }, '{app="x"}', 'fp', 1, settings);
 
 function allLines(s: Stream): string[] {
-  return s.batches(0n, 1n << 62n).flatMap((b) => Array.from({ length: b.count }, (_, i) => `${b.ts[i]}:${b.lines.toString('utf8', b.lineOffsets[i]!, b.lineOffsets[i + 1]!)}`));
+  return s.pieces(0n, 1n << 62n).map((p) => openPiece(p, 'test')).flatMap((b) => Array.from({ length: b.count }, (_, i) => `${b.ts[i]}:${b.lines.toString('utf8', b.lineOffsets[i]!, b.lineOffsets[i + 1]!)}`));
 }
 
 describe('Stream', () => {
