@@ -19,6 +19,8 @@ export interface RangePartialRequest {
   grid: StepGrid;
   select: SelectParams;
   optimize: boolean;
+  /** max_query_series: each share stops as soon as it alone holds more series than the query may have. */
+  maxSeries?: number;
 }
 
 /** A StepStore in transferable form. */

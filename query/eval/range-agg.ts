@@ -3,7 +3,7 @@ import { buildPipeline } from '../pipeline.js';
 import { blockNeedles } from './block-needles.js';
 import { labelFilterNames } from '../required-labels.js';
 import type { EvalContext } from './context.js';
-import { QueryEvalError } from './errors.js';
+import { QueryEvalError, SeriesLimitError } from './errors.js';
 import { rangeKind, type RangeKind } from './range-kind.js';
 import type { RangePartial } from '../parallel.js';
 import type { SelectParams } from '../source.js';
@@ -29,7 +29,7 @@ export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: Eval
   let state: RangeAggState | null = null;
   const parallel = ctx.source.parallel;
   if (parallel && PARALLEL_KINDS.has(rangeKind(expr.op))) {
-    const parts = await parallel.rangeAggregation({ expr, grid, optimize: ctx.limits.optimize !== false, select: rangeSelect(expr, grid) }, ctx.limits.signal);
+    const parts = await parallel.rangeAggregation({ expr, grid, optimize: ctx.limits.optimize !== false, select: rangeSelect(expr, grid), maxSeries: ctx.limits.maxSeries }, ctx.limits.signal);
     if (parts) state = mergeRangePartials(parts, ctx);
   }
   state ??= await accumulateRangeAggregation(expr, ctx);
@@ -78,7 +78,11 @@ export function mergeRangePartials(parts: RangePartial[], ctx: EvalContext): Ran
       const cur = stepStores.get(key);
       const incoming = StepStore.from(p);
       if (cur) cur.mergeStore(incoming);
-      else stepStores.set(key, incoming);
+      else {
+        const max = ctx.limits.maxSeries;
+        if (max !== undefined && stepStores.size >= max) throw new SeriesLimitError(max);
+        stepStores.set(key, incoming);
+      }
     }
   }
   return { stepStores, sampleStores: new Map() };
@@ -88,7 +92,7 @@ export function mergeRangePartials(parts: RangePartial[], ctx: EvalContext): Ran
 export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx: EvalContext): Promise<RangeAggState> {
   const { grid, stats } = ctx;
   const pipeline = buildPipeline(expr.selector.pipeline, ctx.limits.optimize === false ? null : consumedLabels(expr));
-  const acc = new RangeAccumulator(expr, windowGrid(expr, grid), pipeline, stats);
+  const acc = new RangeAccumulator(expr, windowGrid(expr, grid), pipeline, stats, ctx.limits.maxSeries);
 
   const select = rangeSelect(expr, grid);
   const needles = ctx.limits.optimize === false ? null : blockNeedles(expr.selector.pipeline);

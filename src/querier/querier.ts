@@ -10,6 +10,7 @@ import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { pieceCount, pieceLineBytes } from '../ingester/memory-piece.js';
 import type { MemorySource } from './memory-source.js';
+import { humanBytes, selectorsRead } from './query-bytes.js';
 import { resolveStreams, selectorPredicate } from './resolve-streams.js';
 import { StoreLogSource } from './store-source.js';
 import { QueryWorkerPool } from './workers/pool.js';
@@ -68,6 +69,7 @@ export class Querier {
     if (params.end - params.start > this.limits.maxQueryLength) {
       throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(this.limits.maxQueryLength)})`);
     }
+    if (this.limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, expr, params);
     const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool);
     const timeout = AbortSignal.timeout(this.limits.queryTimeoutMs);
     try {
@@ -76,6 +78,24 @@ export class Querier {
       if (err instanceof QueryEvalError) throw new BadQueryError(err.message);
       if (timeout.aborted) throw new BadQueryError(`query timed out after ${this.limits.queryTimeoutMs / 1000}s (limits.query_timeout); narrow the time range or the selector`);
       throw err;
+    }
+  }
+
+  /**
+   * Refuses, before reading anything, a query whose selectors cover more line bytes than
+   * limits.max_query_bytes_read, by the index's chunk sizes and the ingesters' block sizes (as Loki
+   * estimates from index stats). The same stream read by two selectors counts twice: it is read twice.
+   */
+  private async checkBytesRead(tenant: string, expr: Expr, params: QueryParams): Promise<void> {
+    let total = 0;
+    for (const sel of selectorsRead(expr, params)) {
+      for (const s of await this.streamsInRange(tenant, sel.matchers, sel.start, sel.end)) total += s.bytes;
+    }
+    const limit = this.limits.maxQueryBytesRead;
+    if (total > limit) {
+      throw new BadQueryError(
+        `the query would read too many bytes (query: ${humanBytes(total)}, limit: ${humanBytes(limit)}); consider adding more specific stream selectors or reduce the time range of the query (limits.max_query_bytes_read)`,
+      );
     }
   }
 

@@ -74,9 +74,9 @@ async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial;
   const t = m.task;
   const source = new AssignedSource(t.streams);
   if (t.kind === 'range') {
-    const { expr, grid, optimize } = t.req;
+    const { expr, grid, optimize, maxSeries } = t.req;
     const params = { start: grid.start, end: grid.start, step: grid.step, direction: 'forward' as const, limit: 1, instant: false };
-    const ctx = new EvalContext(params, source, { optimize, signal }, grid);
+    const ctx = new EvalContext(params, source, { optimize, signal, maxSeries }, grid);
     const state = await accumulateRangeAggregation(expr, ctx);
     const stores = [...state.stepStores.values()].map((s) => s.serialize());
     const transfer: ArrayBuffer[] = [];
