@@ -1,7 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { assembleChunk, decodeChunk } from '../chunk/chunk.js';
 import type { Config } from '../config/config.js';
-import type { EntryBatch } from '../model/batch.js';
 import type { IngestEntry } from '../model/entry.js';
 import { fingerprint as fingerprintOf, parseLabels, type Labels } from '../model/labels.js';
 import type { Logger } from '../model/logger.js';
