@@ -34,6 +34,8 @@ export interface RangePartialRequest extends PartialBounds {
   optimize: boolean;
   /** The partials merge across streams (sum, min, max): the streams may be split into several shares. */
   split: boolean;
+  /** max_query_series: each share stops as soon as it alone holds more series than the query may have. */
+  maxSeries?: number;
 }
 
 /** A StepStore in transferable form. */

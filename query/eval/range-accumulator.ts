@@ -13,6 +13,7 @@ import type { EntryBatch } from '../../src/model/batch.js';
 import type { Labels } from '../../src/model/labels.js';
 import type { FieldScanner, Pipeline, PipelineEntry } from '../pipeline-types.js';
 import type { QueryStats } from '../result.js';
+import { SeriesLimitError } from './errors.js';
 import { groupValuesKey, scannedGroupKey } from './group-key.js';
 import { applyGrouping, hasErrorLabel, labelsKey, withoutNames } from './label-set.js';
 import { buildPostFilter } from './post-filter.js';
@@ -79,6 +80,8 @@ export class RangeAccumulator {
     grid: RelGrid,
     private readonly pipeline: Pipeline,
     private readonly stats: QueryStats,
+    /** max_query_series, checked as series appear: the per-series state is what grows with cardinality. */
+    private readonly maxSeries?: number,
   ) {
     this.count = grid.count;
     this.ends = grid.ends;
@@ -238,18 +241,28 @@ export class RangeAccumulator {
     return applyGrouping(l, grouping);
   }
 
+  private checkSeries(held: number): void {
+    if (this.maxSeries !== undefined && held >= this.maxSeries) throw new SeriesLimitError(this.maxSeries);
+  }
+
   private targetFor(l: Labels): Target {
     const sl = this.seriesLabels(l);
     const key = labelsKey(sl);
     if (this.kind === 'samples') {
       let s = this.sampleStores.get(key);
-      if (!s) this.sampleStores.set(key, (s = new SampleStore(sl)));
+      if (!s) {
+        this.checkSeries(this.sampleStores.size);
+        this.sampleStores.set(key, (s = new SampleStore(sl)));
+      }
       return s;
     }
     let t = this.windows.get(key);
     if (!t) {
       let store = this.stepStores.get(key);
-      if (!store) this.stepStores.set(key, (store = new StepStore(sl, this.stepKind, this.count)));
+      if (!store) {
+        this.checkSeries(this.stepStores.size);
+        this.stepStores.set(key, (store = new StepStore(sl, this.stepKind, this.count)));
+      }
       this.windows.set(key, (t = { window: new RangeWindow(this.kind), store }));
     }
     return t;

@@ -3,7 +3,7 @@ import { buildPipeline } from '../pipeline.js';
 import { blockNeedles } from './block-needles.js';
 import { labelFilterNames } from '../required-labels.js';
 import type { EvalContext } from './context.js';
-import { QueryEvalError } from './errors.js';
+import { QueryEvalError, SeriesLimitError } from './errors.js';
 import { rangeKind, type RangeKind } from './range-kind.js';
 import type { RangePartial } from '../parallel.js';
 import type { SelectParams } from '../source.js';
@@ -33,7 +33,7 @@ export async function evalRangeAggregation(expr: RangeAggregationExpr, ctx: Eval
   const isolate = rangeHasSlowStage(expr);
   if (parallel && (split || isolate)) {
     const { deadline, templateMaxBytes } = ctx.limits;
-    const req = { expr, grid, optimize: ctx.limits.optimize !== false, select: rangeSelect(expr, grid), split, isolate, deadline, templateMaxBytes };
+    const req = { expr, grid, optimize: ctx.limits.optimize !== false, select: rangeSelect(expr, grid), split, isolate, deadline, templateMaxBytes, maxSeries: ctx.limits.maxSeries };
     const parts = await parallel.rangeAggregation(req, ctx.limits.signal);
     if (parts) state = mergeRangePartials(parts, ctx);
   }
@@ -86,7 +86,11 @@ export function mergeRangePartials(parts: RangePartial[], ctx: EvalContext): Ran
       const cur = stepStores.get(key);
       const incoming = StepStore.from(p);
       if (cur) cur.mergeStore(incoming);
-      else stepStores.set(key, incoming);
+      else {
+        const max = ctx.limits.maxSeries;
+        if (max !== undefined && stepStores.size >= max) throw new SeriesLimitError(max);
+        stepStores.set(key, incoming);
+      }
     }
   }
   return { stepStores, sampleStores };
@@ -96,7 +100,7 @@ export function mergeRangePartials(parts: RangePartial[], ctx: EvalContext): Ran
 export async function accumulateRangeAggregation(expr: RangeAggregationExpr, ctx: EvalContext): Promise<RangeAggState> {
   const { grid, stats } = ctx;
   const pipeline = buildPipeline(expr.selector.pipeline, ctx.limits.optimize === false ? null : consumedLabels(expr), ctx.pipelineOptions());
-  const acc = new RangeAccumulator(expr, windowGrid(expr, grid), pipeline, stats);
+  const acc = new RangeAccumulator(expr, windowGrid(expr, grid), pipeline, stats, ctx.limits.maxSeries);
 
   const select = rangeSelect(expr, grid);
   const needles = ctx.limits.optimize === false ? null : blockNeedles(expr.selector.pipeline);

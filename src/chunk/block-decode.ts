@@ -7,7 +7,7 @@ import type { EntryBatch } from '../model/batch.js';
 import { decodeBlockV1 } from './block-decode-v1.js';
 import { blockLinesV2, decodeBlockV2 } from './block-decode-v2.js';
 import { ChunkCorruptError } from './chunk-error.js';
-import { FORMAT_V1, FORMAT_VERSION, type BlockInfo } from './chunk-format.js';
+import { FORMAT_V1, FORMAT_VERSION, V2_PREFIX_SIZE, type BlockInfo } from './chunk-format.js';
 
 /**
  * Decodes a block from its stored bytes and its row of the block table. `id` and `index` only name
@@ -62,4 +62,14 @@ export function peekBlockLines(compressed: Uint8Array, info: BlockInfo, id: stri
 
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * Bytes of the lines a stored block holds, read from its fixed prefix without decompressing: what a
+ * stream's size statistics need from blocks still in memory. Null for version 1 blocks (never kept in
+ * memory), whose prefix is compressed.
+ */
+export function storedLineBytes(compressed: Uint8Array, info: Pick<BlockInfo, 'version'>): number | null {
+  if ((info.version ?? FORMAT_VERSION) !== FORMAT_VERSION || compressed.length < V2_PREFIX_SIZE) return null;
+  return new DataView(compressed.buffer, compressed.byteOffset, compressed.byteLength).getUint32(4, true);
 }

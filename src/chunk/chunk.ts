@@ -14,7 +14,7 @@ export { ChunkCorruptError } from './chunk-error.js';
 export { HEADER_PREFIX_SIZE, type BlockInfo, type ChunkHeader } from './chunk-format.js';
 export { chunkHeaderSize, readChunkHeader } from './chunk-header.js';
 export { encodeBlock, type EncodedBlock } from './block-encode.js';
-export { decodeBlockBytes } from './block-decode.js';
+export { decodeBlockBytes, storedLineBytes } from './block-decode.js';
 
 /** Lays already-compressed blocks out as one chunk object: header, then the blocks in the given order. */
 export function assembleChunk(blocks: EncodedBlock[]): Buffer {

@@ -69,6 +69,10 @@ export interface Config {
     workerMinBytes: number;
     /** A tail WebSocket is closed after this long (Loki's tail_max_duration); clients reconnect. */
     tailMaxDurationMs: number;
+    /** Queries (query, query_range) that read data at once; more wait in a queue (see QueryGate). */
+    maxConcurrent: number;
+    /** Queries one tenant may have waiting for a slot; more are refused with 429. */
+    maxOutstandingPerTenant: number;
     /** Tail WebSockets open at once across tenants; more are refused with 429. */
     tailMaxConnections: number;
     /** A tail socket whose unsent frames pass this many bytes (a client that does not read) is dropped. */
@@ -93,6 +97,8 @@ export interface Limits {
   maxGlobalStreamsPerUser: number;
   maxEntriesLimitPerQuery: number;
   maxQuerySeries: number;
+  /** Bytes of lines a log or metric query may read, estimated before it runs; 0 is no limit. */
+  maxQueryBytesRead: number;
   queryTimeoutMs: number;
   /** Characters one line_format/label_format template may build per entry. */
   maxTemplateOutputSize: number;

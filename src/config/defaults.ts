@@ -59,6 +59,10 @@ export const DEFAULTS = {
     tail_max_duration: '1h',
     tail_max_connections: 1000,
     tail_max_buffered_bytes: '4MiB',
+    max_concurrent: 4,
+  },
+  query_scheduler: {
+    max_outstanding_requests_per_tenant: 256,
   },
   limits: {
     reject_old_samples: true,
@@ -76,6 +80,7 @@ export const DEFAULTS = {
     max_global_streams_per_user: 5000,
     max_entries_limit_per_query: 5000,
     max_query_series: 500,
+    max_query_bytes_read: '0B',
     query_timeout: '1m',
     max_template_output_size: '1MB',
     max_query_length: '30d1h',

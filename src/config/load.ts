@@ -195,6 +195,8 @@ function validate(r: RawConfig): Config {
       tailMaxDurationMs: ms('querier.tail_max_duration', r.querier.tail_max_duration),
       tailMaxConnections: num('querier.tail_max_connections', r.querier.tail_max_connections, 1),
       tailMaxBufferedBytes: bytes('querier.tail_max_buffered_bytes', r.querier.tail_max_buffered_bytes),
+      maxConcurrent: num('querier.max_concurrent', r.querier.max_concurrent, 1),
+      maxOutstandingPerTenant: num('query_scheduler.max_outstanding_requests_per_tenant', r.query_scheduler.max_outstanding_requests_per_tenant),
     },
     limits: {
       rejectOldSamples: bool('limits.reject_old_samples', l.reject_old_samples),
@@ -212,6 +214,7 @@ function validate(r: RawConfig): Config {
       maxGlobalStreamsPerUser: num('limits.max_global_streams_per_user', l.max_global_streams_per_user),
       maxEntriesLimitPerQuery: num('limits.max_entries_limit_per_query', l.max_entries_limit_per_query),
       maxQuerySeries: num('limits.max_query_series', l.max_query_series),
+      maxQueryBytesRead: bytes('limits.max_query_bytes_read', l.max_query_bytes_read),
       queryTimeoutMs: ms('limits.query_timeout', l.query_timeout),
       maxTemplateOutputSize: bytes('limits.max_template_output_size', l.max_template_output_size),
       maxQueryLength: dur('limits.max_query_length', l.max_query_length),

@@ -1,7 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { assembleChunk, decodeChunk } from '../chunk/chunk.js';
 import type { Config } from '../config/config.js';
-import type { EntryBatch } from '../model/batch.js';
 import { metadataBytes, type IngestEntry } from '../model/entry.js';
 import { fingerprint as fingerprintOf, parseLabels, type Labels } from '../model/labels.js';
 import type { Logger } from '../model/logger.js';
@@ -10,6 +9,7 @@ import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { tenantKeySegment } from '../store/tenant-key.js';
 import type { IngesterMetrics } from './metrics.js';
+import type { StreamSnapshot } from './memory-piece.js';
 import { Stream, type ClosedChunk } from './stream.js';
 import { Wal } from './wal.js';
 import { encodeCheckpointRecord, encodePushRecord, RECORD_CHECKPOINT, type WalRecord } from './wal-record.js';
@@ -32,10 +32,7 @@ export interface PushOutcome {
   retryAfterSeconds?: number;
 }
 
-export interface StreamSnapshot {
-  labels: Labels;
-  batches: EntryBatch[];
-}
+export type { StreamSnapshot } from './memory-piece.js';
 
 export interface FlushFailure {
   tenant: string;
@@ -252,13 +249,16 @@ export class Ingester {
     return outcome;
   }
 
-  /** In-memory data of the tenant's streams whose labels satisfy `match`, overlapping [start, end). */
-  select(tenant: string, match: (labels: Labels) => boolean, start: bigint, end: bigint): StreamSnapshot[] {
+  /**
+   * In-memory data of the tenant's streams whose labels satisfy `match`, overlapping [start, end), as
+   * compressed blocks plus a copy of each head (see Stream.pieces); `head: 'stats'` copies nothing.
+   */
+  select(tenant: string, match: (labels: Labels) => boolean, start: bigint, end: bigint, head: 'copy' | 'stats' = 'copy'): StreamSnapshot[] {
     const out: StreamSnapshot[] = [];
     for (const s of this.tenants.get(tenant)?.values() ?? []) {
       if (!match(s.labels)) continue;
-      const batches = s.batches(start, end);
-      if (batches.length > 0) out.push({ labels: s.labels, batches });
+      const pieces = s.pieces(start, end, head);
+      if (pieces.length > 0) out.push({ labels: s.labels, pieces });
     }
     return out;
   }

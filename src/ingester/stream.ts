@@ -4,6 +4,7 @@ import type { EntryBatch } from '../model/batch.js';
 import type { IngestEntry } from '../model/entry.js';
 import type { Labels } from '../model/labels.js';
 import { Head } from './head.js';
+import { memBlockInfo, type MemoryPiece } from './memory-piece.js';
 
 export interface StreamSettings {
   blockSize: number;
@@ -31,7 +32,7 @@ export interface AppendResult {
 }
 
 export function decodeMemBlock(b: EncodedBlock, id: string, index: number): EntryBatch {
-  return decodeBlockBytes(b.data, { minTs: b.minTs, maxTs: b.maxTs, count: b.count, rawSize: b.rawSize, compressedSize: b.data.length, offset: 0, crc: b.crc, hasMetadata: b.hasMetadata }, id, index);
+  return decodeBlockBytes(b.data, memBlockInfo(b), id, index);
 }
 
 /**
@@ -241,15 +242,20 @@ export class Stream {
     yield* this.blocks;
   }
 
-  /** In-memory data overlapping [start, end), each batch ascending; batches may overlap one another. */
-  batches(start: bigint, end: bigint): EntryBatch[] {
-    const out: EntryBatch[] = [];
-    let i = 0;
+  /**
+   * In-memory data overlapping [start, end), each piece ascending; pieces may overlap one another.
+   * Blocks are handed over compressed, as they are (the reader decompresses one at a time); only the
+   * open head is copied, and only when `head` asks for its entries.
+   */
+  pieces(start: bigint, end: bigint, head: 'copy' | 'stats' = 'copy'): MemoryPiece[] {
+    const out: MemoryPiece[] = [];
     for (const block of this.allBlocks()) {
-      if (block.maxTs >= start && block.minTs < end) out.push(decodeMemBlock(block, `in-memory block of ${this.canonical}`, i));
-      i++;
+      if (block.maxTs >= start && block.minTs < end) out.push({ kind: 'block', block });
     }
-    if (this.head.count > 0 && this.head.maxTs >= start && this.head.minTs < end) out.push(this.head.snapshot());
+    if (this.head.count > 0 && this.head.maxTs >= start && this.head.minTs < end) {
+      const h = this.head;
+      out.push(head === 'copy' ? { kind: 'batch', batch: h.snapshot() } : { kind: 'summary', minTs: h.minTs, maxTs: h.maxTs, count: h.count, lineBytes: h.rawBytes });
+    }
     return out;
   }
 

@@ -1,7 +1,7 @@
 import type { Matcher } from '../../query/ast.js';
 import { QueryEvalError } from '../../query/eval/errors.js';
 import type { LogPartial, LogPartialRequest, ParallelRunner, RangePartial, RangePartialRequest } from '../../query/parallel.js';
-import type { StreamSnapshot } from '../ingester/ingester.js';
+import { pieceCount, pieceLineBytes, type MemoryPiece, type StreamSnapshot } from '../ingester/memory-piece.js';
 import { canonicalLabels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { MemorySource } from './memory-source.js';
@@ -17,8 +17,9 @@ interface Planned extends AssignedStream {
  * Splits one query's streams across the worker pool: the same streams, in the same order, that
  * StoreLogSource would read, dealt into shares of about equal raw bytes (largest first, to the least
  * loaded share). A stream's unflushed entries travel with it, so each stream is merged and
- * de-duplicated in one place. Small queries stay on the calling thread, unless the query is isolated
- * (its regexes run on a worker whatever its size; see query/parallel.ts).
+ * de-duplicated in one place; it travels compressed, as the ingester holds it, and each worker decompresses
+ * one block at a time. Small queries stay on the calling thread, unless the query is isolated (its regexes
+ * run on a worker whatever its size; see query/parallel.ts).
  */
 export class WorkerParallelRunner implements ParallelRunner {
   constructor(
@@ -53,12 +54,12 @@ export class WorkerParallelRunner implements ParallelRunner {
     for (const s of resolveStreams(this.index, this.tenant, matchers)) {
       seen.add(s.canonical);
       const st = this.index.chunkStats(s.streamId, start, end);
-      const memory = mem.get(s.canonical)?.batches.filter((b) => b.count > 0) ?? [];
+      const memory = mem.get(s.canonical)?.pieces.filter((b) => pieceCount(b) > 0) ?? [];
       if (st.chunks === 0 && memory.length === 0) continue;
       add({ labels: s.labels, streamId: s.streamId, memory, bytes: Number(st.bytes) + memBytes(memory) });
     }
     for (const [canonical, snap] of mem) {
-      const memory = snap.batches.filter((b) => b.count > 0);
+      const memory = snap.pieces.filter((b) => pieceCount(b) > 0);
       if (seen.has(canonical) || memory.length === 0) continue;
       add({ labels: snap.labels, streamId: null, memory, bytes: memBytes(memory) });
     }
@@ -112,8 +113,8 @@ export class WorkerParallelRunner implements ParallelRunner {
   }
 }
 
-function memBytes(batches: { count: number; lineOffsets: Uint32Array }[]): number {
+function memBytes(pieces: MemoryPiece[]): number {
   let n = 0;
-  for (const b of batches) n += b.lineOffsets[b.count]! - b.lineOffsets[0]!;
+  for (const p of pieces) n += pieceLineBytes(p);
   return n;
 }

@@ -8,8 +8,10 @@ import { canonicalLabels, type Labels } from '../model/labels.js';
 import { formatDuration } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { pieceCount, pieceLineBytes } from '../ingester/memory-piece.js';
 import type { MemorySource } from './memory-source.js';
 import { MAIN_THREAD_SLICE_MS, QueryLifetime } from './query-lifetime.js';
+import { humanBytes, selectorsRead } from './query-bytes.js';
 import { resolveStreams, selectorPredicate } from './resolve-streams.js';
 import { StoreLogSource } from './store-source.js';
 import { QueryWorkerPool } from './workers/pool.js';
@@ -72,6 +74,7 @@ export class Querier {
     if (params.end - params.start > this.limits.maxQueryLength) {
       throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(this.limits.maxQueryLength)})`);
     }
+    if (this.limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, expr, params);
     const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool);
     const life = this.lifetime(signal);
     try {
@@ -110,6 +113,24 @@ export class Querier {
   }
 
   /**
+   * Refuses, before reading anything, a query whose selectors cover more line bytes than
+   * limits.max_query_bytes_read, by the index's chunk sizes and the ingesters' block sizes (as Loki
+   * estimates from index stats). The same stream read by two selectors counts twice: it is read twice.
+   */
+  private async checkBytesRead(tenant: string, expr: Expr, params: QueryParams): Promise<void> {
+    let total = 0;
+    for (const sel of selectorsRead(expr, params)) {
+      for (const s of await this.streamsInRange(tenant, sel.matchers, sel.start, sel.end)) total += s.bytes;
+    }
+    const limit = this.limits.maxQueryBytesRead;
+    if (total > limit) {
+      throw new BadQueryError(
+        `the query would read too many bytes (query: ${humanBytes(total)}, limit: ${humanBytes(limit)}); consider adding more specific stream selectors or reduce the time range of the query (limits.max_query_bytes_read)`,
+      );
+    }
+  }
+
+  /**
    * The tenant's streams with data in [start, end), optionally only those matching a selector, with
    * their flushed chunk counts and sizes. Streams still only in memory count as in range. Bounded by the
    * query timeout and `signal`, as `query` is.
@@ -127,15 +148,16 @@ export class Querier {
       if (st.chunks > 0) out.set(s.canonical, { labels: s.labels, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
     }
     const match = matchers ? selectorPredicate(matchers) : () => true;
-    for (const snap of await life.race(this.memory.select(tenant, matchers ?? [], start, end))) {
+    for (const snap of await life.race(this.memory.select(tenant, matchers ?? [], start, end, 'stats'))) {
       await life.pace();
       if (!match(snap.labels)) continue;
       const key = canonicalLabels(snap.labels);
       let entries = 0;
       let bytes = 0;
-      for (const b of snap.batches) {
-        entries += b.count;
-        bytes += b.lineOffsets[b.count]! - b.lineOffsets[0]!;
+      // Whole blocks count, as flushed chunks do: sizes come from the block table, nothing is decompressed.
+      for (const p of snap.pieces) {
+        entries += pieceCount(p);
+        bytes += pieceLineBytes(p);
       }
       const cur = out.get(key);
       if (cur) {

@@ -1,6 +1,6 @@
 import type { Matcher } from '../../query/ast.js';
-import { decodeChunk } from '../chunk/chunk.js';
-import type { StreamSnapshot } from '../ingester/ingester.js';
+import { readChunkHeader } from '../chunk/chunk.js';
+import type { MemoryPiece, StreamSnapshot } from '../ingester/memory-piece.js';
 import { labelsFromJson } from '../model/labels.js';
 import type { MemorySource } from './memory-source.js';
 import { internalHeaders } from '../distributor/remote-ingester.js';
@@ -45,7 +45,13 @@ function decodeSnapshots(buf: Buffer): StreamSnapshot[] {
     const cl = buf.readUInt32LE(p);
     const chunk = buf.subarray(p + 4, p + 4 + cl);
     p += 4 + cl;
-    out.push({ labels, batches: decodeChunk(chunk, `ingester answer for ${JSON.stringify(labels)}`) });
+    // The blocks stay compressed until a query reaches them, as they are in the ingester.
+    const header = readChunkHeader(chunk, `ingester answer for ${JSON.stringify(labels)}`);
+    const pieces: MemoryPiece[] = header.blocks.map((b) => ({
+      kind: 'block',
+      block: { minTs: b.minTs, maxTs: b.maxTs, count: b.count, rawSize: b.rawSize, data: chunk.subarray(b.offset, b.offset + b.compressedSize), crc: b.crc, hasMetadata: b.hasMetadata },
+    }));
+    out.push({ labels, pieces });
   }
   return out;
 }

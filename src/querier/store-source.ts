@@ -1,5 +1,5 @@
 import type { LogSource, SelectParams, StreamData } from '../../query/source.js';
-import type { StreamSnapshot } from '../ingester/ingester.js';
+import type { StreamSnapshot } from '../ingester/memory-piece.js';
 import { canonicalLabels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -47,14 +47,14 @@ export class StoreLogSource implements LogSource {
     for (const s of resolved) {
       seen.add(s.canonical);
       const refs = this.index.chunksOf(s.streamId, start, end);
-      const memBatches = mem.get(s.canonical)?.batches ?? [];
-      if (refs.length === 0 && memBatches.length === 0) continue;
-      yield { labels: s.labels, batches: streamBatches(this.store, refs, memBatches, start, end, reverse, params.prefilter) };
+      const memPieces = mem.get(s.canonical)?.pieces ?? [];
+      if (refs.length === 0 && memPieces.length === 0) continue;
+      yield { labels: s.labels, batches: streamBatches(this.store, refs, memPieces, start, end, reverse, params.prefilter) };
     }
     // Streams only memory knows (another ingester process registered them in its own index).
     for (const [canonical, snap] of mem) {
-      if (seen.has(canonical) || snap.batches.length === 0) continue;
-      yield { labels: snap.labels, batches: streamBatches(this.store, [], snap.batches, start, end, reverse) };
+      if (seen.has(canonical) || snap.pieces.length === 0) continue;
+      yield { labels: snap.labels, batches: streamBatches(this.store, [], snap.pieces, start, end, reverse) };
     }
   }
 }

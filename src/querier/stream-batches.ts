@@ -1,14 +1,15 @@
 import type { BlockPrefilter } from '../../query/source.js';
 import { peekBlockLines } from '../chunk/block-decode.js';
-import { blocksOverlapping, ChunkCorruptError, decodeBlock, decodeBlockBytes, readChunkHeader, type ChunkHeader } from '../chunk/chunk.js';
+import { blocksOverlapping, ChunkCorruptError, decodeBlock, decodeBlockBytes, readChunkHeader, type BlockInfo, type ChunkHeader } from '../chunk/chunk.js';
+import { memBlockInfo, openPiece, pieceCount, pieceMaxTs, pieceMinTs, type MemoryPiece } from '../ingester/memory-piece.js';
 import type { EntryBatch } from '../model/batch.js';
 import type { ChunkRef } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { trimBatch } from './batch-ops.js';
 import { mergePieces } from './piece-merge.js';
 
-/** One ascending piece of a stream's data: a flushed chunk, or a batch still in memory. */
-type Piece = { kind: 'chunk'; ref: ChunkRef; minTs: bigint; maxTs: bigint } | { kind: 'memory'; batch: EntryBatch; minTs: bigint; maxTs: bigint };
+/** One ascending piece of a stream's data: a flushed chunk, or a block or head copy still in memory. */
+type Piece = { kind: 'chunk'; ref: ChunkRef; minTs: bigint; maxTs: bigint } | { kind: 'memory'; piece: MemoryPiece; minTs: bigint; maxTs: bigint };
 
 /**
  * The stream's entries in [start, end) as non-overlapping ascending batches, oldest batch first, or
@@ -18,7 +19,7 @@ type Piece = { kind: 'chunk'; ref: ChunkRef; minTs: bigint; maxTs: bigint } | { 
 export function streamBatches(
   store: ObjectStore,
   refs: ChunkRef[],
-  mem: EntryBatch[],
+  mem: MemoryPiece[],
   start: bigint,
   end: bigint,
   reverse: boolean,
@@ -26,7 +27,7 @@ export function streamBatches(
 ): AsyncIterable<EntryBatch> {
   const pieces: Piece[] = [
     ...refs.map((ref): Piece => ({ kind: 'chunk', ref, minTs: ref.minTs, maxTs: ref.maxTs })),
-    ...mem.filter((b) => b.count > 0).map((batch): Piece => ({ kind: 'memory', batch, minTs: batch.ts[0]!, maxTs: batch.ts[batch.count - 1]! })),
+    ...mem.filter((m) => pieceCount(m) > 0).map((piece): Piece => ({ kind: 'memory', piece, minTs: pieceMinTs(piece), maxTs: pieceMaxTs(piece) })),
   ].sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
   let disjoint = true;
   for (let k = 1; k < pieces.length; k++) if (pieces[k]!.minTs <= pieces[k - 1]!.maxTs) disjoint = false;
@@ -42,7 +43,11 @@ export function streamBatches(
 async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: bigint, reverse: boolean, reader: BlockReader): AsyncIterable<EntryBatch> {
   if (reader.stopped) return;
   if (p.kind === 'memory') {
-    const t = trimBatch(p.batch, start, end);
+    // A block is decompressed only now, when the merge reaches it, and dropped once consumed.
+    const m = p.piece;
+    const b = m.kind === 'block' ? reader.decodeStored(m.block.data, memBlockInfo(m.block), 'in-memory block', 0, true) : openPiece(m, 'in-memory head');
+    if (reader.stopped) return;
+    const t = b && trimBatch(b, start, end);
     if (t) yield t;
     return;
   }
@@ -95,13 +100,20 @@ class BlockReader {
 
   /** The block's entries, or null when the prefilter rules it out. `inOrder`: the block is read in the stream's order, merged with nothing. */
   decode(buf: Buffer, header: ChunkHeader, bi: number, id: string, inOrder: boolean): EntryBatch | null {
-    const pf = this.prefilter;
-    if (!pf || this.stopped) return this.stopped ? null : decodeBlock(buf, header, bi, id);
+    if (this.stopped) return null;
+    if (!this.prefilter) return decodeBlock(buf, header, bi, id);
     const info = header.blocks[bi]!;
     if (info.offset + info.compressedSize > buf.length) {
       throw new ChunkCorruptError(id, `truncated: block needs bytes up to ${info.offset + info.compressedSize}, object has ${buf.length}`, bi);
     }
-    const stored = buf.subarray(info.offset, info.offset + info.compressedSize);
+    return this.decodeStored(buf.subarray(info.offset, info.offset + info.compressedSize), info, id, bi, inOrder);
+  }
+
+  /** As decode, for one block's stored bytes and its table row. */
+  decodeStored(stored: Buffer, info: BlockInfo, id: string, bi: number, inOrder: boolean): EntryBatch | null {
+    const pf = this.prefilter;
+    if (this.stopped) return null;
+    if (!pf) return decodeBlockBytes(stored, info, id, bi);
     const lines = peekBlockLines(stored, info, id, bi);
     if (!lines) return decodeBlockBytes(stored, info, id, bi);
     for (const n of pf.needles) {

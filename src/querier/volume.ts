@@ -1,6 +1,7 @@
 import type { Matcher } from '../../query/ast.js';
 import type { Labels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
+import { openPiece } from '../ingester/memory-piece.js';
 import type { MemorySource } from './memory-source.js';
 import { resolveStreams } from './resolve-streams.js';
 
@@ -70,7 +71,9 @@ export async function volumeSeries(
   for (const snap of await guard.race(memory.select(tenant, matchers, lo, end + 1n))) {
     await guard.pace();
     const g = groupOf(snap.labels);
-    for (const b of snap.batches) {
+    for (const p of snap.pieces) {
+      // One block decompressed at a time, dropped before the next.
+      const b = openPiece(p, `in-memory block of ${JSON.stringify(snap.labels)}`);
       for (let i = 0; i < b.count; i++) {
         const k = bucketOf(b.ts[i]!);
         if (k >= 0 && b.ts[i]! > lo) g.values[k]! += b.lineOffsets[i + 1]! - b.lineOffsets[i]!;

@@ -17,6 +17,7 @@ import { internalRoutes } from './routes/internal.js';
 import { opsRoutes } from './routes/ops.js';
 import { readBody } from './read-body.js';
 import { pushRoutes } from './routes/push.js';
+import { QueryGate } from '../querier/query-gate.js';
 import { queryRoutes } from './routes/query.js';
 import { tailRoutes } from './routes/tail.js';
 import websocket from '@fastify/websocket';
@@ -151,7 +152,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!));
     closers.push(() => querier.close());
     await app.register(websocket);
-    queryRoutes(app, { querier, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal });
+    const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
+    queryRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal });
     tailRoutes(app, {
       querier,
       authEnabled: cfg.authEnabled,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { openPiece, pieceCount, pieceLineBytes } from '../../src/ingester/memory-piece.js';
 import { Stream } from '../../src/ingester/stream.js';
 import type { IngestEntry } from '../../src/model/entry.js';
 
@@ -7,7 +8,7 @@ const e = (ts: bigint, line: string): IngestEntry => ({ ts, line: Buffer.from(li
 const newStream = () => new Stream('t', { app: 'x' }, '{app="x"}', 'fp', 1, settings);
 
 function allLines(s: Stream): string[] {
-  return s.batches(0n, 1n << 62n).flatMap((b) => Array.from({ length: b.count }, (_, i) => `${b.ts[i]}:${b.lines.toString('utf8', b.lineOffsets[i]!, b.lineOffsets[i + 1]!)}`));
+  return s.pieces(0n, 1n << 62n).map((p) => openPiece(p, 'test')).flatMap((b) => Array.from({ length: b.count }, (_, i) => `${b.ts[i]}:${b.lines.toString('utf8', b.lineOffsets[i]!, b.lineOffsets[i + 1]!)}`));
 }
 
 describe('Stream', () => {
@@ -33,6 +34,33 @@ describe('Stream', () => {
     // A duplicate inside one push is dropped too.
     const r2 = s.append([e(5n, 'dup'), e(5n, 'dup')], 0);
     expect(r2.duplicates).toBe(1);
+  });
+
+  it('hands queries its compressed blocks as they are held, copies only the head, and copies nothing for statistics', () => {
+    const s = newStream();
+    const line = (i: number) => `line ${i} ${'abcdefghij'.repeat(20)}`;
+    for (let i = 0; i < 32; i++) s.append([e(BigInt(i + 1), line(i))], 0);
+    const held = [...s.closed.flatMap((c) => c.blocks), ...s.blocks];
+    expect(held.length).toBeGreaterThan(1);
+    expect(s.head.count).toBeGreaterThan(0);
+    const pieces = s.pieces(0n, 1n << 62n);
+    // The very block objects, not decoded copies: a query decompresses each only when it reaches it.
+    expect(pieces.slice(0, held.length).map((p) => (p.kind === 'block' ? p.block : null))).toEqual(held);
+    for (let k = 0; k < held.length; k++) expect((pieces[k] as { block: unknown }).block).toBe(held[k]);
+    const head = pieces[held.length]!;
+    expect(head.kind).toBe('batch');
+    // The head copy stays as it was when the head moves on.
+    const before = openPiece(head, 't').lines.toString();
+    s.append([e(100n, 'later')], 0);
+    s.cutBlock();
+    expect(openPiece(head, 't').lines.toString()).toBe(before);
+    // Statistics: sizes only, the same entry and byte counts as the entries themselves.
+    const stats = s.pieces(0n, 1n << 62n, 'stats');
+    expect(stats.some((p) => p.kind === 'batch')).toBe(false);
+    const entries = s.pieces(0n, 1n << 62n).map((p) => openPiece(p, 't'));
+    expect(stats.reduce((n, p) => n + pieceCount(p), 0)).toBe(entries.reduce((n, b) => n + b.count, 0));
+    expect(stats.reduce((n, p) => n + pieceLineBytes(p), 0)).toBe(entries.reduce((n, b) => n + b.lineOffsets[b.count]! - b.lineOffsets[0]!, 0));
+    expect(() => openPiece(stats.find((p) => p.kind === 'summary') ?? { kind: 'summary', minTs: 0n, maxTs: 0n, count: 0, lineBytes: 0 }, 't')).toThrow('statistics only');
   });
 
   it('cuts blocks at the block size and closes the chunk at the target size', () => {

@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import type { Matcher } from '../../query/ast.js';
-import { encodeChunk } from '../../src/chunk/chunk.js';
-import type { StreamSnapshot } from '../../src/ingester/ingester.js';
+import { encodeBlock, encodeChunk } from '../../src/chunk/chunk.js';
+import { pieceCount, pieceMaxTs, pieceMinTs, type StreamSnapshot } from '../../src/ingester/memory-piece.js';
 import { batchFromEntries, type EntryBatch } from '../../src/model/batch.js';
 import { canonicalLabels, fingerprint, type Labels } from '../../src/model/labels.js';
 import type { MemorySource } from '../../src/querier/memory-source.js';
@@ -46,7 +46,7 @@ export function openFixture(dir: string): Fixture {
     held,
     async select(_tenant: string, matchers: Matcher[], start: bigint, end: bigint): Promise<StreamSnapshot[]> {
       const match = selectorPredicate(matchers);
-      return held.filter((s) => match(s.labels) && s.batches.some((b) => b.count > 0 && b.ts[0]! < end && b.ts[b.count - 1]! >= start));
+      return held.filter((s) => match(s.labels) && s.pieces.some((p) => pieceCount(p) > 0 && pieceMinTs(p) < end && pieceMaxTs(p) >= start));
     },
     async streams(): Promise<Labels[]> {
       return held.map((s) => s.labels);
@@ -77,8 +77,10 @@ export function openFixture(dir: string): Fixture {
       index.ensureStream(TENANT, fingerprint(canonicalLabels(labels)), labels);
       const key = canonicalLabels(labels);
       let snap = held.find((s) => canonicalLabels(s.labels) === key);
-      if (!snap) held.push((snap = { labels, batches: [] }));
-      snap.batches.push(batchFromEntries(entries));
+      if (!snap) held.push((snap = { labels, pieces: [] }));
+      // Held as the ingester holds cut blocks: compressed, decoded only when a query reaches them.
+      const batch = batchFromEntries(entries);
+      snap.pieces.push(batch.count > 0 ? { kind: 'block', block: encodeBlock(batch) } : { kind: 'batch', batch });
     },
   };
 }

@@ -1,6 +1,6 @@
 /** Messages between the query thread and its worker threads. */
 import type { LogPartial, LogPartialRequest, RangePartial, RangePartialRequest } from '../../../query/parallel.js';
-import type { EntryBatch } from '../../model/batch.js';
+import type { MemoryPiece } from '../../ingester/memory-piece.js';
 import type { Labels } from '../../model/labels.js';
 import type { S3ObjectStoreConfig } from '../../store/s3-object-store.js';
 
@@ -22,7 +22,8 @@ export interface AssignedStream {
   index: number;
   labels: Labels;
   streamId: number | null;
-  memory: EntryBatch[];
+  /** Compressed blocks and head copies; structured clone copies them (compressed), see revivePiece. */
+  memory: MemoryPiece[];
 }
 
 export type WorkerTask =

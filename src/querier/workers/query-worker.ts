@@ -10,7 +10,7 @@ import { collectCandidates } from '../../../query/eval/log-query.js';
 import { accumulateRangeAggregation } from '../../../query/eval/range-agg.js';
 import type { LogPartial, RangePartial } from '../../../query/parallel.js';
 import type { LogSource, SelectParams, StreamData } from '../../../query/source.js';
-import type { EntryBatch } from '../../model/batch.js';
+import { revivePiece } from '../../ingester/memory-piece.js';
 import { FsObjectStore } from '../../store/fs-object-store.js';
 import { LabelIndex } from '../../store/label-index.js';
 import type { ObjectStore } from '../../store/object-store.js';
@@ -22,12 +22,6 @@ const init = workerData as WorkerInit;
 const index = new LabelIndex(init.indexPath, { readonly: true });
 const store: ObjectStore = init.store.kind === 'fs' ? new FsObjectStore(init.store.root) : new S3ObjectStore(init.store.config);
 
-/** Structured clone turns a Buffer into a plain Uint8Array: give batches their Buffer back. */
-function revive(b: EntryBatch): EntryBatch {
-  const raw = b.lines as Uint8Array;
-  const lines = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  return { ...b, lines };
-}
 
 /** The worker's share of a query's streams, read from the chunk store and the entries sent along. */
 class AssignedSource implements LogSource {
@@ -44,7 +38,7 @@ class AssignedSource implements LogSource {
   private async *read(params: SelectParams, reverse: boolean): AsyncIterable<StreamData> {
     for (const s of this.streams) {
       const refs = s.streamId === null ? [] : index.chunksOf(s.streamId, params.start, params.end);
-      yield { labels: s.labels, index: s.index, batches: streamBatches(store, refs, s.memory.map(revive), params.start, params.end, reverse, params.prefilter) };
+      yield { labels: s.labels, index: s.index, batches: streamBatches(store, refs, s.memory.map(revivePiece), params.start, params.end, reverse, params.prefilter) };
     }
   }
 }
@@ -82,9 +76,9 @@ async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial;
   // The deadline is checked here too: the query thread's timer may fire late.
   const bounds = { signal, deadline: t.req.deadline, deadlineError: () => new Error('query deadline exceeded'), templateMaxBytes: t.req.templateMaxBytes };
   if (t.kind === 'range') {
-    const { expr, grid, optimize } = t.req;
+    const { expr, grid, optimize, maxSeries } = t.req;
     const params = { start: grid.start, end: grid.start, step: grid.step, direction: 'forward' as const, limit: 1, instant: false };
-    const ctx = new EvalContext(params, source, { optimize, ...bounds }, grid);
+    const ctx = new EvalContext(params, source, { optimize, maxSeries, ...bounds }, grid);
     const state = await accumulateRangeAggregation(expr, ctx);
     const stores = [...state.stepStores.values()].map((s) => s.serialize());
     const samples = [...state.sampleStores.values()].map((s) => s.serialize());

@@ -3,7 +3,7 @@ import type { Limits } from '../../config/config.js';
 import type { Ingester } from '../../ingester/ingester.js';
 import { canonicalLabels, parseLabels } from '../../model/labels.js';
 import { decodeRecord, RECORD_PUSH } from '../../ingester/wal-record.js';
-import { encodeChunk } from '../../chunk/chunk.js';
+import { assembleChunk, encodeBlock } from '../../chunk/chunk.js';
 import type { Matcher } from '../../../query/ast.js';
 import { selectorPredicate } from '../../querier/resolve-streams.js';
 import { RejectionSummary } from '../../distributor/rejection-summary.js';
@@ -106,7 +106,8 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
     const parts: Buffer[] = [];
     for (const s of ingester.select(tenant, match, start, end)) {
       const labels = Buffer.from(JSON.stringify(s.labels));
-      const chunk = encodeChunk(s.batches, 1);
+      // Blocks go out compressed as they are held; only the head copy is compressed here.
+      const chunk = assembleChunk(s.pieces.map((p) => (p.kind === 'block' ? p.block : p.kind === 'batch' ? encodeBlock(p.batch, 1) : null)).filter((b) => b !== null));
       const head = Buffer.allocUnsafe(4);
       head.writeUInt32LE(labels.length);
       const mid = Buffer.allocUnsafe(4);

@@ -5,6 +5,7 @@ import { printExpr } from '../../../query/printer.js';
 import { toLokiData } from '../../../query/result-json.js';
 import type { Labels } from '../../model/labels.js';
 import type { Logger } from '../../model/logger.js';
+import { TooManyOutstandingError, type QueryGate } from '../../querier/query-gate.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { clientGone, QueryCancelledError, QueryTimeoutError } from '../../querier/query-lifetime.js';
 import { instantParams, limitParam, queryRangeParams, rangeParams, requireQuery } from '../query-params.js';
@@ -13,6 +14,8 @@ import { tenantOf } from '../tenant.js';
 
 export interface QueryRouteDeps {
   querier: Querier;
+  /** Bounds the queries that read data at once (querier.max_concurrent); none: unbounded. */
+  gate?: QueryGate;
   authEnabled: boolean;
   /** Until the WAL has been replayed, answers would silently miss data: refuse with 503 instead. */
   isReady: () => boolean;
@@ -68,6 +71,7 @@ function volumeBy(p: RequestParams, matchers: { name: string }[]): string[] {
 /** The Loki read API: each route answers JSON on success, 400 plain text for what the user can fix. */
 export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   const { querier } = deps;
+  const gated = <T>(tenant: string, fn: () => Promise<T>): Promise<T> => (deps.gate ? deps.gate.run(tenant, fn) : fn());
   const route = (path: string, handler: Handler) => {
     const h = async (req: FastifyRequest, reply: FastifyReply) => {
       const tenant = tenantOf(req, reply, deps.authEnabled);
@@ -79,6 +83,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
       } catch (err) {
         const answered = queryErrorReply(reply, err);
         if (answered) return answered;
+        if (err instanceof TooManyOutstandingError) return reply.code(429).type('text/plain').send(err.message + '\n');
         deps.log.error('query failed', { path, err: (err as Error).message });
         return reply.code(500).type('text/plain').send(`query failed: ${(err as Error).message}\n`);
       } finally {
@@ -91,14 +96,16 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
 
   route('/loki/api/v1/query_range', async (p, tenant, signal) => {
     const expr = querier.parse(requireQuery(p));
-    const result = await querier.query(tenant, expr, queryRangeParams(p), signal);
+    const params = queryRangeParams(p);
+    const result = await gated(tenant, () => querier.query(tenant, expr, params, signal));
     return { status: 'success', data: toLokiData(result) };
   });
 
   route('/loki/api/v1/query', async (p, tenant, signal) => {
     const expr = querier.parse(requireQuery(p));
     // A log query here is refused by the engine (InstantLogQueryError → 400).
-    const result = await querier.query(tenant, expr, instantParams(p), signal);
+    const params = instantParams(p);
+    const result = await gated(tenant, () => querier.query(tenant, expr, params, signal));
     return { status: 'success', data: toLokiData(result) };
   });
 
