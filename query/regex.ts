@@ -62,16 +62,34 @@ export function translateRegex(src: string, opts: RegexOptions): TranslatedRegex
   return { source, flags: anchors.multi ? 'm' : '', groupNames, tree: root };
 }
 
+/**
+ * Translations by pattern, bounded by bytes as well as entries: patterns are client input, and one may be
+ * 64 KB of written-out repetitions. Past either bound the cache starts over.
+ */
 const cache = new Map<string, TranslatedRegex>();
 const CACHE_LIMIT = 500;
+const CACHE_MAX_BYTES = 8 * 1024 * 1024;
+let cacheBytes = 0;
+
+/** Bytes the translation cache holds now (tests). */
+export function regexCacheBytes(): number {
+  return cacheBytes;
+}
 
 function cachedTranslate(src: string, opts: RegexOptions): TranslatedRegex {
   const key = `${opts.anchored ? 'a' : 'u'}${(opts.dotAll ?? opts.anchored) ? 's' : '-'}${opts.captures === false ? 'n' : 'c'}${src}`;
   let t = cache.get(key);
   if (!t) {
     t = translateRegex(src, opts);
-    if (cache.size >= CACHE_LIMIT) cache.clear();
+    // UTF-16 key and translated source; the parse tree is about as large as the pattern again.
+    const size = 2 * (2 * key.length + t.source.length);
+    if (size > CACHE_MAX_BYTES / 8) return t;
+    if (cache.size >= CACHE_LIMIT || cacheBytes + size > CACHE_MAX_BYTES) {
+      cache.clear();
+      cacheBytes = 0;
+    }
     cache.set(key, t);
+    cacheBytes += size;
   }
   return t;
 }

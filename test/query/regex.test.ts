@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileMatcher, compileRegex, regexLiterals, translateRegex } from '../../query/regex.js';
+import { compileMatcher, compileRegex, regexCacheBytes, regexLiterals, translateRegex } from '../../query/regex.js';
 
 const un = (src: string) => compileRegex(src, { anchored: false });
 const an = (src: string) => compileRegex(src, { anchored: true });
@@ -162,5 +162,19 @@ describe('counted repetitions and V8 linear-time fallback', () => {
 
   it('keeps captures (and the counted form) where a stage reads groups', () => {
     expect(compileRegex('(a){20}', { anchored: false }).source).toBe('(a){20}');
+  });
+});
+
+describe('translation cache', () => {
+  it('stays bounded by bytes when every query brings a new large pattern', () => {
+    let peak = 0;
+    for (let i = 0; i < 300; i++) {
+      // 60 KB patterns, each distinct: 500 of them would be 60 MB of sources alone.
+      const re = compileRegex(`x${i}` + 'abcdefghij'.repeat(6_000), { anchored: false });
+      expect(re.test(`x${i}` + 'abcdefghij'.repeat(6_000))).toBe(true);
+      peak = Math.max(peak, regexCacheBytes());
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(8 * 1024 * 1024);
   });
 });
