@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { Prng } from '../helpers/prng.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalLabels, wellFormed } from '../../src/model/labels.js';
 import { jsonBody, nowNs, pushJson, pushProto } from '../helpers/push.js';
@@ -9,15 +10,11 @@ import { removeDir, startServer, tempDir, type RunningServer } from '../helpers/
  * same stream, after kill -9 and WAL replay, after a flush, and after a restart from chunks.
  */
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+/** Seeded so a failure can be replayed: the seed is in the test name. */
+const rng = (seed: number): (() => number) => {
+  const p = new Prng(seed);
+  return () => p.next();
+};
 
 const NASTY = ['\r', '\n', '\t', '\b', '\f', '\v', '\u0000', '\u0001', '\u001f', '\u007f', '"', '\\', "'", '`', '{', '}', ',', '=', ' ', 'é', '日本', '😀', '\u2028', '\ufffd', '\ud800', '\udc00', '\\u0041', '\\x41', '\\101', '\\r', '\\'];
 
