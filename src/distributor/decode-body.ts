@@ -3,7 +3,9 @@ import { decodePushProtoColumns } from './decode-proto.js';
 import { TooManyEntriesError, type DecodedPush } from './entry-columns.js';
 import { DecompressedTooLargeError, inflateBody, InflateError } from './inflate.js';
 import { JsonLineCounter, NotJsonError } from './json-line-counter.js';
-import { snappyUncompress } from './snappy-block.js';
+import { ProtoLineCounter } from './proto-line-counter.js';
+import { snappyUncompress, SnappyTooLargeError } from './snappy-block.js';
+import { SnappyStream } from './snappy-stream.js';
 
 /** A body that cannot be decoded: always a 400 with this message. */
 export class PushBodyError extends Error {}
@@ -25,6 +27,35 @@ export interface DecodeLimits {
   maxEntries: number;
   /** Bytes of lines the tenant may still ingest now; a JSON body found to carry more while inflating is refused. */
   lineBudget?: number;
+  /**
+   * The rate limit as a compressed protobuf body can be judged by while inflating: a push of more than
+   * `chargedWholeAbove` entries is charged all its bytes, and no charge over `burst` is ever admitted.
+   */
+  rate?: { burst: number; chargedWholeAbove: number };
+}
+
+/**
+ * Watches a compressed protobuf body as it inflates: the snappy block inside is followed as a stream and
+ * its PushRequest counted, so a block declaring more than the cap is a 413 at its first bytes, a push
+ * past `distributor.max_push_entries` a 413 at the entry too many, and a push that can never pass the
+ * rate limit a 429 as soon as that is certain: more entries than the limiter charges whole, and more
+ * bytes of lines than the burst (the bucket never holds more, however long the rest would take).
+ */
+function protobufObserver(limits: DecodeLimits): (chunk: Buffer) => void {
+  const counter = new ProtoLineCounter();
+  const rate = limits.rate;
+  let checkedDeclared = false;
+  const snappy = new SnappyStream((bytes) => counter.feed(bytes));
+  return (chunk) => {
+    if (snappy.lost || counter.lost) return;
+    snappy.feed(chunk);
+    if (!checkedDeclared && snappy.declared !== null) {
+      checkedDeclared = true;
+      if (snappy.declared > limits.maxDecompressedSize) throw new SnappyTooLargeError(snappy.declared, limits.maxDecompressedSize);
+    }
+    if (counter.entries > limits.maxEntries) throw new TooManyEntriesError(limits.maxEntries);
+    if (rate && counter.entries > rate.chargedWholeAbove && counter.lineBytes > rate.burst) throw new RateLimitedWhileInflatingError(counter.lineBytes);
+  };
 }
 
 type Format = 'protobuf' | 'json';
@@ -49,11 +80,11 @@ async function decodeContentEncoding(body: Buffer, encoding: string | undefined,
       counter.feed(chunk);
       if (counter.bytes > budget) throw new RateLimitedWhileInflatingError(counter.bytes);
     };
-  }
+  } else observe = protobufObserver(limits);
   try {
     return await inflateBody(body, kind, limits.maxDecompressedSize, observe);
   } catch (err) {
-    if (err instanceof DecompressedTooLargeError) throw new PushTooLargeError(err.message);
+    if (err instanceof DecompressedTooLargeError || err instanceof SnappyTooLargeError || err instanceof TooManyEntriesError) throw new PushTooLargeError(err.message);
     if (err instanceof InflateError || err instanceof NotJsonError) throw new PushBodyError(err.message);
     throw err;
   }
@@ -72,6 +103,7 @@ export async function decodePushBody(body: Buffer, contentType: string | undefin
       try {
         pb = snappyUncompress(raw, limits.maxDecompressedSize);
       } catch (err) {
+        if (err instanceof SnappyTooLargeError) throw new PushTooLargeError(err.message);
         throw new PushBodyError(`protobuf body is not valid snappy (block format): ${err instanceof Error ? err.message : String(err)}`);
       }
       try {

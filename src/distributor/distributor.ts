@@ -69,6 +69,7 @@ export class Distributor {
         maxDecompressedSize: this.decodeLimits.maxDecompressedSize,
         maxEntries: this.decodeLimits.maxPushEntries,
         lineBudget: Number.isFinite(available) ? available : undefined,
+        rate: this.limits.ingestionRateBytes > 0 ? { burst: this.limits.ingestionBurstBytes, chargedWholeAbove: SLICE_ENTRIES } : undefined,
       });
     } catch (err) {
       if (err instanceof PushBodyError) return { status: 400, message: err.message };

@@ -1,10 +1,17 @@
 import { uncompressSync } from 'snappy';
 
-/** A snappy block that cannot be decoded, or would decode to more than allowed. */
+/** A snappy block that cannot be decoded. */
 export class SnappyError extends Error {}
 
+/** A snappy block declaring more than `distributor.max_decompressed_size`: a 413, like a gzip body past it. */
+export class SnappyTooLargeError extends Error {
+  constructor(declared: number, limit: number) {
+    super(`snappy block declares ${declared} uncompressed bytes, more than ${limit}, over distributor.max_decompressed_size (${limit}): send smaller pushes`);
+  }
+}
+
 /** The uncompressed length a raw snappy block declares in its leading varint. */
-function declaredLength(buf: Uint8Array): number {
+export function declaredLength(buf: Uint8Array): number {
   let result = 0;
   let mult = 1;
   for (let i = 0; i < 5 && i < buf.length; i++) {
@@ -23,7 +30,7 @@ function declaredLength(buf: Uint8Array): number {
  */
 export function snappyUncompress(buf: Buffer, maxLength: number): Buffer {
   const len = declaredLength(buf);
-  if (len > maxLength) throw new SnappyError(`declares ${len} uncompressed bytes, more than the ${maxLength} allowed`);
+  if (len > maxLength) throw new SnappyTooLargeError(len, maxLength);
   try {
     return uncompressSync(buf, { asBuffer: true, copyOutputData: true }) as Buffer;
   } catch (err) {
