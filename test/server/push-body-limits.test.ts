@@ -1,5 +1,8 @@
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { compressSync } from 'snappy';
 import { describe, expect, it } from 'vitest';
+import type { PushStream } from '../../src/model/entry.js';
+import { encodePushRequest } from '../../src/model/push-proto.js';
 import { procMemory, MB } from '../helpers/proc-memory.js';
 import { jsonBody, nowNs, pushJson, pushProto } from '../helpers/push.js';
 import { testServers, waitFor, type RunningServer } from '../helpers/server.js';
@@ -137,6 +140,83 @@ describe('compressed bodies are inflated as a stream, with their limits applied 
     expect(a.status, a.body).toBe(413);
     expect(a.body).toContain('over distributor.max_decompressed_size (268435456)');
     expect(procMemory(server.proc.pid!).hwm - before.hwm).toBeLessThan(60 * MB);
+  });
+});
+
+describe('compressed protobuf bodies: the rate limit and the snappy cap are applied while inflating', () => {
+  const proto = (streams: PushStream[]) => compressSync(Buffer.from(encodePushRequest(streams)));
+  const pbHeaders = (encoding: string) => ({ 'content-type': 'application/x-protobuf', 'content-encoding': encoding });
+
+  it('answers 429 to a gzip protobuf inflating to ~150 MB for a tenant with a low rate, early and in bounded memory', async () => {
+    const server = await start({ args: ['--limits.ingestion-rate-mb', '1', '--limits.ingestion-burst-size-mb', '1'] });
+    const ts = nowNs();
+    const line = 'b'.repeat(1000);
+    const body = gzipSync(proto([{ labels: '{app="pb-rate"}', entries: Array.from({ length: 150_000 }, (_, i) => ({ ts: ts + BigInt(i), line })) }]), { level: 1 });
+    expect(body.length).toBeLessThan(10 * MB);
+    const before = procMemory(server.proc.pid!);
+    const push = post(server, body, pbHeaders('gzip'));
+    const worstReady = await slowestReady(server, push);
+    const r = await push;
+    expect(r.status, r.body).toBe(429);
+    expect(r.body).toMatch(/^Ingestion rate limit exceeded for user fake \(limit: 1048576 bytes\/sec\) while attempting to ingest an unknown number of lines totaling more than '(\d+)' bytes, .* \(refused while decompressing the body\)/);
+    // Refused once past the 8192 entries charged whole (8.2 MB of lines), not after 150 MB.
+    const counted = Number(/more than '(\d+)'/.exec(r.body)![1]);
+    expect(counted).toBeGreaterThan(8192 * 1000);
+    expect(counted).toBeLessThan(16 * MB);
+    expect(procMemory(server.proc.pid!).hwm - before.hwm).toBeLessThan(80 * MB);
+    expect(worstReady).toBeLessThan(2000);
+    // The same as deflate.
+    const d = await post(server, deflateSync(proto([{ labels: '{app="pb-rate"}', entries: Array.from({ length: 20_000 }, (_, i) => ({ ts: ts + BigInt(i), line })) }])), pbHeaders('deflate'));
+    expect(d.status, d.body).toBe(429);
+    expect(d.body).toContain('(refused while decompressing the body)');
+    expect(await countStored(server, 'pb-rate')).toBe(0);
+  });
+
+  it('does not refuse while inflating a push the rate limit would let through: few entries, most of them refused for age', async () => {
+    const server = await start({ args: ['--limits.ingestion-rate-mb', '1', '--limits.ingestion-burst-size-mb', '1'] });
+    const old = nowNs(-30 * 24 * 3600 * 1000);
+    // 2 MB of lines against a 1 MiB burst, but all except one entry are too old to be charged.
+    const entries = [...Array.from({ length: 100 }, (_, i) => ({ ts: old + BigInt(i), line: 'o'.repeat(20_000) })), { ts: nowNs(), line: 'fresh' }];
+    const r = await post(server, gzipSync(proto([{ labels: '{app="pb-old"}', entries }])), pbHeaders('gzip'));
+    expect(r.status, r.body).toBe(400);
+    expect(r.body).toContain('total ignored: 100 out of 101');
+    expect((await readAllEntries(server)).filter((e) => e.labels.app === 'pb-old').map((e) => e.line)).toEqual(['fresh']);
+  });
+
+  it('stores a valid gzip protobuf push within the rate exactly', async () => {
+    const server = await start();
+    const ts = nowNs(-60_000);
+    // More entries than are charged whole (8192), so the in-flight count runs to the end without refusing.
+    const streams: PushStream[] = [0, 1].map((s) => ({
+      labels: `{app="pb-ok", s="${s}"}`,
+      entries: Array.from({ length: 6000 }, (_, i) => ({ ts: ts + BigInt(i * 2 + s), line: `s${s} entry ${i} é ${'z'.repeat(i % 97)}`, ...(i % 10 === 0 ? { metadata: { trace: `t${i}` } } : {}) })),
+    }));
+    const r = await post(server, gzipSync(proto(streams)), pbHeaders('gzip'));
+    expect(r.status, r.body).toBe(204);
+    const stored = (await readAllEntries(server)).filter((e) => e.labels.app === 'pb-ok');
+    const want = streams.flatMap((st, s) => st.entries.map((e) => ({ s: String(s), ts: e.ts, line: e.line, trace: e.metadata?.trace })));
+    const got = stored.map((e) => ({ s: e.labels.s!, ts: e.ts, line: e.line, trace: e.metadata?.trace }));
+    const key = (x: { s: string; ts: bigint }) => `${x.s}/${x.ts}`;
+    expect(got.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(want.sort((a, b) => key(a).localeCompare(key(b))));
+  });
+
+  it('answers 413 naming distributor.max_decompressed_size to a snappy block declaring more, plain or inside gzip', async () => {
+    const server = await start({ args: ['--distributor.max-decompressed-size', '1MiB'] });
+    const big = proto([{ labels: '{app="pb-big"}', entries: [{ ts: nowNs(), line: 'q'.repeat(2 * MB) }] }]);
+    const expected = /^snappy block declares \d+ uncompressed bytes, more than 1048576, over distributor\.max_decompressed_size \(1048576\): send smaller pushes/;
+    const plain = await post(server, big, { 'content-type': 'application/x-protobuf' });
+    expect(plain.status, plain.body).toBe(413);
+    expect(plain.body).toMatch(expected);
+    // A header alone, declaring 1 GiB, followed by nothing valid: refused on the header.
+    const header = Buffer.from([0x80, 0x80, 0x80, 0x80, 0x04, 0x00, 0x61]);
+    const bare = await post(server, header, { 'content-type': 'application/x-protobuf' });
+    expect(bare.status, bare.body).toBe(413);
+    expect(bare.body).toContain('snappy block declares 1073741824 uncompressed bytes');
+    // Inside gzip: the gzip layer is under the cap, the snappy block within declares more.
+    const gz = await post(server, gzipSync(big), pbHeaders('gzip'));
+    expect(gz.status, gz.body).toBe(413);
+    expect(gz.body).toMatch(expected);
+    expect((await pushProto(server.url, [{ labels: '{app="pb-big"}', entries: [{ ts: nowNs(), line: 'fits' }] }])).status).toBe(204);
   });
 });
 
