@@ -1,6 +1,9 @@
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MAX_FRAMES = 64;
+// Whitespace allowed before the first token. Pretty-printing indents between tokens, never this much
+// before the first one; a body that is only whitespace would otherwise inflate up to the size cap.
+export const MAX_LEADING_WHITESPACE = 1024 * 1024;
 
 // Bytes that may appear outside strings in JSON: structure, whitespace, numbers, true/false/null.
 const OUTSIDE = new Uint8Array(256);
@@ -33,11 +36,19 @@ export class JsonLineCounter {
   private counting = false;
   private key = '';
   private offset = 0;
+  private started = false;
 
   feed(chunk: Uint8Array): void {
     let n = this.bytes;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]!;
+      if (!this.started) {
+        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          if (this.offset + i >= MAX_LEADING_WHITESPACE) throw new NotJsonError(`invalid JSON body: more than ${MAX_LEADING_WHITESPACE} bytes of whitespace before the first token`);
+          continue;
+        }
+        this.started = true;
+      }
       if (this.inString) {
         if (this.hex > 0) {
           this.hex--;

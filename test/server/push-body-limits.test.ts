@@ -220,6 +220,25 @@ describe('compressed protobuf bodies: the rate limit and the snappy cap are appl
   });
 });
 
+describe('a compressed JSON body of leading whitespace', () => {
+  it('is refused after 1 MiB of it, while whitespace between tokens (pretty-printing) of any length is fine', async () => {
+    const server = await start();
+    const spaces = gzipSync(Buffer.alloc(200 * MB, 0x20), { level: 9 });
+    const before = procMemory(server.proc.pid!);
+    const r = await post(server, spaces, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    expect(r.status, r.body).toBe(400);
+    expect(r.body).toContain('invalid JSON body: more than 1048576 bytes of whitespace before the first token');
+    expect(procMemory(server.proc.pid!).hwm - before.hwm).toBeLessThan(40 * MB);
+    // Just under the limit before the first token, and 3 MiB of indentation between tokens: accepted.
+    const ws = (n: number) => ' \n\t\r'.repeat(n / 4);
+    const pretty = `${ws(1024 * 1024 - 4)}{${ws(MB)}"streams"${ws(MB)}:[{"stream":{"app":"pretty"},"values":[${ws(MB)}["${nowNs()}","ok"]]}]}`;
+    const ok = await pushJson(server.url, pretty, { encoding: 'gzip' });
+    expect(ok.status, ok.body).toBe(204);
+    expect((await pushJson(server.url, ' '.repeat(1024 * 1024 + 1) + '{"streams":[]}', { encoding: 'deflate' })).status).toBe(400);
+    expect((await readAllEntries(server)).filter((e) => e.labels.app === 'pretty').map((e) => e.line)).toEqual(['ok']);
+  });
+});
+
 describe('entries per push', () => {
   it('answers 413 naming distributor.max_push_entries past the cap, in JSON and protobuf, and stores nothing of it', async () => {
     const server = await start({ args: ['--distributor.max-push-entries', '1000'] });
