@@ -25,11 +25,11 @@ export interface DecodeLimits {
   maxDecompressedSize: number;
   /** `distributor.max_push_entries`. */
   maxEntries: number;
-  /** Bytes of lines the tenant may still ingest now; a JSON body found to carry more while inflating is refused. */
-  lineBudget?: number;
   /**
-   * The rate limit as a compressed protobuf body can be judged by while inflating: a push of more than
+   * The rate limit as a compressed body can be judged by while inflating: a push of more than
    * `chargedWholeAbove` entries is charged all its bytes, and no charge over `burst` is ever admitted.
+   * Only a push certain to be refused is refused early: one the bucket could take once refilled, or one
+   * whose few entries validation may yet cut down, is decoded and judged whole.
    */
   rate?: { burst: number; chargedWholeAbove: number };
 }
@@ -73,12 +73,12 @@ async function decodeContentEncoding(body: Buffer, encoding: string | undefined,
   const kind = enc === 'gzip' || enc === 'x-gzip' ? 'gzip' : enc === 'deflate' ? 'deflate' : null;
   if (!kind) throw new PushBodyError(`unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`);
   let observe: ((chunk: Buffer) => void) | undefined;
-  const budget = limits.lineBudget ?? Infinity;
   if (format === 'json') {
     const counter = new JsonLineCounter();
+    const rate = limits.rate;
     observe = (chunk) => {
       counter.feed(chunk);
-      if (counter.bytes > budget) throw new RateLimitedWhileInflatingError(counter.bytes);
+      if (rate && counter.entries > rate.chargedWholeAbove && counter.bytes > rate.burst) throw new RateLimitedWhileInflatingError(counter.bytes);
     };
   } else observe = protobufObserver(limits);
   try {

@@ -63,12 +63,10 @@ export class Distributor {
 
   async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined): Promise<PushResponse> {
     let decoded: DecodedPush;
-    const available = this.limiter.available(tenant);
     try {
       decoded = await decodePushBody(body, contentType, contentEncoding, {
         maxDecompressedSize: this.decodeLimits.maxDecompressedSize,
         maxEntries: this.decodeLimits.maxPushEntries,
-        lineBudget: Number.isFinite(available) ? available : undefined,
         rate: this.limits.ingestionRateBytes > 0 ? { burst: this.limits.ingestionBurstBytes, chargedWholeAbove: SLICE_ENTRIES } : undefined,
       });
     } catch (err) {

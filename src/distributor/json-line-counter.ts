@@ -20,13 +20,15 @@ interface Frame {
 }
 
 /**
- * Counts, a chunk at a time, the bytes of lines and structured metadata in a JSON push body as it is
- * being inflated, so a body whose lines alone exceed what the tenant may ingest can be refused before
- * the rest of it is decompressed. An escape counts as one byte, so the count never exceeds what the
+ * Counts, a chunk at a time, the entries and the bytes of lines and structured metadata in a JSON push
+ * body as it is being inflated, so a body that can never pass the rate limit can be refused before the
+ * rest of it is decompressed. An escape counts as one byte, so the count never exceeds what the
  * full decode will find. It tracks structure only; syntax errors are left to the real decoder.
  */
 export class JsonLineCounter {
   bytes = 0;
+  /** Entries (arrays in streams[*].values) begun so far. */
+  entries = 0;
   private frames: Frame[] = [];
   private depth = 0;
   private inString = false;
@@ -127,12 +129,18 @@ export class JsonLineCounter {
       f.expectKey = !arr;
       f.key = '';
     } else this.frames.push({ arr, idx: 0, expectKey: !arr, key: '' });
+    if (this.depth === 5 && arr && this.inValues()) this.entries++;
+  }
+
+  private inValues(): boolean {
+    const f = this.frames;
+    return !f[0]!.arr && f[0]!.key === 'streams' && f[1]!.arr && !f[2]!.arr && f[2]!.key === 'values' && f[3]!.arr;
   }
 
   /** Inside streams[*].values[*], past the timestamp: the line, or structured metadata names and values. */
   private inEntryPayload(): boolean {
     if (this.depth < 5 || this.depth > MAX_FRAMES) return false;
     const f = this.frames;
-    return !f[0]!.arr && f[0]!.key === 'streams' && f[1]!.arr && !f[2]!.arr && f[2]!.key === 'values' && f[3]!.arr && f[4]!.arr && f[4]!.idx >= 1;
+    return this.inValues() && f[4]!.arr && f[4]!.idx >= 1;
   }
 }

@@ -4,14 +4,6 @@ export class RateLimiter {
 
   constructor(private rate: number, private burst: number, private now: () => number = () => performance.now()) {}
 
-  /** Bytes the tenant could take now, without taking them (Infinity when the limit is off). */
-  available(tenant: string): number {
-    if (this.rate <= 0) return Infinity;
-    const b = this.buckets.get(tenant);
-    if (!b) return this.burst;
-    return Math.min(this.burst, b.tokens + ((this.now() - b.last) / 1000) * this.rate);
-  }
-
   /** Takes `bytes` from the tenant's bucket when it holds enough; otherwise takes nothing and returns false. */
   allow(tenant: string, bytes: number): boolean {
     if (this.rate <= 0) return true;

@@ -121,7 +121,7 @@ describe('compressed bodies are inflated as a stream, with their limits applied 
     expect(r.body).toContain('gzip body inflates to more than 33554432 bytes, over distributor.max_decompressed_size (33554432)');
     expect(procMemory(server.proc.pid!).hwm - before.hwm).toBeLessThan(120 * MB);
     // A deflate body past the cap too; then a normal push still works.
-    const deflated = await post(server, (await import('node:zlib')).deflateSync(Buffer.alloc(40 * MB, 0x20)), { 'content-type': 'application/json', 'content-encoding': 'deflate' });
+    const deflated = await post(server, deflateSync(Buffer.concat([Buffer.from('{"streams":['), Buffer.alloc(40 * MB, 0x20)])), { 'content-type': 'application/json', 'content-encoding': 'deflate' });
     expect(deflated.status).toBe(413);
     expect((await pushJson(server.url, jsonBody([{ stream: { app: 'after' }, values: [[String(nowNs()), 'fine']] }]), { encoding: 'gzip' })).status).toBe(204);
   });
@@ -181,6 +181,16 @@ describe('compressed protobuf bodies: the rate limit and the snappy cap are appl
     expect(r.status, r.body).toBe(400);
     expect(r.body).toContain('total ignored: 100 out of 101');
     expect((await readAllEntries(server)).filter((e) => e.labels.app === 'pb-old').map((e) => e.line)).toEqual(['fresh']);
+  });
+
+  it('does not refuse while inflating a gzip JSON push the rate limit would let through either', async () => {
+    const server = await start({ args: ['--limits.ingestion-rate-mb', '1', '--limits.ingestion-burst-size-mb', '1'] });
+    const old = nowNs(-30 * 24 * 3600 * 1000);
+    const values: [string, string][] = [...Array.from({ length: 100 }, (_, i) => [String(old + BigInt(i)), 'o'.repeat(20_000)] as [string, string]), [String(nowNs()), 'fresh']];
+    const r = await pushJson(server.url, jsonBody([{ stream: { app: 'json-old' }, values }]), { encoding: 'gzip' });
+    expect(r.status, r.body).toBe(400);
+    expect(r.body).toContain('total ignored: 100 out of 101');
+    expect((await readAllEntries(server)).filter((e) => e.labels.app === 'json-old').map((e) => e.line)).toEqual(['fresh']);
   });
 
   it('stores a valid gzip protobuf push within the rate exactly', async () => {
