@@ -122,6 +122,19 @@ describe('JsonLineCounter', () => {
       for (let p = 0; p < body.length; p += size) c.feed(body.subarray(p, p + size));
       // Escapes count one byte each: 'a"b\c' is 5 bytes, \u0001 one.
       expect(c.bytes).toBe(exact);
+      // Only arrays in streams[*].values are entries: not the metadata object, not a label named "values".
+      expect(c.entries).toBe(3);
     }
+  });
+
+  it('refuses a body of leading whitespace past 1 MiB, and not whitespace after the first token', () => {
+    const c = new JsonLineCounter();
+    c.feed(Buffer.alloc(1024 * 1024, 0x20));
+    expect(() => c.feed(Buffer.from('\n'))).toThrow('invalid JSON body: more than 1048576 bytes of whitespace before the first token');
+    const ok = new JsonLineCounter();
+    ok.feed(Buffer.from(' {'));
+    for (let i = 0; i < 3; i++) ok.feed(Buffer.alloc(1024 * 1024, 0x20));
+    ok.feed(Buffer.from('"streams":[]}'));
+    expect(ok.entries).toBe(0);
   });
 });
