@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nowNs } from '../helpers/push.js';
+import { cpuSeconds, waitCpuIdle } from '../helpers/cpu.js';
+import { jsonBody, nowNs, pushJson } from '../helpers/push.js';
 import { removeDir, startServer, waitFor, type RunningServer } from '../helpers/server.js';
 
 interface Conn {
@@ -83,4 +84,45 @@ describe('a querier whose ingester never answers', () => {
     // Well before the 2 s timeout could have ended it.
     await waitFor(() => mine.closed || null, 'the querier closing its request to the ingester', 1000);
   });
+});
+
+describe('an ingester process whose querier gives up', () => {
+  const FAST_PUSH = ['--limits.ingestion-rate-mb', '1000', '--limits.ingestion-burst-size-mb', '1000'];
+  const running: RunningServer[] = [];
+  afterAll(async () => {
+    for (const s of running.reverse()) {
+      expect(await s.stop()).toBe(0);
+      removeDir(s.dataDir);
+    }
+  });
+
+  it("stops matching its streams against the querier's selector when the querier's request closes", async () => {
+    // The ingester's own timeout is long: only the querier's hanging up can end its select in time.
+    const ingester = await startServer({ args: ['--target', 'ingester', ...FAST_PUSH, '--limits.query-timeout', '5m'] });
+    running.push(ingester);
+    const distributor = await startServer({ args: ['--target', 'distributor', '--distributor.ingesters', ingester.url, ...FAST_PUSH] });
+    running.push(distributor);
+    const querier = await startServer({ dataDir: ingester.dataDir, args: ['--target', 'querier', '--querier.ingesters', ingester.url, '--limits.query-timeout', '2s'] });
+    running.push({ ...querier, dataDir: '/nonexistent-shared-dir' });
+    // 3 000 streams in the ingester's memory, each with a 2 KB label value: tens of ms of regex each.
+    const t0 = nowNs(-60_000);
+    for (let off = 0; off < 3000; off += 250) {
+      const streams = [];
+      for (let i = off; i < off + 250; i++) streams.push({ stream: { app: 'longlabel', v: 'a'.repeat(2000) + i }, values: [[String(t0), 'x']] as [string, string][] });
+      const r = await pushJson(distributor.url, jsonBody(streams));
+      expect(r.status, r.body).toBe(204);
+    }
+    const pid = ingester.proc.pid!;
+    const before = cpuSeconds(pid);
+    const end = nowNs();
+    const q = new URLSearchParams({ query: 'count_over_time({app="longlabel", v=~"(.*a){25}!"}[1h])', start: String(end - 3600n * 1_000_000_000n), end: String(end), step: '60' });
+    const r = await fetch(`${querier.url}/loki/api/v1/query_range?${q}`);
+    expect(r.status, await r.text()).toBe(504);
+    // The ingester was working on it (its answer would take minutes)...
+    expect(cpuSeconds(pid) - before).toBeGreaterThan(0.3);
+    const ready = await fetch(`${ingester.url}/ready`, { signal: AbortSignal.timeout(1000) });
+    expect(ready.status).toBe(200);
+    // ...and stops soon after the querier hung up.
+    await waitCpuIdle(pid, { timeoutMs: 4000 });
+  }, 120_000);
 });
