@@ -34,6 +34,12 @@ export interface PushOutcome {
 
 export type { StreamSnapshot } from './memory-piece.js';
 
+/** How a caller's query bounds a select (the querier's QueryLifetime): `due()` per stream, `pace()` when it is true. */
+export interface SelectPacer {
+  due(): boolean;
+  pace(): Promise<void>;
+}
+
 export interface FlushFailure {
   tenant: string;
   stream: string;
@@ -252,10 +258,13 @@ export class Ingester {
   /**
    * In-memory data of the tenant's streams whose labels satisfy `match`, overlapping [start, end), as
    * compressed blocks plus a copy of each head (see Stream.pieces); `head: 'stats'` copies nothing.
+   * A selector's regexes can cost milliseconds per stream over long label values: with `pacer` (a
+   * query's lifetime) the loop stops when the query must and gives the event loop a turn every slice.
    */
-  select(tenant: string, match: (labels: Labels) => boolean, start: bigint, end: bigint, head: 'copy' | 'stats' = 'copy'): StreamSnapshot[] {
+  async select(tenant: string, match: (labels: Labels) => boolean, start: bigint, end: bigint, head: 'copy' | 'stats' = 'copy', pacer?: SelectPacer): Promise<StreamSnapshot[]> {
     const out: StreamSnapshot[] = [];
     for (const s of this.tenants.get(tenant)?.values() ?? []) {
+      if (pacer?.due()) await pacer.pace();
       if (!match(s.labels)) continue;
       const pieces = s.pieces(start, end, head);
       if (pieces.length > 0) out.push({ labels: s.labels, pieces });

@@ -5,6 +5,7 @@ import { pieceCount, pieceLineBytes, type MemoryPiece, type StreamSnapshot } fro
 import { canonicalLabels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { MemorySource } from './memory-source.js';
+import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
 import { NO_BOUND, type AssignedStream, type WorkerTask } from './workers/protocol.js';
 import { WorkerTaskError, type QueryWorkerPool } from './workers/pool.js';
@@ -27,6 +28,8 @@ export class WorkerParallelRunner implements ParallelRunner {
     private readonly index: LabelIndex,
     private readonly memory: MemorySource,
     private readonly pool: QueryWorkerPool,
+    /** The query's lifetime: planning (stream resolution, ingester memory) stops and yields with it. */
+    private readonly life?: Pacer,
   ) {}
 
   async rangeAggregation(req: RangePartialRequest, signal?: AbortSignal): Promise<RangePartial[] | null> {
@@ -43,7 +46,7 @@ export class WorkerParallelRunner implements ParallelRunner {
 
   private async plan(matchers: Matcher[], start: bigint, end: bigint, split: boolean, isolate: boolean): Promise<AssignedStream[][] | null> {
     const mem = new Map<string, StreamSnapshot>();
-    for (const s of await this.memory.select(this.tenant, matchers, start, end)) mem.set(canonicalLabels(s.labels), s);
+    for (const s of await this.memory.select(this.tenant, matchers, start, end, 'copy', this.life)) mem.set(canonicalLabels(s.labels), s);
     const planned: Planned[] = [];
     let total = 0;
     const add = (p: Omit<Planned, 'index'>) => {
@@ -51,7 +54,8 @@ export class WorkerParallelRunner implements ParallelRunner {
       total += p.bytes;
     };
     const seen = new Set<string>();
-    for (const s of resolveStreams(this.index, this.tenant, matchers)) {
+    for (const s of await resolveStreams(this.index, this.tenant, matchers, this.life)) {
+      if (this.life?.due()) await this.life.pace();
       seen.add(s.canonical);
       const st = this.index.chunkStats(s.streamId, start, end);
       const memory = mem.get(s.canonical)?.pieces.filter((b) => pieceCount(b) > 0) ?? [];

@@ -74,10 +74,10 @@ export class Querier {
     if (params.end - params.start > this.limits.maxQueryLength) {
       throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(this.limits.maxQueryLength)})`);
     }
-    if (this.limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, expr, params);
-    const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool);
     const life = this.lifetime(signal);
     try {
+      if (this.limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, expr, params, life);
+      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life);
       return await evaluate(expr, params, source, {
         maxSeries: this.limits.maxQuerySeries,
         maxEntries: this.limits.maxEntriesLimitPerQuery,
@@ -117,10 +117,10 @@ export class Querier {
    * limits.max_query_bytes_read, by the index's chunk sizes and the ingesters' block sizes (as Loki
    * estimates from index stats). The same stream read by two selectors counts twice: it is read twice.
    */
-  private async checkBytesRead(tenant: string, expr: Expr, params: QueryParams): Promise<void> {
+  private async checkBytesRead(tenant: string, expr: Expr, params: QueryParams, life: QueryLifetime): Promise<void> {
     let total = 0;
     for (const sel of selectorsRead(expr, params)) {
-      for (const s of await this.streamsInRange(tenant, sel.matchers, sel.start, sel.end)) total += s.bytes;
+      for (const s of await this.streamsInRangeWithin(tenant, sel.matchers, sel.start, sel.end, life)) total += s.bytes;
     }
     const limit = this.limits.maxQueryBytesRead;
     if (total > limit) {
@@ -141,14 +141,14 @@ export class Querier {
 
   private async streamsInRangeWithin(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint, life: QueryLifetime): Promise<StreamInRange[]> {
     const out = new Map<string, StreamInRange>();
-    const indexed = resolveStreams(this.index, tenant, matchers ?? []);
+    const indexed = await resolveStreams(this.index, tenant, matchers ?? [], life);
     for (const s of indexed) {
       await life.pace();
       const st = this.index.chunkStats(s.streamId, start, end);
       if (st.chunks > 0) out.set(s.canonical, { labels: s.labels, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
     }
     const match = matchers ? selectorPredicate(matchers) : () => true;
-    for (const snap of await life.race(this.memory.select(tenant, matchers ?? [], start, end, 'stats'))) {
+    for (const snap of await life.race(this.memory.select(tenant, matchers ?? [], start, end, 'stats', life))) {
       await life.pace();
       if (!match(snap.labels)) continue;
       const key = canonicalLabels(snap.labels);

@@ -3,6 +3,7 @@ import { readChunkHeader } from '../chunk/chunk.js';
 import type { MemoryPiece, StreamSnapshot } from '../ingester/memory-piece.js';
 import { labelsFromJson } from '../model/labels.js';
 import type { MemorySource } from './memory-source.js';
+import type { Pacer } from './query-lifetime.js';
 import { internalHeaders } from '../distributor/remote-ingester.js';
 
 /**
@@ -16,19 +17,20 @@ export class RemoteMemorySource implements MemorySource {
     private secret = '',
   ) {}
 
-  private async ask(path: string, tenant: string, body: unknown): Promise<Buffer[]> {
+  /** `signal`: the query's; aborting it aborts every request still open, closing its connection. */
+  private async ask(path: string, tenant: string, body: unknown, signal?: AbortSignal): Promise<Buffer[]> {
     return Promise.all(
       this.urls.map(async (u) => {
-        const res = await fetch(`${u.replace(/\/$/, '')}${path}`, { method: 'POST', headers: internalHeaders(tenant, this.secret, 'application/json'), body: JSON.stringify(body) });
+        const res = await fetch(`${u.replace(/\/$/, '')}${path}`, { method: 'POST', headers: internalHeaders(tenant, this.secret, 'application/json'), body: JSON.stringify(body), signal });
         if (!res.ok) throw new Error(`ingester ${u} answered ${res.status}: ${await res.text()}`);
         return Buffer.from(await res.arrayBuffer());
       }),
     );
   }
 
-  async select(tenant: string, matchers: Matcher[], start: bigint, end: bigint): Promise<StreamSnapshot[]> {
+  async select(tenant: string, matchers: Matcher[], start: bigint, end: bigint, _head?: 'copy' | 'stats', pacer?: Pacer): Promise<StreamSnapshot[]> {
     const out: StreamSnapshot[] = [];
-    for (const buf of await this.ask('/internal/ingester/select', tenant, { tenant, matchers, start: String(start), end: String(end) })) {
+    for (const buf of await this.ask('/internal/ingester/select', tenant, { tenant, matchers, start: String(start), end: String(end) }, pacer?.signal)) {
       out.push(...decodeSnapshots(buf));
     }
     return out;

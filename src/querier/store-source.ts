@@ -8,6 +8,7 @@ import { WorkerParallelRunner } from './parallel-runner.js';
 import { streamBatches } from './stream-batches.js';
 import type { QueryWorkerPool } from './workers/pool.js';
 import type { MemorySource } from './memory-source.js';
+import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
 
 /**
@@ -26,8 +27,10 @@ export class StoreLogSource implements LogSource {
     private store: ObjectStore,
     private memory: MemorySource,
     pool?: QueryWorkerPool | null,
+    /** The query's lifetime: resolving streams and reading ingester memory stop and yield with it. */
+    private life?: Pacer,
   ) {
-    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool);
+    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life);
   }
 
   select(params: SelectParams): AsyncIterable<StreamData> {
@@ -40,9 +43,9 @@ export class StoreLogSource implements LogSource {
 
   private async *streams(params: SelectParams, reverse: boolean): AsyncIterable<StreamData> {
     const { start, end, matchers } = params;
-    const resolved = resolveStreams(this.index, this.tenant, matchers);
+    const resolved = await resolveStreams(this.index, this.tenant, matchers, this.life);
     const mem = new Map<string, StreamSnapshot>();
-    for (const s of await this.memory.select(this.tenant, matchers, start, end)) mem.set(canonicalLabels(s.labels), s);
+    for (const s of await this.memory.select(this.tenant, matchers, start, end, 'copy', this.life)) mem.set(canonicalLabels(s.labels), s);
     const seen = new Set<string>();
     for (const s of resolved) {
       seen.add(s.canonical);

@@ -3,10 +3,10 @@ import type { Labels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
 import { openPiece } from '../ingester/memory-piece.js';
 import type { MemorySource } from './memory-source.js';
+import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
 
-export interface VolumeGuard {
-  pace(): Promise<void>;
+export interface VolumeGuard extends Pacer {
   race<T>(p: Promise<T>): Promise<T>;
 }
 
@@ -31,7 +31,7 @@ export async function volumeSeries(
   end: bigint,
   step: bigint,
   /** What bounds the work: `pace` is awaited between streams, `race` around the ingesters' answer (see QueryLifetime). */
-  guard: VolumeGuard = { pace: async () => {}, race: (p) => p },
+  guard?: VolumeGuard,
 ): Promise<VolumeSeries[]> {
   const n = Number((end - start) / step) + 1;
   const groups = new Map<string, VolumeSeries>();
@@ -50,8 +50,9 @@ export async function volumeSeries(
     return i >= BigInt(n) ? -1 : Number(i);
   };
   const lo = start - step;
-  for (const s of resolveStreams(index, tenant, matchers)) {
-    await guard.pace();
+  const race = <T>(p: Promise<T>): Promise<T> => (guard ? guard.race(p) : p);
+  for (const s of await resolveStreams(index, tenant, matchers, guard)) {
+    if (guard?.due()) await guard.pace();
     for (const ref of index.chunksOf(s.streamId, lo, end + 1n)) {
       const g = groupOf(s.labels);
       const span = ref.maxTs - ref.minTs + 1n;
@@ -68,8 +69,8 @@ export async function volumeSeries(
       }
     }
   }
-  for (const snap of await guard.race(memory.select(tenant, matchers, lo, end + 1n))) {
-    await guard.pace();
+  for (const snap of await race(memory.select(tenant, matchers, lo, end + 1n, 'copy', guard))) {
+    if (guard?.due()) await guard.pace();
     const g = groupOf(snap.labels);
     for (const p of snap.pieces) {
       // One block decompressed at a time, dropped before the next.

@@ -135,7 +135,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
 
   if (want.ingester) {
     ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'));
-    if (!want.distributor || !want.querier) internalRoutes(app, { ingester, limits: cfg.limits, internalSecret: cfg.server.internalSecret, isReady });
+    if (!want.distributor || !want.querier) internalRoutes(app, { ingester, limits: cfg.limits, internalSecret: cfg.server.internalSecret, isReady, stopping: stopping.signal });
   }
   if (want.distributor) {
     let clients: IngesterClient[];

@@ -12,12 +12,16 @@ import { nowNs } from '../../model/time.js';
 import type { IngestStream } from '../../model/entry.js';
 import { internalAllowed } from '../internal-access.js';
 import { requiredTenant } from '../tenant.js';
+import { QueryLifetime } from '../../querier/query-lifetime.js';
+import { queryErrorReply, requestSignal } from './query.js';
 
 export interface InternalRouteDeps {
   ingester: Ingester;
   limits: Limits;
   internalSecret: string;
   isReady: () => boolean;
+  /** Aborted when the server stops: a select in progress ends with it. */
+  stopping?: AbortSignal;
 }
 
 /**
@@ -103,8 +107,23 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
     if (q.tenant !== undefined && q.tenant !== tenant) {
       return reply.code(400).type('text/plain').send(`internal select for tenant ${JSON.stringify(String(q.tenant).slice(0, 200))} sent with X-Scope-OrgID ${JSON.stringify(tenant)}: they must be the same\n`);
     }
+    // The querier aborts its request when its query ends: the selector's regexes over every stream here
+    // stop with it (or at this server's own query timeout) instead of holding this event loop.
+    const { signal, done } = requestSignal(reply, deps.stopping);
+    const life = new QueryLifetime(deps.limits.queryTimeoutMs, signal);
+    let selected: Awaited<ReturnType<Ingester['select']>>;
+    try {
+      selected = await ingester.select(tenant, match, start, end, 'copy', life);
+    } catch (err) {
+      const answered = queryErrorReply(reply, life.outcome(err));
+      if (answered) return answered;
+      throw err;
+    } finally {
+      life.end();
+      done();
+    }
     const parts: Buffer[] = [];
-    for (const s of ingester.select(tenant, match, start, end)) {
+    for (const s of selected) {
       const labels = Buffer.from(JSON.stringify(s.labels));
       // Blocks go out compressed as they are held; only the head copy is compressed here.
       const chunk = assembleChunk(s.pieces.map((p) => (p.kind === 'block' ? p.block : p.kind === 'batch' ? encodeBlock(p.batch, 1) : null)).filter((b) => b !== null));
