@@ -95,8 +95,10 @@ describe('WAL checkpoints by time and size', () => {
     expect(acked.length * 250).toBeGreaterThan(25_000_000);
     expect(server.output()).toMatch(/msg="WAL checkpoint written" trigger=size/);
     expect(server.output()).not.toMatch(/trigger=time/);
-    // At most the threshold, a segment and a push past it, plus the checkpoint itself.
-    expect(maxWal).toBeLessThan(10_000_000);
+    // At most the threshold, a segment and pushes past it while a checkpoint is being written (longer on a
+    // loaded machine), plus the old and the new checkpoint: well under the 25 MB+ appended, which is what the WAL
+    // would hold without size checkpoints.
+    expect(maxWal).toBeLessThan(16_000_000);
   });
 
   it('loses nothing acknowledged when killed -9 in the middle of a checkpoint, again and again', { timeout: 240_000 }, async () => {
