@@ -312,10 +312,6 @@ export class Tailer {
     }
   }
 
-  get retiring(): boolean {
-    return this.draining;
-  }
-
   get finished(): boolean {
     return this.stopped;
   }
