@@ -46,6 +46,8 @@ export function pushRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
         deps.onBudgetRefusal(tenant);
         return reply.code(429).header('retry-after', String(err.retryAfterSeconds)).type('text/plain').send(err.message + '\n');
       }
+      // A client that left mid-body (or was cut off by the read timeout): nobody reads the answer, and it is no server fault.
+      if (!(err as { statusCode?: number }).statusCode && (stream?.errored || req.raw.socket?.destroyed)) return reply.code(400).type('text/plain').send('request body aborted by the client\n');
       const status = (err as { statusCode?: number }).statusCode;
       if (status !== undefined && status >= 400 && status < 500) return reply.code(status).type('text/plain').send((err as Error).message + '\n');
       deps.log.error('push failed', { tenant, err: (err as Error).message });
