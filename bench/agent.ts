@@ -19,12 +19,12 @@
  * Target: ≤ 0.1 core per 10k lines/s, RSS under 100 MB; under rotation, no line lost or sent twice.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CriParser } from '../agent/cri.js';
 import { LineSplitter } from '../agent/line-splitter.js';
 import { formatRFC3339Nano } from '../src/model/time.js';
+import { benchTempDir, killOnExit } from './lib/cleanup.js';
 
 const args = process.argv.slice(2);
 const str = (name: string): string | undefined => {
@@ -66,6 +66,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startProc(argv: string[], nodeFlags: string[] = []): Promise<{ proc: ChildProcess; url: string; out: () => string }> {
   const proc = spawn(process.execPath, [...nodeFlags, BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(proc);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -176,7 +177,7 @@ interface RunResult {
 const sample: string[] = [];
 
 async function runOnce(rotateEveryMs: number): Promise<RunResult> {
-  const work = mkdtempSync(join(tmpdir(), 'narvi-bench-agent-'));
+  const work = benchTempDir('narvi-bench-agent-');
   const root = join(work, 'pods');
   const server = await startProc(['server', '--server.http-listen-address', '127.0.0.1', '--server.http-listen-port', '0', '--storage.path', join(work, 'data')]);
   const dirs: string[] = [];

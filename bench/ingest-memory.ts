@@ -2,11 +2,13 @@
  * Ingest memory (issue #10, point 8): the server's RSS
  *  1. around one 100 MB JSON push of tiny entries (before, peak, and settled after), and
  *  2. over time while four clients push compressible batches (40 streams, JSON and protobuf) as fast as
- *     the server takes them, with default settings except the ingestion rate limit (off). It must
- *     plateau: the last third's peak is compared with the middle third's. WAL disk bytes, unflushed
- *     bytes and 429s (ingester.max_unflushed_bytes) are sampled beside it.
+ *     the server takes them — 2 GB of lines by default — with default settings except the ingestion rate
+ *     limit (off). It must plateau: the last third's peak is compared with the middle third's, and the
+ *     peak over each tenth of the data is printed. WAL disk bytes, unflushed bytes and 429s
+ *     (ingester.max_unflushed_bytes, distributor.max_inflight_push_bytes) are sampled beside it.
+ *     `--seconds` is a safety cap: a run that hits it says so.
  *
- *   node dist/bench/ingest-memory.js [--push-mb 100] [--gb 1.5] [--seconds 120]
+ *   node dist/bench/ingest-memory.js [--push-mb 100] [--gb 2] [--seconds 600]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -128,8 +130,16 @@ async function sustained(totalGB: number, maxSeconds: number) {
   await server.stop();
   const third = Math.floor(samples.length / 3);
   const max = (xs: typeof samples) => Math.max(...xs.map((x) => x.rssMiB));
+  // Peak RSS over each tenth of the data pushed: a plateau is a flat tail here.
+  const total = raw / 1e9;
+  const tenths = Array.from({ length: 10 }, (_, k) => {
+    const inTenth = samples.filter((x) => x.rawGB > (k * total) / 10 && x.rawGB <= ((k + 1) * total) / 10);
+    return { uptoGB: ((k + 1) * total) / 10, maxRssMiB: inTenth.length > 0 ? max(inTenth) : NaN };
+  });
   return {
     seconds,
+    targetGB: totalGB,
+    reachedTarget: raw >= totalGB * 1e9,
     rawGB: raw / 1e9,
     rawMBPerSecond: raw / 1e6 / seconds,
     pushes,
@@ -139,6 +149,8 @@ async function sustained(totalGB: number, maxSeconds: number) {
     lastThirdMaxRssMiB: max(samples.slice(2 * third)),
     maxWalMiB: Math.max(...samples.map((x) => x.walMiB)),
     maxUnflushedMiB: Math.max(...samples.map((x) => x.unflushedMiB)),
+    plateaus: max(samples.slice(2 * third)) <= max(samples.slice(third, 2 * third)) * 1.1,
+    tenths,
     samples: samples.filter((_, i) => i % 5 === 0),
   };
 }
@@ -148,11 +160,12 @@ async function main(): Promise<void> {
   process.stdout.write(
     `one ${push.bodyMB.toFixed(0)} MB JSON push of ${push.entries} tiny entries: ${push.status} in ${push.seconds.toFixed(1)} s; RSS ${push.rssBeforeMiB.toFixed(0)} MiB before, peak ${push.peakRssMiB.toFixed(0)} MiB, ${push.rssRightAfterMiB.toFixed(0)} MiB right after, ${push.rssAfter5sMiB.toFixed(0)} MiB 5 s later (${push.rssAfterOverBody.toFixed(2)}× the body; issue #10 measured 1.7 GB)\n`,
   );
-  const load = await sustained(Number(arg('gb', '1.5')), Number(arg('seconds', '120')));
+  const load = await sustained(Number(arg('gb', '2')), Number(arg('seconds', '600')));
   process.stdout.write(
     [
-      `sustained push, 4 clients × 40 streams, JSON and protobuf: ${load.rawGB.toFixed(2)} GB of lines in ${load.seconds.toFixed(0)} s (${load.rawMBPerSecond.toFixed(1)} MB/s), ${load.pushes} pushes, ${load.refused429} answered 429`,
-      `  RSS peak ${load.peakRssMiB.toFixed(0)} MiB; max over the middle third ${load.middleThirdMaxRssMiB.toFixed(0)} MiB, over the last third ${load.lastThirdMaxRssMiB.toFixed(0)} MiB`,
+      `sustained push, 4 clients × 40 streams, JSON and protobuf: ${load.rawGB.toFixed(2)} GB of lines in ${load.seconds.toFixed(0)} s (${load.rawMBPerSecond.toFixed(1)} MB/s), ${load.pushes} pushes, ${load.refused429} answered 429${load.reachedTarget ? '' : ` — stopped by --seconds before ${load.targetGB} GB`}`,
+      `  RSS peak ${load.peakRssMiB.toFixed(0)} MiB; max over the middle third ${load.middleThirdMaxRssMiB.toFixed(0)} MiB, over the last third ${load.lastThirdMaxRssMiB.toFixed(0)} MiB: ${load.plateaus ? 'plateaus' : 'STILL GROWING'}`,
+      `  RSS peak per tenth of the data: ${load.tenths.map((t) => `${t.uptoGB.toFixed(1)} GB ${t.maxRssMiB.toFixed(0)}`).join(', ')} (MiB)`,
       `  WAL on disk at most ${load.maxWalMiB.toFixed(0)} MiB; unflushed data at most ${load.maxUnflushedMiB.toFixed(0)} MiB`,
       ...load.samples.map((x) => `  t=${String(x.s).padStart(3)} s  RSS ${x.rssMiB.toFixed(0).padStart(5)} MiB  WAL ${x.walMiB.toFixed(0).padStart(5)} MiB  unflushed ${x.unflushedMiB.toFixed(0).padStart(4)} MiB  pushed ${x.rawGB.toFixed(2)} GB`),
     ].join('\n') + '\n',

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { benchTempDir, killOnExit } from './cleanup.js';
 
 export interface BenchServer {
   url: string;
@@ -13,11 +12,15 @@ export interface BenchServer {
 
 const BIN = resolve(import.meta.dirname, '../../src/cli/main.js');
 
-/** Starts a real `narvi server` process on a free loopback port and waits for /ready. */
-export async function startBenchServer(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'narvi-bench-'))): Promise<BenchServer> {
+/**
+ * Starts a real `narvi server` process on a free loopback port and waits for /ready. Without `dataDir`
+ * its data goes to a temporary directory removed when the benchmark exits; the process is killed then.
+ */
+export async function startBenchServer(args: string[] = [], dataDir = benchTempDir()): Promise<BenchServer> {
   // BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof) lets a profiling run reach the server process.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(process.execPath, [...nodeArgs, BIN, 'server', '--server.http-listen-address', '127.0.0.1', '--server.http-listen-port', '0', '--storage.path', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(proc);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

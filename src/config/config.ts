@@ -60,6 +60,8 @@ export interface Config {
     maxDecompressedSize: number;
     /** Entries one push may carry. */
     maxPushEntries: number;
+    /** Bytes all pushes together may hold while read, inflated, decoded and written; 0 turns it off. */
+    maxInflightPushBytes: number;
   };
   querier: {
     ingesters: string[];

@@ -51,6 +51,7 @@ export const DEFAULTS = {
     ingesters: [] as string[],
     max_decompressed_size: '256MiB',
     max_push_entries: 5_000_000,
+    max_inflight_push_bytes: 'auto',
   },
   querier: {
     ingesters: [] as string[],

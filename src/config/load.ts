@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { parseBytes, parseDuration } from '../model/time.js';
 import type { Config } from './config.js';
-import { resolveUnflushedBudget } from './memory-budget.js';
+import { resolveInflightPushBudget, resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
 import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
 
@@ -187,6 +187,7 @@ function validate(r: RawConfig): Config {
       ingesters: strList('distributor.ingesters', r.distributor.ingesters),
       maxDecompressedSize: positive('distributor.max_decompressed_size', bytes('distributor.max_decompressed_size', r.distributor.max_decompressed_size)),
       maxPushEntries: num('distributor.max_push_entries', r.distributor.max_push_entries, 1),
+      maxInflightPushBytes: field('distributor.max_inflight_push_bytes', () => resolveInflightPushBudget(r.distributor.max_inflight_push_bytes)),
     },
     querier: {
       ingesters: strList('querier.ingesters', r.querier.ingesters),

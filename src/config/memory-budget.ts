@@ -30,3 +30,15 @@ export function resolveUnflushedBudget(v: unknown, limit: () => number = memoryL
   if (v === 'auto') return Math.round(Math.min(256 * MiB, Math.max(16 * MiB, limit() / 16)));
   return parseBytes(v as string | number);
 }
+
+/**
+ * `distributor.max_inflight_push_bytes`: `auto` is 1/16 of the memory limit, kept between 32 MiB and
+ * 256 MiB — the same share as the unflushed budget, so the two together take at most 1/8 of the memory
+ * (512 MiB on a big machine) and a default server stays under 1 GB with room for queries. 32 MiB still
+ * admits several ordinary pushes (agents send ~1 MB batches) at once, and a bigger single push always
+ * goes through alone. `0` turns the budget off.
+ */
+export function resolveInflightPushBudget(v: unknown, limit: () => number = memoryLimitBytes): number {
+  if (v === 'auto') return Math.round(Math.min(256 * MiB, Math.max(32 * MiB, limit() / 16)));
+  return parseBytes(v as string | number);
+}

@@ -4,7 +4,7 @@ import { TooManyEntriesError, type DecodedPush } from './entry-columns.js';
 import { DecompressedTooLargeError, inflateBody, InflateError } from './inflate.js';
 import { JsonLineCounter, NotJsonError } from './json-line-counter.js';
 import { ProtoLineCounter } from './proto-line-counter.js';
-import { snappyUncompress, SnappyTooLargeError } from './snappy-block.js';
+import { declaredLength, snappyUncompress, SnappyTooLargeError } from './snappy-block.js';
 import { SnappyStream } from './snappy-stream.js';
 
 /** A body that cannot be decoded: always a 400 with this message. */
@@ -32,7 +32,18 @@ export interface DecodeLimits {
    * whose few entries validation may yet cut down, is decoded and judged whole.
    */
   rate?: { burst: number; chargedWholeAbove: number };
+  /**
+   * Told of the bytes decoding is about to hold beyond the body (inflated output as it comes, a snappy
+   * block's declared length before it is uncompressed, the entry columns); it throws to refuse the push
+   * (`distributor.max_inflight_push_bytes`).
+   */
+  charge?: (bytes: number) => void;
 }
+
+// What the entry columns cost per entry (timestamp, line start and length).
+const COLUMN_BYTES_PER_ENTRY = 16;
+// A plain snappy body is followed this much at a time by the look-ahead, so it stops near the point that refuses it.
+const LOOKAHEAD_SLICE = 64 * 1024;
 
 /**
  * Watches a compressed protobuf body as it inflates: the snappy block inside is followed as a stream and
@@ -72,7 +83,7 @@ async function decodeContentEncoding(body: Buffer, encoding: string | undefined,
   if (enc === '' || enc === 'identity') return body;
   const kind = enc === 'gzip' || enc === 'x-gzip' ? 'gzip' : enc === 'deflate' ? 'deflate' : null;
   if (!kind) throw new PushBodyError(`unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`);
-  let observe: ((chunk: Buffer) => void) | undefined;
+  let observe: (chunk: Buffer) => void;
   if (format === 'json') {
     const counter = new JsonLineCounter();
     const rate = limits.rate;
@@ -81,8 +92,15 @@ async function decodeContentEncoding(body: Buffer, encoding: string | undefined,
       if (rate && counter.entries > rate.chargedWholeAbove && counter.bytes > rate.burst) throw new RateLimitedWhileInflatingError(counter.bytes);
     };
   } else observe = protobufObserver(limits);
+  const charge = limits.charge;
+  const watch = charge
+    ? (chunk: Buffer) => {
+        charge(chunk.length);
+        observe(chunk);
+      }
+    : observe;
   try {
-    return await inflateBody(body, kind, limits.maxDecompressedSize, observe);
+    return await inflateBody(body, kind, limits.maxDecompressedSize, watch);
   } catch (err) {
     if (err instanceof DecompressedTooLargeError || err instanceof SnappyTooLargeError || err instanceof TooManyEntriesError) throw new PushTooLargeError(err.message);
     if (err instanceof InflateError || err instanceof NotJsonError) throw new PushBodyError(err.message);
@@ -95,10 +113,53 @@ async function decodeContentEncoding(body: Buffer, encoding: string | undefined,
  * the entries column-wise with lines left in the (inflated) body: memory proportional to the body.
  */
 export async function decodePushBody(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits): Promise<DecodedPush> {
+  const decoded = await decodeFormat(body, contentType, contentEncoding, limits);
+  limits.charge?.(decoded.columns.count * COLUMN_BYTES_PER_ENTRY);
+  return decoded;
+}
+
+/**
+ * A snappy body as sent (no Content-Encoding) is followed through the same look-ahead as an inflating
+ * one before it is uncompressed, so a push that can never pass the rate limit or the entry cap is
+ * refused without being decoded. Only a block that could be refused is looked at: one declaring more
+ * than the burst (the lines it holds are no more than it declares) or room for more entries than the cap
+ * (an entry takes at least two bytes). A malformed block is left for the decoder to name.
+ */
+function lookAheadPlainSnappy(raw: Buffer, limits: DecodeLimits): void {
+  let declared: number;
+  try {
+    declared = declaredLength(raw);
+  } catch {
+    return;
+  }
+  if (declared > limits.maxDecompressedSize) return;
+  const mayBeRateLimited = limits.rate !== undefined && declared > limits.rate.burst;
+  if (!mayBeRateLimited && declared <= 2 * limits.maxEntries) return;
+  const observe = protobufObserver(limits);
+  try {
+    for (let i = 0; i < raw.length; i += LOOKAHEAD_SLICE) observe(raw.subarray(i, i + LOOKAHEAD_SLICE));
+  } catch (err) {
+    if (err instanceof TooManyEntriesError) throw new PushTooLargeError(err.message);
+    if (err instanceof SnappyTooLargeError) throw new PushTooLargeError(err.message);
+    throw err;
+  }
+}
+
+async function decodeFormat(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits): Promise<DecodedPush> {
   const format = formatOf(contentType);
   const raw = await decodeContentEncoding(body, contentEncoding, format, limits);
   try {
     if (format === 'protobuf') {
+      if (raw === body) lookAheadPlainSnappy(raw, limits);
+      if (limits.charge) {
+        let declared: number | null = null;
+        try {
+          declared = declaredLength(raw);
+        } catch {
+          // snappyUncompress names what is wrong
+        }
+        if (declared !== null && declared <= limits.maxDecompressedSize) limits.charge(declared);
+      }
       let pb: Buffer;
       try {
         pb = snappyUncompress(raw, limits.maxDecompressedSize);

@@ -5,6 +5,7 @@ import type { Logger } from '../model/logger.js';
 import { nowNs } from '../model/time.js';
 import { decodePushBody, PushBodyError, PushTooLargeError, RateLimitedWhileInflatingError } from './decode-body.js';
 import type { DecodedPush } from './entry-columns.js';
+import type { InflightReservation } from './inflight-budget.js';
 import type { IngesterClient } from './ingester-client.js';
 import type { DistributorMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -61,13 +62,18 @@ export class Distributor {
     return `Ingestion rate limit exceeded for user ${tenant} (limit: ${this.limits.ingestionRateBytes} bytes/sec) while attempting to ingest ${entries} lines totaling ${bytes} bytes, reduce log volume or contact your administrator to see if the limit can be increased`;
   }
 
-  async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined): Promise<PushResponse> {
+  /**
+   * `held` is what the push holds of `distributor.max_inflight_push_bytes`: decoding charges it what it
+   * inflates and decodes, and an InflightBudgetError (429) is thrown past the budget. The caller releases it.
+   */
+  async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, held?: InflightReservation): Promise<PushResponse> {
     let decoded: DecodedPush;
     try {
       decoded = await decodePushBody(body, contentType, contentEncoding, {
         maxDecompressedSize: this.decodeLimits.maxDecompressedSize,
         maxEntries: this.decodeLimits.maxPushEntries,
         rate: this.limits.ingestionRateBytes > 0 ? { burst: this.limits.ingestionBurstBytes, chargedWholeAbove: SLICE_ENTRIES } : undefined,
+        charge: held ? (n) => held.charge(n) : undefined,
       });
     } catch (err) {
       if (err instanceof PushBodyError) return { status: 400, message: err.message };

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface DistributorMetrics {
   entriesReceived: Counter<'tenant'>;
@@ -6,10 +6,23 @@ export interface DistributorMetrics {
   entriesRejected: Counter<'tenant' | 'reason'>;
   bytesRejected: Counter<'tenant' | 'reason'>;
   linesTruncated: Counter<'tenant'>;
+  inflightRefused: Counter<'tenant'>;
 }
 
-export function distributorMetrics(registry: Registry): DistributorMetrics {
+/** `inflightBytes` reads what pushes hold of `distributor.max_inflight_push_bytes` at scrape time. */
+export function distributorMetrics(registry: Registry, inflightBytes?: () => number): DistributorMetrics {
+  if (inflightBytes) {
+    new Gauge({
+      name: 'narvi_distributor_inflight_push_bytes',
+      help: 'Bytes of push bodies being read, inflated, decoded or written to the WAL (distributor.max_inflight_push_bytes bounds them).',
+      registers: [registry],
+      collect() {
+        this.set(inflightBytes());
+      },
+    });
+  }
   return {
+    inflightRefused: new Counter({ name: 'narvi_distributor_inflight_push_refused_total', help: 'Pushes answered 429 because they would pass distributor.max_inflight_push_bytes, per tenant.', labelNames: ['tenant'], registers: [registry] }),
     entriesReceived: new Counter({ name: 'narvi_distributor_lines_received_total', help: 'Log lines accepted by the distributor, per tenant.', labelNames: ['tenant'], registers: [registry] }),
     bytesReceived: new Counter({ name: 'narvi_distributor_bytes_received_total', help: 'Bytes of log lines accepted by the distributor, per tenant.', labelNames: ['tenant'], registers: [registry] }),
     entriesRejected: new Counter({ name: 'narvi_discarded_samples_total', help: 'Log lines rejected, per tenant and reason.', labelNames: ['tenant', 'reason'], registers: [registry] }),

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import { Distributor } from '../distributor/distributor.js';
 import type { IngesterClient } from '../distributor/ingester-client.js';
 import { distributorMetrics } from '../distributor/metrics.js';
+import { InflightBudget } from '../distributor/inflight-budget.js';
 import { RemoteIngester } from '../distributor/remote-ingester.js';
 import { Ingester } from '../ingester/ingester.js';
 import { ingesterMetrics } from '../ingester/metrics.js';
@@ -144,8 +145,10 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
       if (cfg.distributor.ingesters.length === 0) throw new Error('target distributor needs distributor.ingesters: the base URLs of the ingester processes (--distributor.ingesters http://host:3100,…)');
       clients = cfg.distributor.ingesters.map((u) => new RemoteIngester(u, cfg.server.internalSecret));
     }
-    const distributor = new Distributor(cfg.limits, clients, distributorMetrics(registry), log.child('distributor'), cfg.distributor);
-    pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push') });
+    const budget = new InflightBudget(cfg.distributor.maxInflightPushBytes);
+    const metrics = distributorMetrics(registry, () => budget.held);
+    const distributor = new Distributor(cfg.limits, clients, metrics, log.child('distributor'), cfg.distributor);
+    pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push'), bodyLimit: BODY_LIMIT, budget, onBudgetRefusal: (tenant) => metrics.inflightRefused.inc({ tenant }) });
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();

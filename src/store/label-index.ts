@@ -4,7 +4,10 @@ import { dirname } from 'node:path';
 import { labelsFromJson, type Labels } from '../model/labels.js';
 import { clampNs } from '../model/time.js';
 
-const MAX_CACHED_STREAM_IDS = 200_000;
+// The stream-id cache's default bound: ~100k entries of the longest keys (150-character tenant ids).
+const STREAM_ID_CACHE_BYTES = 32 * 1024 * 1024;
+// What an entry costs beside its key's characters: the Map's slot, the string's header and the id.
+const STREAM_ID_ENTRY_OVERHEAD = 64;
 
 export interface ChunkRef {
   streamId: number;
@@ -30,12 +33,16 @@ export interface IndexedStream {
  */
 export class LabelIndex {
   readonly db: Database.Database;
-  // tenant + fingerprint → stream id, so a push does not ask SQLite for streams it has seen. Streams come
-  // and go over a server's life, so the oldest entries make way past a fixed count (~100 bytes each).
+  // tenant + fingerprint → stream id, so a push does not ask SQLite for streams it has seen. Its keys come
+  // from clients (tenant ids), so it is bounded by bytes, not by count: the oldest entries make way.
   private streamIds = new Map<string, number>();
+  private streamIdBytes = 0;
+  private readonly streamIdCacheLimit: number;
   private stmts: ReturnType<LabelIndex['prepare']>;
 
-  constructor(path: string, opts: { readonly?: boolean } = {}) {
+  /** `streamIdCacheBytes`: the bound of the stream-id cache (default 32 MiB). */
+  constructor(path: string, opts: { readonly?: boolean; streamIdCacheBytes?: number } = {}) {
+    this.streamIdCacheLimit = opts.streamIdCacheBytes ?? STREAM_ID_CACHE_BYTES;
     if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly: opts.readonly ?? false });
     if (!opts.readonly) {
@@ -115,9 +122,22 @@ export class LabelIndex {
     return id;
   }
 
+  /** What the stream-id cache holds: entries and their accounted bytes (never above its bound). */
+  get streamIdCache(): { entries: number; bytes: number; limit: number } {
+    return { entries: this.streamIds.size, bytes: this.streamIdBytes, limit: this.streamIdCacheLimit };
+  }
+
   private rememberStreamId(key: string, id: number): void {
-    if (this.streamIds.size >= MAX_CACHED_STREAM_IDS) this.streamIds.delete(this.streamIds.keys().next().value!);
+    // Two bytes a character: V8 keeps a key with any character past U+00FF two bytes wide.
+    const cost = 2 * key.length + STREAM_ID_ENTRY_OVERHEAD;
+    if (cost > this.streamIdCacheLimit) return;
+    while (this.streamIdBytes + cost > this.streamIdCacheLimit) {
+      const oldest = this.streamIds.keys().next().value!;
+      this.streamIds.delete(oldest);
+      this.streamIdBytes -= 2 * oldest.length + STREAM_ID_ENTRY_OVERHEAD;
+    }
     this.streamIds.set(key, id);
+    this.streamIdBytes += cost;
   }
 
   addChunk(ref: ChunkRef): void {
