@@ -72,6 +72,7 @@ export function parseOverrides(text: string, source: string, raw: RawConfig): Ma
 export class RuntimeOverrides implements TenantLimits {
   private byTenant = new Map<string, Limits>();
   private lastText: string | null = null;
+  private lastError: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly reloads?: Counter<'status'>;
   private readonly lastOk?: Gauge;
@@ -123,9 +124,13 @@ export class RuntimeOverrides implements TenantLimits {
     } catch (err) {
       this.reloads?.inc({ status: 'failure' });
       this.lastOk?.set(0);
-      this.log?.error('per-tenant overrides file refused; the previous overrides stay in force', { file: this.cfg.runtimeConfig.file, err: (err as Error).message });
+      // Logged once per distinct error, not every period while the file stays wrong.
+      const message = (err as Error).message;
+      if (message !== this.lastError) this.log?.error('per-tenant overrides file refused; the previous overrides stay in force', { file: this.cfg.runtimeConfig.file, err: message });
+      this.lastError = message;
       return false;
     }
+    this.lastError = null;
     this.reloads?.inc({ status: 'success' });
     this.lastOk?.set(1);
     if (this.lastText !== before) this.log?.info('per-tenant overrides reloaded', { file: this.cfg.runtimeConfig.file, tenants: this.byTenant.size });
