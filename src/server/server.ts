@@ -137,7 +137,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   const store = want.ingester || want.querier ? openObjectStore(cfg) : null;
 
   if (want.ingester) {
-    ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'));
+    ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'), overrides);
     if (!want.distributor || !want.querier) internalRoutes(app, { ingester, limits: overrides, internalSecret: cfg.server.internalSecret, isReady, stopping: stopping.signal });
   }
   if (want.distributor) {

@@ -237,6 +237,54 @@ overrides:
     expect((await failures()).ok).toBe('1');
   }, 90_000);
 
+  it('gives a tenant its own push and query limits, not only retention', async () => {
+    const dir = tempDir('narvi-overrides-');
+    dirs.push(dir);
+    const file = join(dir, 'overrides.yaml');
+    writeFileSync(
+      file,
+      T(`
+overrides:
+  small:
+    max_line_size: 10B
+    max_global_streams_per_user: 1
+  narrow:
+    max_query_series: 1
+  slow:
+    ingestion_rate_mb: 0.0001
+    ingestion_burst_size_mb: 0.0001
+`),
+    );
+    const s = await start(['--auth-enabled', '--runtime-config.file', file]);
+    const line = (t: string, stream: Record<string, string>, text: string) => pushJson(s.url, jsonBody([{ stream, values: [[ns(0), text]] }]), { tenant: t });
+    // max_line_size: 10 bytes for "small", the default for everyone else.
+    const long = await line('small', { app: 'a' }, 'x'.repeat(20));
+    expect(long.status).toBe(400);
+    expect(long.body).toContain("Max entry size '10' bytes exceeded");
+    expect((await line('other', { app: 'a' }, 'x'.repeat(20))).status).toBe(204);
+    // max_global_streams_per_user: one stream for "small".
+    expect((await line('small', { app: 'a' }, 'short')).status).toBe(204);
+    const second = await line('small', { app: 'b' }, 'short');
+    expect(second.status).toBe(429);
+    expect(second.body).toContain("user: 'small' (limit: 1)");
+    expect((await line('other', { app: 'b' }, 'short')).status).toBe(204);
+    // Ingestion rate: ~105 bytes a second for "slow".
+    const fast = await line('slow', { app: 'a' }, 'y'.repeat(500));
+    expect(fast.status).toBe(429);
+    expect(fast.body).toContain('Ingestion rate limit exceeded for user slow (limit: 105 bytes/sec)');
+    expect((await line('other', { app: 'c' }, 'y'.repeat(500))).status).toBe(204);
+    // max_query_series: "narrow" may not see two series; "other" (three streams) may.
+    for (const app of ['a', 'b']) expect((await line('narrow', { app }, 'n')).status).toBe(204);
+    const mq = encodeURIComponent('count_over_time({app=~".+"}[1h])');
+    const wide = await fetch(`${s.url}/loki/api/v1/query?query=${mq}`, { headers: { 'x-scope-orgid': 'other' } });
+    expect(wide.status).toBe(200);
+    expect(((await wide.json()) as { data: { result: unknown[] } }).data.result).toHaveLength(3);
+    const refused = await fetch(`${s.url}/loki/api/v1/query?query=${mq}`, { headers: { 'x-scope-orgid': 'narrow' } });
+    const text = await refused.text();
+    expect(refused.status, text).toBe(400);
+    expect(text).toContain('maximum number of series (1) reached for a single query');
+  }, 60_000);
+
   it('refuses to start on a wrong overrides file, naming the file, the tenant and the key', async () => {
     const dir = tempDir('narvi-overrides-');
     dirs.push(dir);
