@@ -1,4 +1,5 @@
-import type { Target } from './defaults.js';
+import type { Matcher } from '../../query/ast.js';
+import type { RawConfig, Target } from './defaults.js';
 
 /** The validated, typed server configuration: durations in nanoseconds, sizes in bytes. */
 export interface Config {
@@ -81,6 +82,18 @@ export interface Config {
     tailMaxBufferedBytes: number;
   };
   limits: Limits;
+  /** The per-tenant overrides file (limits.per_tenant_override_config, or runtime_config.file); '' = none. */
+  runtimeConfig: { file: string; periodMs: number };
+  /** The settings as written, after defaults, file, environment and flags: a tenant's overrides overlay its limits. */
+  raw: RawConfig;
+}
+
+/** One `limits.retention_stream` rule: streams its selector matches keep their entries for `period`. */
+export interface RetentionRule {
+  selector: string;
+  matchers: Matcher[];
+  priority: number;
+  period: bigint;
 }
 
 export interface Limits {
@@ -107,4 +120,8 @@ export interface Limits {
   maxQueryLength: bigint;
   /** Tail WebSockets one tenant may hold open at once (Loki's max_concurrent_tail_requests). */
   maxConcurrentTailRequests: number;
+  /** Entries older than this are expired (limits.retention_period); 0 keeps them for ever. */
+  retentionPeriod: bigint;
+  /** Per-stream retention (limits.retention_stream); the highest priority matching rule wins. */
+  retentionStream: RetentionRule[];
 }

@@ -86,6 +86,14 @@ export const DEFAULTS = {
     max_template_output_size: '1MB',
     max_query_length: '30d1h',
     max_concurrent_tail_requests: 10,
+    retention_period: '0s',
+    retention_stream: [] as { selector: string; priority?: number; period: string }[],
+    per_tenant_override_config: '',
+    per_tenant_override_period: '10s',
+  },
+  runtime_config: {
+    file: '',
+    period: '10s',
   },
 };
 

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { parseBytes, parseDuration } from '../model/time.js';
-import type { Config } from './config.js';
+import { ParseError } from '../../query/parse-error.js';
+import { parseSelector } from '../../query/parser.js';
+import type { Config, RetentionRule } from './config.js';
 import { resolveInflightPushBudget, resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
 import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
@@ -75,6 +77,54 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env)
   return validate(raw as unknown as RawConfig);
 }
 
+const DAY_NS = 24n * 3600n * 1_000_000_000n;
+
+/** limits.retention_period: 0 keeps for ever; otherwise at least a day, as Loki requires. */
+function retentionPeriod(path: string, v: unknown): bigint {
+  const d = dur(path, v);
+  if (d !== 0n && d < DAY_NS) throw new ConfigError(`${path} must be 0s (keep for ever) or at least 24h, got ${JSON.stringify(v)}`);
+  return d;
+}
+
+/** limits.retention_stream: a list of {selector, priority, period}, each period at least 24h (Loki's rule). */
+function retentionRules(path: string, v: unknown): RetentionRule[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw new ConfigError(`${path} must be a list of {selector, priority, period}, got ${JSON.stringify(v)}`);
+  return v.map((rule: unknown, i): RetentionRule => {
+    const at = `${path}[${i}]`;
+    if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) throw new ConfigError(`${at} must be a mapping {selector, priority, period}, got ${JSON.stringify(rule)}`);
+    const r = rule as Record<string, unknown>;
+    for (const k of Object.keys(r)) if (!['selector', 'priority', 'period'].includes(k)) throw new ConfigError(`${at}: unknown key ${JSON.stringify(k)}; a rule has selector, priority and period`);
+    if (typeof r.selector !== 'string' || r.selector.trim() === '') throw new ConfigError(`${at}.selector must be a stream selector such as '{namespace="dev"}', got ${JSON.stringify(r.selector)}`);
+    let matchers;
+    try {
+      matchers = parseSelector(r.selector);
+    } catch (err) {
+      if (err instanceof ParseError) throw new ConfigError(`${at}.selector ${JSON.stringify(r.selector)} is not a valid stream selector: ${err.message}`);
+      throw err;
+    }
+    const priority = r.priority ?? 0;
+    if (typeof priority !== 'number' || !Number.isInteger(priority)) throw new ConfigError(`${at}.priority must be an integer, got ${JSON.stringify(r.priority)}`);
+    if (r.period === undefined || r.period === null) throw new ConfigError(`${at}.period is required (a duration of at least 24h, e.g. 168h)`);
+    const period = dur(`${at}.period`, r.period);
+    if (period < DAY_NS) throw new ConfigError(`${at}.period: retention period must be >= 24h, got ${JSON.stringify(r.period)}`);
+    return { selector: r.selector, matchers, priority, period };
+  });
+}
+
+/** The overrides file and how often it is read: Loki's limits.per_tenant_override_* keys, or its runtime_config block. */
+function runtimeConfig(r: RawConfig): Config['runtimeConfig'] {
+  const own = String(r.limits.per_tenant_override_config ?? '');
+  const alias = String(r.runtime_config.file ?? '');
+  if (own && alias && own !== alias) {
+    throw new ConfigError(`limits.per_tenant_override_config (${JSON.stringify(own)}) and runtime_config.file (${JSON.stringify(alias)}) name different files; set one of them`);
+  }
+  const [file, periodPath, period] = own ? [own, 'limits.per_tenant_override_period', r.limits.per_tenant_override_period] : [alias, 'runtime_config.period', r.runtime_config.period];
+  const periodMs = ms(periodPath, period);
+  if (file && periodMs <= 0) throw new ConfigError(`${periodPath} must be more than 0, got ${JSON.stringify(period)}`);
+  return { file, periodMs };
+}
+
 function field<T>(path: string, fn: () => T): T {
   try {
     return fn();
@@ -125,7 +175,8 @@ function strList(path: string, v: unknown): string[] {
   return v as string[];
 }
 
-function validate(r: RawConfig): Config {
+/** Checks and types a whole raw configuration; a tenant's overrides are checked by this too (see overrides.ts). */
+export function validate(r: RawConfig): Config {
   const port = num('server.http_listen_port', r.server.http_listen_port);
   if (!Number.isInteger(port) || port > 65535) throw new ConfigError(`server.http_listen_port must be an integer 0–65535, got ${port}`);
   const s3 = r.storage.s3;
@@ -220,6 +271,10 @@ function validate(r: RawConfig): Config {
       maxTemplateOutputSize: bytes('limits.max_template_output_size', l.max_template_output_size),
       maxQueryLength: dur('limits.max_query_length', l.max_query_length),
       maxConcurrentTailRequests: num('limits.max_concurrent_tail_requests', l.max_concurrent_tail_requests),
+      retentionPeriod: retentionPeriod('limits.retention_period', l.retention_period),
+      retentionStream: retentionRules('limits.retention_stream', l.retention_stream),
     },
+    runtimeConfig: runtimeConfig(r),
+    raw: r,
   };
 }

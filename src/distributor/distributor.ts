@@ -1,4 +1,5 @@
 import type { Config, Limits } from '../config/config.js';
+import { tenantLimits, type TenantLimits } from '../config/overrides.js';
 import type { IngestStreamIn, PushOutcome } from '../ingester/ingester.js';
 import type { IngestStream } from '../model/entry.js';
 import type { Logger } from '../model/logger.js';
@@ -47,19 +48,22 @@ function* slices(push: DecodedPush): Generator<IngestStream[]> {
 /** Decodes, validates and rate-limits a push, then hands each stream to its ingester. */
 export class Distributor {
   private limiter: RateLimiter;
+  /** Each tenant's effective limits (the overrides file applied). */
+  private limits: TenantLimits;
 
   constructor(
-    private limits: Limits,
+    limits: Limits | TenantLimits,
     private ingesters: IngesterClient[],
     private metrics: DistributorMetrics,
     private log: Logger,
     private decodeLimits: Pick<Config['distributor'], 'maxDecompressedSize' | 'maxPushEntries'> = { maxDecompressedSize: 256 * 1024 * 1024, maxPushEntries: 5_000_000 },
   ) {
-    this.limiter = new RateLimiter(limits.ingestionRateBytes, limits.ingestionBurstBytes);
+    this.limits = tenantLimits(limits);
+    this.limiter = new RateLimiter(0, 0);
   }
 
   private rateLimitMessage(tenant: string, entries: string, bytes: string): string {
-    return `Ingestion rate limit exceeded for user ${tenant} (limit: ${this.limits.ingestionRateBytes} bytes/sec) while attempting to ingest ${entries} lines totaling ${bytes} bytes, reduce log volume or contact your administrator to see if the limit can be increased`;
+    return `Ingestion rate limit exceeded for user ${tenant} (limit: ${this.limits.forTenant(tenant).ingestionRateBytes} bytes/sec) while attempting to ingest ${entries} lines totaling ${bytes} bytes, reduce log volume or contact your administrator to see if the limit can be increased`;
   }
 
   /**
@@ -67,12 +71,13 @@ export class Distributor {
    * inflates and decodes, and an InflightBudgetError (429) is thrown past the budget. The caller releases it.
    */
   async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, held?: InflightReservation): Promise<PushResponse> {
+    const limits = this.limits.forTenant(tenant);
     let decoded: DecodedPush;
     try {
       decoded = await decodePushBody(body, contentType, contentEncoding, {
         maxDecompressedSize: this.decodeLimits.maxDecompressedSize,
         maxEntries: this.decodeLimits.maxPushEntries,
-        rate: this.limits.ingestionRateBytes > 0 ? { burst: this.limits.ingestionBurstBytes, chargedWholeAbove: SLICE_ENTRIES } : undefined,
+        rate: limits.ingestionRateBytes > 0 ? { burst: limits.ingestionBurstBytes, chargedWholeAbove: SLICE_ENTRIES } : undefined,
         charge: held ? (n) => held.charge(n) : undefined,
       });
     } catch (err) {
@@ -95,13 +100,13 @@ export class Distributor {
     let only: ValidationResult | null = null;
     let charge: { entries: number; bytes: number };
     if (total <= SLICE_ENTRIES) {
-      only = validatePush(decoded.streams.map((s) => ({ labels: s.labels, entries: decoded.columns.entries(s.from, s.to) })), this.limits, now);
+      only = validatePush(decoded.streams.map((s) => ({ labels: s.labels, entries: decoded.columns.entries(s.from, s.to) })), limits, now);
       summary.add(only.rejections);
       if (only.truncatedLines > 0) this.metrics.linesTruncated.inc({ tenant }, only.truncatedLines);
       charge = { entries: only.acceptedEntries, bytes: only.acceptedBytes };
     } else charge = { entries: total, bytes: decoded.columns.bytes };
 
-    if (charge.entries > 0 && !this.limiter.allow(tenant, charge.bytes)) {
+    if (charge.entries > 0 && !this.limiter.allow(tenant, charge.bytes, limits.ingestionRateBytes, limits.ingestionBurstBytes)) {
       summary.add([{ reason: 'rate_limited', entries: charge.entries, bytes: charge.bytes, message: '' }]);
       this.countRejections(tenant, summary);
       return { status: 429, message: this.rateLimitMessage(tenant, `'${charge.entries}'`, `'${charge.bytes}'`) };
@@ -124,7 +129,7 @@ export class Distributor {
       } else {
         let truncated = 0;
         for (const slice of slices(decoded)) {
-          const v = validatePush(slice, this.limits, now);
+          const v = validatePush(slice, limits, now);
           summary.add(v.rejections);
           truncated += v.truncatedLines;
           if (v.streams.length > 0) take(await this.send(tenant, v.streams));

@@ -13,6 +13,7 @@ import type { StreamSnapshot } from './memory-piece.js';
 import { Stream, type ClosedChunk } from './stream.js';
 import { Wal } from './wal.js';
 import { encodeCheckpointRecord, encodePushRecord, RECORD_CHECKPOINT, type WalRecord } from './wal-record.js';
+import { fixedLimits, type TenantLimits } from '../config/overrides.js';
 
 /** A validated stream as the distributor hands it over. */
 export interface IngestStreamIn {
@@ -87,6 +88,8 @@ export class Ingester {
     private index: LabelIndex,
     private metrics: IngesterMetrics,
     private log: Logger,
+    /** Each tenant's limits (the overrides file applied); omitted, cfg.limits for every tenant. */
+    private limits: TenantLimits = fixedLimits(cfg.limits),
   ) {}
 
   private get settings() {
@@ -152,7 +155,7 @@ export class Ingester {
     }
     let s = streams.get(canonical);
     if (s) return s;
-    const limit = this.cfg.limits.maxGlobalStreamsPerUser;
+    const limit = this.limits.forTenant(tenant).maxGlobalStreamsPerUser;
     if (enforceLimit && limit > 0 && streams.size >= limit) return null;
     const id = this.index.ensureStream(tenant, fp, labels);
     s = new Stream(tenant, labels, canonical, fp, id, this.settings);
@@ -220,7 +223,7 @@ export class Ingester {
           reason: 'stream_limit',
           entries: vs.entries.length,
           bytes: vs.entries.reduce((n, e) => n + e.line.length, 0),
-          message: `Maximum active stream limit exceeded when trying to create stream ${vs.canonical}, reduce the number of active streams (reduce labels or reduce label values), or contact your administrator to see if the limit can be increased, user: '${tenant}' (limit: ${this.cfg.limits.maxGlobalStreamsPerUser})`,
+          message: `Maximum active stream limit exceeded when trying to create stream ${vs.canonical}, reduce the number of active streams (reduce labels or reduce label values), or contact your administrator to see if the limit can be increased, user: '${tenant}' (limit: ${this.limits.forTenant(tenant).maxGlobalStreamsPerUser})`,
         });
         continue;
       }

@@ -1,12 +1,14 @@
 import type { Matcher } from '../../query/ast.js';
 import { QueryEvalError } from '../../query/eval/errors.js';
 import type { LogPartial, LogPartialRequest, ParallelRunner, RangePartial, RangePartialRequest } from '../../query/parallel.js';
-import { pieceCount, pieceLineBytes, type MemoryPiece, type StreamSnapshot } from '../ingester/memory-piece.js';
+import { pieceLineBytes, type MemoryPiece, type StreamSnapshot } from '../ingester/memory-piece.js';
 import { canonicalLabels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { MemorySource } from './memory-source.js';
 import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
+import { effectiveStart, type StreamCutoff } from '../store/retention.js';
+import { livePieces } from './store-source.js';
 import { NO_BOUND, type AssignedStream, type WorkerTask } from './workers/protocol.js';
 import { WorkerTaskError, type QueryWorkerPool } from './workers/pool.js';
 
@@ -30,6 +32,8 @@ export class WorkerParallelRunner implements ParallelRunner {
     private readonly pool: QueryWorkerPool,
     /** The query's lifetime: planning (stream resolution, ingester memory) stops and yields with it. */
     private readonly life?: Pacer,
+    /** Each stream's retention cutoff: a stream's share starts there (see AssignedStream.from). */
+    private readonly cutoff?: StreamCutoff,
   ) {}
 
   async rangeAggregation(req: RangePartialRequest, signal?: AbortSignal): Promise<RangePartial[] | null> {
@@ -57,15 +61,19 @@ export class WorkerParallelRunner implements ParallelRunner {
     for (const s of await resolveStreams(this.index, this.tenant, matchers, this.life)) {
       if (this.life?.due()) await this.life.pace();
       seen.add(s.canonical);
-      const st = this.index.chunkStats(s.streamId, start, end);
-      const memory = mem.get(s.canonical)?.pieces.filter((b) => pieceCount(b) > 0) ?? [];
+      const from = effectiveStart(this.cutoff, s.labels, start);
+      if (from >= end) continue;
+      const st = this.index.chunkStats(s.streamId, from, end);
+      const memory = livePieces(mem.get(s.canonical)?.pieces ?? [], from);
       if (st.chunks === 0 && memory.length === 0) continue;
-      add({ labels: s.labels, streamId: s.streamId, memory, bytes: Number(st.bytes) + memBytes(memory) });
+      add({ labels: s.labels, streamId: s.streamId, memory, bytes: Number(st.bytes) + memBytes(memory), ...(from > start ? { from } : {}) });
     }
     for (const [canonical, snap] of mem) {
-      const memory = snap.pieces.filter((b) => pieceCount(b) > 0);
-      if (seen.has(canonical) || memory.length === 0) continue;
-      add({ labels: snap.labels, streamId: null, memory, bytes: memBytes(memory) });
+      if (seen.has(canonical)) continue;
+      const from = effectiveStart(this.cutoff, snap.labels, start);
+      const memory = from < end ? livePieces(snap.pieces, from) : [];
+      if (memory.length === 0) continue;
+      add({ labels: snap.labels, streamId: null, memory, bytes: memBytes(memory), ...(from > start ? { from } : {}) });
     }
     if (planned.length === 0) return null;
     const worthSplitting = split && this.pool.size >= 2 && planned.length >= 2 && total >= this.pool.minBytes;

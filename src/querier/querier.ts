@@ -4,8 +4,10 @@ import { ParseError } from '../../query/parse-error.js';
 import { parseExpr, parseSelector } from '../../query/parser.js';
 import type { QueryResult } from '../../query/result.js';
 import type { Limits } from '../config/config.js';
+import { tenantLimits, type TenantLimits } from '../config/overrides.js';
+import { effectiveStart, keepsForever, queryCutoff, retentionPolicy, type RetentionPolicy, type StreamCutoff } from '../store/retention.js';
 import { canonicalLabels, type Labels } from '../model/labels.js';
-import { formatDuration } from '../model/time.js';
+import { formatDuration, nowNs } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { pieceCount, pieceLineBytes } from '../ingester/memory-piece.js';
@@ -13,7 +15,7 @@ import type { MemorySource } from './memory-source.js';
 import { MAIN_THREAD_SLICE_MS, QueryLifetime } from './query-lifetime.js';
 import { humanBytes, selectorsRead } from './query-bytes.js';
 import { resolveStreams, selectorPredicate } from './resolve-streams.js';
-import { StoreLogSource } from './store-source.js';
+import { livePieces, StoreLogSource } from './store-source.js';
 import { QueryWorkerPool } from './workers/pool.js';
 import { volumeSeries, type VolumeSeries } from './volume.js';
 
@@ -31,16 +33,30 @@ export interface StreamInRange {
 export class Querier {
   /** Worker threads that share the work of big queries; null evaluates every query on this thread. */
   readonly pool: QueryWorkerPool | null;
+  /** Each tenant's effective limits (the overrides file applied). */
+  private readonly limits: TenantLimits;
+  /** What queries hide as expired: the tenant's retention_period and retention_stream. */
+  readonly retention: RetentionPolicy;
 
-  /** `pool`: omitted, the default pool for this index and store (see QueryWorkerPool.auto); null for none. */
+  /** `limits`: the same for every tenant, or each tenant's (RuntimeOverrides). `pool`: omitted, the default pool for this index and store (see QueryWorkerPool.auto); null for none. */
   constructor(
     private index: LabelIndex,
     private store: ObjectStore,
     private memory: MemorySource,
-    private limits: Limits,
+    limits: Limits | TenantLimits,
     pool?: QueryWorkerPool | null,
   ) {
     this.pool = pool === undefined ? QueryWorkerPool.auto(index, store) : pool;
+    this.limits = tenantLimits(limits);
+    this.retention = retentionPolicy(this.limits);
+  }
+
+  /**
+   * The query's view of retention: each stream's cutoff at this moment, or undefined when the tenant
+   * keeps everything. Taken once per request, so every part of one query agrees on it.
+   */
+  private cutoffFor(tenant: string, limits: Limits): StreamCutoff | undefined {
+    return keepsForever(limits) ? undefined : queryCutoff(this.retention, tenant, nowNs());
   }
 
   /** Stops the worker threads (they never keep the process alive, but a clean shutdown ends them). */
@@ -71,21 +87,23 @@ export class Querier {
    * aborts (its reason, a QueryCancelledError, is thrown).
    */
   async query(tenant: string, expr: Expr, params: QueryParams, signal?: AbortSignal): Promise<QueryResult> {
-    if (params.end - params.start > this.limits.maxQueryLength) {
-      throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(this.limits.maxQueryLength)})`);
+    const limits = this.limits.forTenant(tenant);
+    if (params.end - params.start > limits.maxQueryLength) {
+      throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(limits.maxQueryLength)})`);
     }
-    const life = this.lifetime(signal);
+    const life = this.lifetime(limits, signal);
+    const cutoff = this.cutoffFor(tenant, limits);
     try {
-      if (this.limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, expr, params, life);
-      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life);
+      if (limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, limits, expr, params, life, cutoff);
+      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, cutoff);
       return await evaluate(expr, params, source, {
-        maxSeries: this.limits.maxQuerySeries,
-        maxEntries: this.limits.maxEntriesLimitPerQuery,
+        maxSeries: limits.maxQuerySeries,
+        maxEntries: limits.maxEntriesLimitPerQuery,
         signal: life.signal,
         deadline: life.deadline,
         deadlineError: () => life.timeoutError(),
         yieldEveryMs: MAIN_THREAD_SLICE_MS,
-        templateMaxBytes: this.limits.maxTemplateOutputSize,
+        templateMaxBytes: limits.maxTemplateOutputSize,
       });
     } catch (err) {
       const out = life.outcome(err);
@@ -96,15 +114,16 @@ export class Querier {
     }
   }
 
-  private lifetime(signal?: AbortSignal): QueryLifetime {
-    return new QueryLifetime(this.limits.queryTimeoutMs, signal);
+  private lifetime(limits: Limits, signal?: AbortSignal): QueryLifetime {
+    return new QueryLifetime(limits.queryTimeoutMs, signal);
   }
 
-  /** Runs `fn` under the query timeout and `signal`, as `query` does. */
-  private async bounded<T>(signal: AbortSignal | undefined, fn: (life: QueryLifetime) => Promise<T>): Promise<T> {
-    const life = this.lifetime(signal);
+  /** Runs `fn` under the tenant's query timeout and `signal`, as `query` does, with the tenant's retention. */
+  private async bounded<T>(tenant: string, signal: AbortSignal | undefined, fn: (life: QueryLifetime, cutoff: StreamCutoff | undefined) => Promise<T>): Promise<T> {
+    const limits = this.limits.forTenant(tenant);
+    const life = this.lifetime(limits, signal);
     try {
-      return await fn(life);
+      return await fn(life, this.cutoffFor(tenant, limits));
     } catch (err) {
       throw life.outcome(err);
     } finally {
@@ -117,12 +136,12 @@ export class Querier {
    * limits.max_query_bytes_read, by the index's chunk sizes and the ingesters' block sizes (as Loki
    * estimates from index stats). The same stream read by two selectors counts twice: it is read twice.
    */
-  private async checkBytesRead(tenant: string, expr: Expr, params: QueryParams, life: QueryLifetime): Promise<void> {
+  private async checkBytesRead(tenant: string, limits: Limits, expr: Expr, params: QueryParams, life: QueryLifetime, cutoff: StreamCutoff | undefined): Promise<void> {
     let total = 0;
     for (const sel of selectorsRead(expr, params)) {
-      for (const s of await this.streamsInRangeWithin(tenant, sel.matchers, sel.start, sel.end, life)) total += s.bytes;
+      for (const s of await this.streamsInRangeWithin(tenant, sel.matchers, sel.start, sel.end, life, cutoff)) total += s.bytes;
     }
-    const limit = this.limits.maxQueryBytesRead;
+    const limit = limits.maxQueryBytesRead;
     if (total > limit) {
       throw new BadQueryError(
         `the query would read too many bytes (query: ${humanBytes(total)}, limit: ${humanBytes(limit)}); consider adding more specific stream selectors or reduce the time range of the query (limits.max_query_bytes_read)`,
@@ -136,26 +155,35 @@ export class Querier {
    * query timeout and `signal`, as `query` is.
    */
   streamsInRange(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint, signal?: AbortSignal): Promise<StreamInRange[]> {
-    return this.bounded(signal, (life) => this.streamsInRangeWithin(tenant, matchers, start, end, life));
+    return this.bounded(tenant, signal, (life, cutoff) => this.streamsInRangeWithin(tenant, matchers, start, end, life, cutoff));
   }
 
-  private async streamsInRangeWithin(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint, life: QueryLifetime): Promise<StreamInRange[]> {
+  /**
+   * With `cutoff`, a stream counts only with chunks or blocks reaching past its retention cutoff; a chunk
+   * that straddles the cutoff counts whole (sizes are known per chunk and per block, not per entry).
+   */
+  private async streamsInRangeWithin(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint, life: QueryLifetime, cutoff: StreamCutoff | undefined): Promise<StreamInRange[]> {
     const out = new Map<string, StreamInRange>();
     const indexed = await resolveStreams(this.index, tenant, matchers ?? [], life);
     for (const s of indexed) {
       await life.pace();
-      const st = this.index.chunkStats(s.streamId, start, end);
+      const from = effectiveStart(cutoff, s.labels, start);
+      if (from >= end) continue;
+      const st = this.index.chunkStats(s.streamId, from, end);
       if (st.chunks > 0) out.set(s.canonical, { labels: s.labels, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
     }
     const match = matchers ? selectorPredicate(matchers) : () => true;
     for (const snap of await life.race(this.memory.select(tenant, matchers ?? [], start, end, 'stats', life))) {
       await life.pace();
       if (!match(snap.labels)) continue;
+      const from = effectiveStart(cutoff, snap.labels, start);
+      const pieces = from < end ? livePieces(snap.pieces, from) : [];
+      if (pieces.length === 0) continue;
       const key = canonicalLabels(snap.labels);
       let entries = 0;
       let bytes = 0;
       // Whole blocks count, as flushed chunks do: sizes come from the block table, nothing is decompressed.
-      for (const p of snap.pieces) {
+      for (const p of pieces) {
         entries += pieceCount(p);
         bytes += pieceLineBytes(p);
       }
@@ -186,15 +214,15 @@ export class Querier {
   }
 
   volumeRange(tenant: string, matchers: Matcher[], by: string[], start: bigint, end: bigint, step: bigint, signal?: AbortSignal): Promise<VolumeSeries[]> {
-    return this.bounded(signal, (life) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, life));
+    return this.bounded(tenant, signal, (life, cutoff) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, life, cutoff));
   }
 
   async series(tenant: string, selectors: string[], start: bigint, end: bigint, signal?: AbortSignal): Promise<Labels[]> {
     const matchers = selectors.map((sel) => this.parseMatchers(sel));
-    return this.bounded(signal, async (life) => {
+    return this.bounded(tenant, signal, async (life, cutoff) => {
       const seen = new Map<string, Labels>();
       for (const m of matchers) {
-        for (const s of await this.streamsInRangeWithin(tenant, m, start, end, life)) seen.set(canonicalLabels(s.labels), s.labels);
+        for (const s of await this.streamsInRangeWithin(tenant, m, start, end, life, cutoff)) seen.set(canonicalLabels(s.labels), s.labels);
       }
       life.check();
       return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);

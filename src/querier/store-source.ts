@@ -1,5 +1,5 @@
 import type { LogSource, SelectParams, StreamData } from '../../query/source.js';
-import type { StreamSnapshot } from '../ingester/memory-piece.js';
+import { pieceCount, pieceMaxTs, type MemoryPiece, type StreamSnapshot } from '../ingester/memory-piece.js';
 import { canonicalLabels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -10,6 +10,7 @@ import type { QueryWorkerPool } from './workers/pool.js';
 import type { MemorySource } from './memory-source.js';
 import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
+import { effectiveStart, type StreamCutoff } from '../store/retention.js';
 
 /**
  * The engine's data source over the label index, the chunk store and ingester memory. Each stream's
@@ -29,8 +30,10 @@ export class StoreLogSource implements LogSource {
     pool?: QueryWorkerPool | null,
     /** The query's lifetime: resolving streams and reading ingester memory stop and yield with it. */
     private life?: Pacer,
+    /** Each stream's retention cutoff: nothing older is read, here or on a worker. */
+    private cutoff?: StreamCutoff,
   ) {
-    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life);
+    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life, cutoff);
   }
 
   select(params: SelectParams): AsyncIterable<StreamData> {
@@ -49,15 +52,25 @@ export class StoreLogSource implements LogSource {
     const seen = new Set<string>();
     for (const s of resolved) {
       seen.add(s.canonical);
-      const refs = this.index.chunksOf(s.streamId, start, end);
-      const memPieces = mem.get(s.canonical)?.pieces ?? [];
+      const from = effectiveStart(this.cutoff, s.labels, start);
+      if (from >= end) continue;
+      const refs = this.index.chunksOf(s.streamId, from, end);
+      const memPieces = livePieces(mem.get(s.canonical)?.pieces ?? [], from);
       if (refs.length === 0 && memPieces.length === 0) continue;
-      yield { labels: s.labels, batches: streamBatches(this.store, refs, memPieces, start, end, reverse, params.prefilter) };
+      yield { labels: s.labels, batches: streamBatches(this.store, refs, memPieces, from, end, reverse, params.prefilter) };
     }
     // Streams only memory knows (another ingester process registered them in its own index).
     for (const [canonical, snap] of mem) {
-      if (seen.has(canonical) || snap.pieces.length === 0) continue;
-      yield { labels: snap.labels, batches: streamBatches(this.store, [], snap.pieces, start, end, reverse) };
+      if (seen.has(canonical)) continue;
+      const from = effectiveStart(this.cutoff, snap.labels, start);
+      const pieces = from < end ? livePieces(snap.pieces, from) : [];
+      if (pieces.length === 0) continue;
+      yield { labels: snap.labels, batches: streamBatches(this.store, [], pieces, from, end, reverse) };
     }
   }
+}
+
+/** The pieces holding an entry at or after `from` (older ones are past retention). */
+export function livePieces(pieces: MemoryPiece[], from: bigint): MemoryPiece[] {
+  return pieces.filter((p) => pieceCount(p) > 0 && pieceMaxTs(p) >= from);
 }

@@ -1,10 +1,11 @@
 import type { Matcher } from '../../query/ast.js';
 import type { Labels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
-import { openPiece } from '../ingester/memory-piece.js';
+import { openPiece, pieceMaxTs } from '../ingester/memory-piece.js';
 import type { MemorySource } from './memory-source.js';
 import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
+import type { StreamCutoff } from '../store/retention.js';
 
 export interface VolumeGuard extends Pacer {
   race<T>(p: Promise<T>): Promise<T>;
@@ -32,6 +33,8 @@ export async function volumeSeries(
   step: bigint,
   /** What bounds the work: `pace` is awaited between streams, `race` around the ingesters' answer (see QueryLifetime). */
   guard?: VolumeGuard,
+  /** Each stream's retention cutoff: older entries count nothing, and a stream left with none is not reported. */
+  cutoff?: StreamCutoff,
 ): Promise<VolumeSeries[]> {
   const n = Number((end - start) / step) + 1;
   const groups = new Map<string, VolumeSeries>();
@@ -53,17 +56,22 @@ export async function volumeSeries(
   const race = <T>(p: Promise<T>): Promise<T> => (guard ? guard.race(p) : p);
   for (const s of await resolveStreams(index, tenant, matchers, guard)) {
     if (guard?.due()) await guard.pace();
-    for (const ref of index.chunksOf(s.streamId, lo, end + 1n)) {
+    const c = cutoff?.(s.labels) ?? null;
+    const from = c !== null && c > lo ? c : lo;
+    if (from > end) continue;
+    for (const ref of index.chunksOf(s.streamId, from, end + 1n)) {
       const g = groupOf(s.labels);
       const span = ref.maxTs - ref.minTs + 1n;
-      const first = bucketOf(ref.minTs > lo ? ref.minTs : lo + 1n);
+      // A chunk straddling the cutoff counts only its share after it, spread as the rest is.
+      const minTs = c !== null && ref.minTs < c ? c : ref.minTs;
+      const first = bucketOf(minTs > lo ? minTs : lo + 1n);
       const last = bucketOf(ref.maxTs < end ? ref.maxTs : end);
       if (first < 0) continue;
       const to = last < 0 ? n - 1 : last;
       for (let i = first; i <= to; i++) {
         const wStart = start + BigInt(i) * step - step;
         const wEnd = start + BigInt(i) * step;
-        const a = ref.minTs > wStart ? ref.minTs : wStart + 1n;
+        const a = minTs > wStart ? minTs : wStart + 1n;
         const b = ref.maxTs < wEnd ? ref.maxTs : wEnd;
         if (b >= a) g.values[i]! += (ref.rawSize * Number(b - a + 1n)) / Number(span);
       }
@@ -71,13 +79,17 @@ export async function volumeSeries(
   }
   for (const snap of await race(memory.select(tenant, matchers, lo, end + 1n, 'copy', guard))) {
     if (guard?.due()) await guard.pace();
+    const c = cutoff?.(snap.labels) ?? null;
+    const from = c !== null && c > lo ? c : lo + 1n;
+    const pieces = snap.pieces.filter((p) => pieceMaxTs(p) >= from);
+    if (pieces.length === 0) continue;
     const g = groupOf(snap.labels);
-    for (const p of snap.pieces) {
+    for (const p of pieces) {
       // One block decompressed at a time, dropped before the next.
       const b = openPiece(p, `in-memory block of ${JSON.stringify(snap.labels)}`);
       for (let i = 0; i < b.count; i++) {
         const k = bucketOf(b.ts[i]!);
-        if (k >= 0 && b.ts[i]! > lo) g.values[k]! += b.lineOffsets[i + 1]! - b.lineOffsets[i]!;
+        if (k >= 0 && b.ts[i]! >= from) g.values[k]! += b.lineOffsets[i + 1]! - b.lineOffsets[i]!;
       }
     }
   }

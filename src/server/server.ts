@@ -28,6 +28,7 @@ import { serverStopping } from '../querier/query-lifetime.js';
 import { QueryWorkerPool } from '../querier/workers/pool.js';
 import { availableParallelism } from 'node:os';
 import { RemoteMemorySource } from '../querier/remote-memory-source.js';
+import { RuntimeOverrides } from '../config/overrides.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
 const COMPONENTS = {
@@ -92,6 +93,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   const want = COMPONENTS[cfg.target];
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'narvi_' });
+  // Read before anything starts: a wrong overrides file stops the start with its error.
+  const overrides = new RuntimeOverrides(cfg, log.child('overrides'), registry);
   let ready = false;
   const isReady = () => ready;
 
@@ -135,8 +138,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   const store = want.ingester || want.querier ? openObjectStore(cfg) : null;
 
   if (want.ingester) {
-    ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'));
-    if (!want.distributor || !want.querier) internalRoutes(app, { ingester, limits: cfg.limits, internalSecret: cfg.server.internalSecret, isReady, stopping: stopping.signal });
+    ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'), overrides);
+    if (!want.distributor || !want.querier) internalRoutes(app, { ingester, limits: overrides, internalSecret: cfg.server.internalSecret, isReady, stopping: stopping.signal });
   }
   if (want.distributor) {
     let clients: IngesterClient[];
@@ -147,12 +150,12 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
     }
     const budget = new InflightBudget(cfg.distributor.maxInflightPushBytes);
     const metrics = distributorMetrics(registry, () => budget.held);
-    const distributor = new Distributor(cfg.limits, clients, metrics, log.child('distributor'), cfg.distributor);
+    const distributor = new Distributor(overrides, clients, metrics, log.child('distributor'), cfg.distributor);
     pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push'), bodyLimit: BODY_LIMIT, budget, onBudgetRefusal: (tenant) => metrics.inflightRefused.inc({ tenant }) });
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
-    const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!));
+    const querier = new Querier(index!, store!, memory, overrides, queryPool(cfg, index!));
     closers.push(() => querier.close());
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
@@ -163,7 +166,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
       isReady,
       maxDurationMs: cfg.querier.tailMaxDurationMs,
       maxConnections: cfg.querier.tailMaxConnections,
-      maxPerTenant: cfg.limits.maxConcurrentTailRequests,
+      maxPerTenant: (tenant) => overrides.forTenant(tenant).maxConcurrentTailRequests,
       maxBufferedBytes: cfg.querier.tailMaxBufferedBytes,
       log: log.child('tail'),
       stopping: stopping.signal,
@@ -186,6 +189,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   log.info('listening', { address: url, bound: address, target: cfg.target, data: cfg.storage.path });
 
   if (ingester) await ingester.start();
+  overrides.start();
+  closers.push(async () => overrides.stop());
   ready = true;
   log.info('ready', { target: cfg.target });
 

@@ -24,6 +24,8 @@ export interface AssignedStream {
   streamId: number | null;
   /** Compressed blocks and head copies; structured clone copies them (compressed), see revivePiece. */
   memory: MemoryPiece[];
+  /** The stream's retention cutoff when later than the query's start: nothing older is read. */
+  from?: bigint;
 }
 
 export type WorkerTask =

@@ -37,8 +37,10 @@ class AssignedSource implements LogSource {
 
   private async *read(params: SelectParams, reverse: boolean): AsyncIterable<StreamData> {
     for (const s of this.streams) {
-      const refs = s.streamId === null ? [] : index.chunksOf(s.streamId, params.start, params.end);
-      yield { labels: s.labels, index: s.index, batches: streamBatches(store, refs, s.memory.map(revivePiece), params.start, params.end, reverse, params.prefilter) };
+      const start = s.from !== undefined && s.from > params.start ? s.from : params.start;
+      if (start >= params.end) continue;
+      const refs = s.streamId === null ? [] : index.chunksOf(s.streamId, start, params.end);
+      yield { labels: s.labels, index: s.index, batches: streamBatches(store, refs, s.memory.map(revivePiece), start, params.end, reverse, params.prefilter) };
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Limits } from '../../config/config.js';
+import { tenantLimits, type TenantLimits } from '../../config/overrides.js';
 import type { Ingester } from '../../ingester/ingester.js';
 import { canonicalLabels, parseLabels } from '../../model/labels.js';
 import { decodeRecord, RECORD_PUSH } from '../../ingester/wal-record.js';
@@ -17,7 +18,8 @@ import { queryErrorReply, requestSignal } from './query.js';
 
 export interface InternalRouteDeps {
   ingester: Ingester;
-  limits: Limits;
+  /** Each tenant's limits: plain limits apply to every tenant. */
+  limits: Limits | TenantLimits;
   internalSecret: string;
   isReady: () => boolean;
   /** Aborted when the server stops: a select in progress ends with it. */
@@ -71,7 +73,7 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
       }
       streams.push({ labels, entries: s.entries });
     }
-    const v = validatePush(streams, deps.limits, nowNs());
+    const v = validatePush(streams, tenantLimits(deps.limits).forTenant(tenant), nowNs());
     if (v.rejections.length > 0) {
       const total = rec.streams.reduce((n, s) => n + s.entries.length, 0);
       const summary = new RejectionSummary();
@@ -110,7 +112,7 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
     // The querier aborts its request when its query ends: the selector's regexes over every stream here
     // stop with it (or at this server's own query timeout) instead of holding this event loop.
     const { signal, done } = requestSignal(reply, deps.stopping);
-    const life = new QueryLifetime(deps.limits.queryTimeoutMs, signal);
+    const life = new QueryLifetime(tenantLimits(deps.limits).forTenant(tenant).queryTimeoutMs, signal);
     let selected: Awaited<ReturnType<Ingester['select']>>;
     try {
       selected = await ingester.select(tenant, match, start, end, 'copy', life);

@@ -31,8 +31,8 @@ export interface TailRouteDeps {
   maxDurationMs: number;
   /** Tail sockets open at once across tenants (querier.tail_max_connections). */
   maxConnections: number;
-  /** Per tenant (limits.max_concurrent_tail_requests); 0 = no limit. */
-  maxPerTenant: number;
+  /** Per tenant (limits.max_concurrent_tail_requests, the tenant's own when it has an override); 0 = no limit. */
+  maxPerTenant: number | ((tenant: string) => number);
   /** A socket whose unsent bytes pass this is dropped: its client does not read (querier.tail_max_buffered_bytes). */
   maxBufferedBytes: number;
   log: Logger;
@@ -83,8 +83,9 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
    */
   const reserve = (req: FastifyRequest, tenant: string): string | null => {
     const mine = perTenant.get(tenant) ?? 0;
-    if (deps.maxPerTenant > 0 && mine >= deps.maxPerTenant) {
-      return `max concurrent tail requests limit exceeded, count > limit (${mine + 1} > ${deps.maxPerTenant}) (limits.max_concurrent_tail_requests)`;
+    const max = typeof deps.maxPerTenant === 'function' ? deps.maxPerTenant(tenant) : deps.maxPerTenant;
+    if (max > 0 && mine >= max) {
+      return `max concurrent tail requests limit exceeded, count > limit (${mine + 1} > ${max}) (limits.max_concurrent_tail_requests)`;
     }
     if (open >= deps.maxConnections) return `too many tail connections: ${open} open, limit ${deps.maxConnections} (querier.tail_max_connections); retry later`;
     open++;
