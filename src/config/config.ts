@@ -79,6 +79,10 @@ export interface Config {
     tailMaxBufferedBytes: number;
   };
   limits: Limits;
+  compactor: {
+    /** A delete request can be cancelled this long after it was received; only then may the compactor process it. */
+    deleteRequestCancelPeriodMs: number;
+  };
 }
 
 export interface Limits {
@@ -105,4 +109,9 @@ export interface Limits {
   maxQueryLength: bigint;
   /** Tail WebSockets one tenant may hold open at once (Loki's max_concurrent_tail_requests). */
   maxConcurrentTailRequests: number;
+  /** What the delete API and delete requests do for the tenant (see store/delete-requests.ts). */
+  deletionMode: DeletionMode;
 }
+
+export const DELETION_MODES = ['disabled', 'filter-only', 'filter-and-delete'] as const;
+export type DeletionMode = (typeof DELETION_MODES)[number];

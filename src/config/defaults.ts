@@ -85,6 +85,10 @@ export const DEFAULTS = {
     max_template_output_size: '1MB',
     max_query_length: '30d1h',
     max_concurrent_tail_requests: 10,
+    deletion_mode: 'filter-and-delete',
+  },
+  compactor: {
+    delete_request_cancel_period: '24h',
   },
 };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { parseBytes, parseDuration } from '../model/time.js';
-import type { Config } from './config.js';
+import { DELETION_MODES, type Config } from './config.js';
 import { resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
 import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
@@ -219,6 +219,10 @@ function validate(r: RawConfig): Config {
       maxTemplateOutputSize: bytes('limits.max_template_output_size', l.max_template_output_size),
       maxQueryLength: dur('limits.max_query_length', l.max_query_length),
       maxConcurrentTailRequests: num('limits.max_concurrent_tail_requests', l.max_concurrent_tail_requests),
+      deletionMode: oneOf('limits.deletion_mode', l.deletion_mode, DELETION_MODES),
+    },
+    compactor: {
+      deleteRequestCancelPeriodMs: ms('compactor.delete_request_cancel_period', r.compactor.delete_request_cancel_period),
     },
   };
 }

@@ -9,6 +9,7 @@ import { formatDuration } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { pieceCount, pieceLineBytes } from '../ingester/memory-piece.js';
+import type { DeleteLookup } from './deleted-lines.js';
 import type { MemorySource } from './memory-source.js';
 import { MAIN_THREAD_SLICE_MS, QueryLifetime } from './query-lifetime.js';
 import { humanBytes, selectorsRead } from './query-bytes.js';
@@ -39,6 +40,8 @@ export class Querier {
     private memory: MemorySource,
     private limits: Limits,
     pool?: QueryWorkerPool | null,
+    /** The tenants' delete requests: entries they cover are left out of every query's results. */
+    private deletes?: DeleteLookup,
   ) {
     this.pool = pool === undefined ? QueryWorkerPool.auto(index, store) : pool;
   }
@@ -77,7 +80,7 @@ export class Querier {
     const life = this.lifetime(signal);
     try {
       if (this.limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, expr, params, life);
-      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life);
+      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, this.deletes?.active(tenant));
       return await evaluate(expr, params, source, {
         maxSeries: this.limits.maxQuerySeries,
         maxEntries: this.limits.maxEntriesLimitPerQuery,

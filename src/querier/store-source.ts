@@ -1,6 +1,7 @@
 import type { LogSource, SelectParams, StreamData } from '../../query/source.js';
 import type { StreamSnapshot } from '../ingester/memory-piece.js';
-import { canonicalLabels } from '../model/labels.js';
+import type { EntryBatch } from '../model/batch.js';
+import { canonicalLabels, type Labels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { ParallelRunner } from '../../query/parallel.js';
@@ -10,6 +11,8 @@ import type { QueryWorkerPool } from './workers/pool.js';
 import type { MemorySource } from './memory-source.js';
 import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
+import { deletesForStream, type CompiledDelete } from '../store/delete-matcher.js';
+import { withoutDeleted } from './deleted-lines.js';
 
 /**
  * The engine's data source over the label index, the chunk store and ingester memory. Each stream's
@@ -29,8 +32,10 @@ export class StoreLogSource implements LogSource {
     pool?: QueryWorkerPool | null,
     /** The query's lifetime: resolving streams and reading ingester memory stop and yield with it. */
     private life?: Pacer,
+    /** The tenant's delete requests: the entries they cover are never returned. */
+    private deletes: readonly CompiledDelete[] = [],
   ) {
-    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life);
+    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life, deletes);
   }
 
   select(params: SelectParams): AsyncIterable<StreamData> {
@@ -52,12 +57,18 @@ export class StoreLogSource implements LogSource {
       const refs = this.index.chunksOf(s.streamId, start, end);
       const memPieces = mem.get(s.canonical)?.pieces ?? [];
       if (refs.length === 0 && memPieces.length === 0) continue;
-      yield { labels: s.labels, batches: streamBatches(this.store, refs, memPieces, start, end, reverse, params.prefilter) };
+      yield { labels: s.labels, batches: this.filtered(s.labels, start, end, streamBatches(this.store, refs, memPieces, start, end, reverse, params.prefilter)) };
     }
     // Streams only memory knows (another ingester process registered them in its own index).
     for (const [canonical, snap] of mem) {
       if (seen.has(canonical) || snap.pieces.length === 0) continue;
-      yield { labels: snap.labels, batches: streamBatches(this.store, [], snap.pieces, start, end, reverse) };
+      yield { labels: snap.labels, batches: this.filtered(snap.labels, start, end, streamBatches(this.store, [], snap.pieces, start, end, reverse)) };
     }
+  }
+
+  private filtered(labels: Labels, start: bigint, end: bigint, batches: AsyncIterable<EntryBatch>): AsyncIterable<EntryBatch> {
+    if (this.deletes.length === 0) return batches;
+    const sd = deletesForStream(labels, this.deletes, start, end);
+    return sd ? withoutDeleted(batches, sd) : batches;
   }
 }

@@ -20,6 +20,8 @@ import { pushRoutes } from './routes/push.js';
 import { QueryGate } from '../querier/query-gate.js';
 import { queryRoutes } from './routes/query.js';
 import { tailRoutes } from './routes/tail.js';
+import { deleteRoutes } from './routes/delete.js';
+import { DeleteRequests, deleteRequestMetrics } from '../store/delete-requests.js';
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
@@ -149,7 +151,15 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
-    const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!));
+    // Delete requests live beside the streams in the index; the mode is read per tenant (overrides later).
+    const deletionMode = (_tenant: string) => cfg.limits.deletionMode;
+    const deletes: DeleteRequests = new DeleteRequests(index!.db, {
+      cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs,
+      modeOf: deletionMode,
+      metrics: deleteRequestMetrics(registry, () => deletes.pendingByTenant()),
+    });
+    deleteRoutes(app, { requests: deletes, authEnabled: cfg.authEnabled, cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs, log: log.child('deletes') });
+    const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!), deletes);
     closers.push(() => querier.close());
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
