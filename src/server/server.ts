@@ -21,7 +21,7 @@ import { QueryGate } from '../querier/query-gate.js';
 import { queryRoutes } from './routes/query.js';
 import { tailRoutes } from './routes/tail.js';
 import { deleteRoutes } from './routes/delete.js';
-import { DeleteRequests, deleteRequestMetrics } from '../store/delete-requests.js';
+import { DeleteRequests, deleteRequestMetrics, deleteRequestsPath } from '../store/delete-requests.js';
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
@@ -151,13 +151,14 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
-    // Delete requests live beside the streams in the index; the mode is read per tenant (overrides later).
+    // The mode is read per tenant (runtime overrides will answer here).
     const deletionMode = (_tenant: string) => cfg.limits.deletionMode;
-    const deletes: DeleteRequests = new DeleteRequests(index!.db, {
+    const deletes: DeleteRequests = DeleteRequests.open(deleteRequestsPath(cfg.storage.path), {
       cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs,
       modeOf: deletionMode,
       metrics: deleteRequestMetrics(registry, () => deletes.pendingByTenant()),
     });
+    closers.push(async () => deletes.close());
     deleteRoutes(app, { requests: deletes, authEnabled: cfg.authEnabled, cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs, log: log.child('deletes') });
     const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!), deletes);
     closers.push(() => querier.close());

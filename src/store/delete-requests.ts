@@ -1,10 +1,14 @@
 /**
- * Delete requests (Loki's log entry deletion): stored in the label index's SQLite database, so every
- * process that opens the index (a querier beside the server that took the request) sees them. Queries
- * read them through a per-tenant cache; the compactor asks for those past their cancel period.
+ * Delete requests (Loki's log entry deletion): stored in their own SQLite file beside the label index
+ * (`<storage.path>/index/delete_requests.sqlite`), so every process sharing the data directory (a querier
+ * beside the server that took the request, the compactor) sees them, and rebuilding or replacing the label
+ * index never forgets a request. Queries read them through a per-tenant cache; the compactor asks for
+ * those past their cancel period.
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DeletionMode } from '../config/config.js';
 import { CompiledDelete, type DeleteSpec } from './delete-matcher.js';
@@ -69,7 +73,22 @@ export interface DeleteRequestOptions {
   now?: () => number;
 }
 
+/** Where the requests of a data directory live. */
+export function deleteRequestsPath(storagePath: string): string {
+  return `${storagePath.replace(/\/+$/, '')}/index/delete_requests.sqlite`;
+}
+
 export class DeleteRequests {
+  /** Opens (creating it if needed) the requests file at `path`; close() closes it. */
+  static open(path: string, opts: DeleteRequestOptions): DeleteRequests {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    return new DeleteRequests(db, opts);
+  }
+
+
   private readonly stmts;
   private readonly cache = new Map<string, { at: number; list: readonly CompiledDelete[] }>();
   /** Parsed requests by id: a refresh re-reads rows, never re-parses queries. */
@@ -203,6 +222,10 @@ export class DeleteRequests {
       }
     })();
     return n;
+  }
+
+  close(): void {
+    this.db.close();
   }
 
   /** Received, unprocessed requests per tenant (the pending gauge). */
