@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonBody, pushJson } from '../helpers/push.js';
-import { removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
+import WebSocket from 'ws';
+import { removeDir, startServer, tempDir, waitFor, type RunningServer } from '../helpers/server.js';
 
 /**
  * The delete API against real server processes: a request hides its lines from every query at once
@@ -187,6 +188,30 @@ describe('delete requests', () => {
     // Late (backfilled) entries inside the range are hidden too: the request is a filter, not a snapshot.
     await push(s.url, N / 2, N);
     expect(await lines(s.url)).toEqual(afterMain(allLines()));
+    // A tail's backlog reads through the same queries.
+    const want = afterMain(allLines()).filter((l) => !l.endsWith(' other'));
+    expect((await tailBacklog(s.url, '{app="del"}', want.length)).sort()).toEqual(want);
+  });
+
+  it('reach queriers that share the data directory, hiding lines still in a separate ingester', async () => {
+    const ingester = await start(['--target', 'ingester']);
+    const q1 = await startServer({ dataDir: ingester.dataDir, args: [...WORKERS, '--target', 'querier', '--querier.ingesters', ingester.url] });
+    running.push({ ...q1, dataDir: '/nonexistent-shared-dir' });
+    const q2 = await startServer({ dataDir: ingester.dataDir, args: ['--target', 'querier', '--querier.ingesters', ingester.url] });
+    running.push({ ...q2, dataDir: '/nonexistent-shared-dir' });
+    // Pushes go through a distributor, as in a split deployment.
+    const dist = await startServer({ args: ['--target', 'distributor', '--distributor.ingesters', ingester.url] });
+    running.push(dist);
+    await push(dist.url, 0, N);
+    const all = allLines();
+    await waitFor(async () => (await lines(q2.url)).length === all.length, 'the lines on the second querier');
+    expect((await del(q1.url, 'POST', MAIN)).status).toBe(204);
+    expect(await lines(q1.url)).toEqual(afterMain(all));
+    // The other querier reads the shared requests file within its refresh interval (1 s).
+    await waitFor(async () => (await lines(q2.url)).length === afterMain(all).length, 'the delete to reach the second querier');
+    expect(await lines(q2.url)).toEqual(afterMain(all));
+    expect(await counts(q2.url)).toEqual(countsOf(afterMain(all)));
+    expect((await list(q2.url)).map((x) => x.query)).toEqual([MAIN.query]);
   });
 
   it("isolates tenants: one tenant's request never hides, lists or cancels another's", async () => {
@@ -280,6 +305,22 @@ describe('delete requests', () => {
     expect(await lines(fd.url)).toEqual(allLines());
   });
 });
+
+/** The lines of a tail's first frames (its backlog from T0 − 1 min), once `expected` have come. */
+async function tailBacklog(url: string, query: string, expected: number): Promise<string[]> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent(query)}&start=${ns(T0 - 60 * SEC)}&limit=5000`);
+  const got: string[] = [];
+  ws.on('message', (d: Buffer) => {
+    for (const st of (JSON.parse(d.toString()) as { streams: { values: [string, string][] }[] }).streams) for (const v of st.values) got.push(v[1]);
+  });
+  try {
+    // Hidden lines would come in the same first frames as the rest, making more than expected.
+    await waitFor(() => got.length >= expected, 'the tail backlog', 15_000);
+    return got;
+  } finally {
+    ws.close();
+  }
+}
 
 function r2Query(): string {
   return '{app="del", pod="p2"} | logfmt | i="55"';
