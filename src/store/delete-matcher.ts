@@ -199,16 +199,17 @@ export function withoutCovered(b: EntryBatch, sd: StreamDeletes): EntryBatch | n
 
 /**
  * For the compactor: a predicate telling whether one entry of the stream `labels` of `tenant` is covered
- * by any of `requests` (other tenants' requests are ignored), or undefined when none touches the stream,
- * so a stream without deletes is copied as it is.
+ * by any of `requests` (other tenants' requests are ignored), or undefined when none touches the stream —
+ * or, given `chunk` (its inclusive time bounds), none touches that chunk — so it is kept as it is.
  */
 export function deletePredicateFor(
   tenant: string,
   labels: Labels,
   requests: readonly (DeleteSpec | CompiledDelete)[],
+  chunk?: { minTs: bigint; maxTs: bigint },
 ): ((ts: bigint, line: Buffer, metadata?: Record<string, string> | null) => boolean) | undefined {
   const mine = requests.filter((r) => r.tenant === tenant).map((r) => (r instanceof CompiledDelete ? r : new CompiledDelete(r)));
-  const sd = deletesForStream(labels, mine, -(2n ** 63n), 2n ** 63n - 1n);
+  const sd = chunk ? deletesForStream(labels, mine, chunk.minTs, chunk.maxTs + 1n) : deletesForStream(labels, mine, -(2n ** 63n), 2n ** 63n - 1n);
   if (!sd) return undefined;
   return (ts, line, metadata) => {
     const batch: EntryBatch = { count: 1, ts: BigInt64Array.of(ts), lineOffsets: Uint32Array.of(0, line.length), lines: line };

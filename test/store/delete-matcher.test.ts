@@ -113,6 +113,11 @@ describe('deletePredicateFor (the compactor)', () => {
     expect(drop(20n * MS, Buffer.from('a secret'))).toBe(true);
     expect(deletePredicateFor('t1', { app: 'y' }, reqs)).toBeUndefined();
     expect(deletePredicateFor('t3', { app: 'x' }, reqs)).toBeUndefined();
+    // A chunk outside every request's range needs no rewrite; one touching an end does.
+    expect(deletePredicateFor('t1', { app: 'x' }, reqs, { minTs: 21n * MS, maxTs: 30n * MS })).toBeUndefined();
+    expect(deletePredicateFor('t1', { app: 'x' }, reqs, { minTs: 0n, maxTs: 10n * MS - 1n })).toBeUndefined();
+    expect(deletePredicateFor('t1', { app: 'x' }, reqs, { minTs: 20n * MS, maxTs: 30n * MS })).toBeDefined();
+    expect(deletePredicateFor('t1', { app: 'x' }, reqs, { minTs: 0n, maxTs: 10n * MS })).toBeDefined();
   });
 
   it('sees structured metadata', () => {
