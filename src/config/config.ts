@@ -82,6 +82,10 @@ export interface Config {
     tailMaxBufferedBytes: number;
   };
   limits: Limits;
+  compactor: {
+    /** A delete request can be cancelled this long after it was received; only then may the compactor process it. */
+    deleteRequestCancelPeriodMs: number;
+  };
   /** The per-tenant overrides file (limits.per_tenant_override_config, or runtime_config.file); '' = none. */
   runtimeConfig: { file: string; periodMs: number };
   /** The settings as written, after defaults, file, environment and flags: a tenant's overrides overlay its limits. */
@@ -124,4 +128,9 @@ export interface Limits {
   retentionPeriod: bigint;
   /** Per-stream retention (limits.retention_stream); the highest priority matching rule wins. */
   retentionStream: RetentionRule[];
+  /** What the delete API and delete requests do for the tenant (see store/delete-requests.ts). */
+  deletionMode: DeletionMode;
 }
+
+export const DELETION_MODES = ['disabled', 'filter-only', 'filter-and-delete'] as const;
+export type DeletionMode = (typeof DELETION_MODES)[number];

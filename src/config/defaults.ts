@@ -90,10 +90,14 @@ export const DEFAULTS = {
     retention_stream: [] as { selector: string; priority?: number; period: string }[],
     per_tenant_override_config: '',
     per_tenant_override_period: '10s',
+    deletion_mode: 'filter-and-delete',
   },
   runtime_config: {
     file: '',
     period: '10s',
+  },
+  compactor: {
+    delete_request_cancel_period: '24h',
   },
 };
 

@@ -3,7 +3,7 @@ import YAML from 'yaml';
 import { parseBytes, parseDuration } from '../model/time.js';
 import { ParseError } from '../../query/parse-error.js';
 import { parseSelector } from '../../query/parser.js';
-import type { Config, RetentionRule } from './config.js';
+import { DELETION_MODES, type Config, type RetentionRule } from './config.js';
 import { resolveInflightPushBudget, resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
 import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
@@ -273,6 +273,10 @@ export function validate(r: RawConfig): Config {
       maxConcurrentTailRequests: num('limits.max_concurrent_tail_requests', l.max_concurrent_tail_requests),
       retentionPeriod: retentionPeriod('limits.retention_period', l.retention_period),
       retentionStream: retentionRules('limits.retention_stream', l.retention_stream),
+      deletionMode: oneOf('limits.deletion_mode', l.deletion_mode, DELETION_MODES),
+    },
+    compactor: {
+      deleteRequestCancelPeriodMs: ms('compactor.delete_request_cancel_period', r.compactor.delete_request_cancel_period),
     },
     runtimeConfig: runtimeConfig(r),
     raw: r,

@@ -2,7 +2,8 @@ import type { Matcher } from '../../query/ast.js';
 import { QueryEvalError } from '../../query/eval/errors.js';
 import type { LogPartial, LogPartialRequest, ParallelRunner, RangePartial, RangePartialRequest } from '../../query/parallel.js';
 import { pieceLineBytes, type MemoryPiece, type StreamSnapshot } from '../ingester/memory-piece.js';
-import { canonicalLabels } from '../model/labels.js';
+import { canonicalLabels, type Labels } from '../model/labels.js';
+import { deletesForStream, type CompiledDelete, type DeleteSpec } from '../store/delete-matcher.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { MemorySource } from './memory-source.js';
 import type { Pacer } from './query-lifetime.js';
@@ -34,6 +35,8 @@ export class WorkerParallelRunner implements ParallelRunner {
     private readonly life?: Pacer,
     /** Each stream's retention cutoff: a stream's share starts there (see AssignedStream.from). */
     private readonly cutoff?: StreamCutoff,
+    /** The tenant's delete requests: each stream carries those that cover some of it, as plain specs. */
+    private readonly deletes: readonly CompiledDelete[] = [],
   ) {}
 
   async rangeAggregation(req: RangePartialRequest, signal?: AbortSignal): Promise<RangePartial[] | null> {
@@ -66,14 +69,14 @@ export class WorkerParallelRunner implements ParallelRunner {
       const st = this.index.chunkStats(s.streamId, from, end);
       const memory = livePieces(mem.get(s.canonical)?.pieces ?? [], from);
       if (st.chunks === 0 && memory.length === 0) continue;
-      add({ labels: s.labels, streamId: s.streamId, memory, bytes: Number(st.bytes) + memBytes(memory), ...(from > start ? { from } : {}) });
+      add({ labels: s.labels, streamId: s.streamId, memory, bytes: Number(st.bytes) + memBytes(memory), ...(from > start ? { from } : {}), ...this.deletesOf(s.labels, from, end) });
     }
     for (const [canonical, snap] of mem) {
       if (seen.has(canonical)) continue;
       const from = effectiveStart(this.cutoff, snap.labels, start);
       const memory = from < end ? livePieces(snap.pieces, from) : [];
       if (memory.length === 0) continue;
-      add({ labels: snap.labels, streamId: null, memory, bytes: memBytes(memory), ...(from > start ? { from } : {}) });
+      add({ labels: snap.labels, streamId: null, memory, bytes: memBytes(memory), ...(from > start ? { from } : {}), ...this.deletesOf(snap.labels, from, end) });
     }
     if (planned.length === 0) return null;
     const worthSplitting = split && this.pool.size >= 2 && planned.length >= 2 && total >= this.pool.minBytes;
@@ -89,6 +92,12 @@ export class WorkerParallelRunner implements ParallelRunner {
     }
     // Each share reads its streams in their overall order.
     return shares.map((s) => s.sort((a, b) => a.index - b.index).map(({ bytes: _bytes, ...a }) => a));
+  }
+
+  private deletesOf(labels: Labels, start: bigint, end: bigint): { deletes?: DeleteSpec[] } {
+    if (this.deletes.length === 0) return {};
+    const sd = deletesForStream(labels, this.deletes, start, end);
+    return sd ? { deletes: sd.requests.map((r) => r.spec) } : {};
   }
 
   /**

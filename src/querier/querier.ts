@@ -11,6 +11,7 @@ import { formatDuration, nowNs } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { pieceCount, pieceLineBytes } from '../ingester/memory-piece.js';
+import type { DeleteLookup } from './deleted-lines.js';
 import type { MemorySource } from './memory-source.js';
 import { MAIN_THREAD_SLICE_MS, QueryLifetime } from './query-lifetime.js';
 import { humanBytes, selectorsRead } from './query-bytes.js';
@@ -45,6 +46,8 @@ export class Querier {
     private memory: MemorySource,
     limits: Limits | TenantLimits,
     pool?: QueryWorkerPool | null,
+    /** The tenants' delete requests: entries they cover are left out of every query's results. */
+    private deletes?: DeleteLookup,
   ) {
     this.pool = pool === undefined ? QueryWorkerPool.auto(index, store) : pool;
     this.limits = tenantLimits(limits);
@@ -95,7 +98,7 @@ export class Querier {
     const cutoff = this.cutoffFor(tenant, limits);
     try {
       if (limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, limits, expr, params, life, cutoff);
-      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, cutoff);
+      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, cutoff, this.deletes?.active(tenant));
       return await evaluate(expr, params, source, {
         maxSeries: limits.maxQuerySeries,
         maxEntries: limits.maxEntriesLimitPerQuery,

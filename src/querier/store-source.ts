@@ -1,6 +1,7 @@
 import type { LogSource, SelectParams, StreamData } from '../../query/source.js';
 import { pieceCount, pieceMaxTs, type MemoryPiece, type StreamSnapshot } from '../ingester/memory-piece.js';
-import { canonicalLabels } from '../model/labels.js';
+import type { EntryBatch } from '../model/batch.js';
+import { canonicalLabels, type Labels } from '../model/labels.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { ParallelRunner } from '../../query/parallel.js';
@@ -11,6 +12,8 @@ import type { MemorySource } from './memory-source.js';
 import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
 import { effectiveStart, type StreamCutoff } from '../store/retention.js';
+import { deletesForStream, type CompiledDelete } from '../store/delete-matcher.js';
+import { withoutDeleted } from './deleted-lines.js';
 
 /**
  * The engine's data source over the label index, the chunk store and ingester memory. Each stream's
@@ -32,8 +35,10 @@ export class StoreLogSource implements LogSource {
     private life?: Pacer,
     /** Each stream's retention cutoff: nothing older is read, here or on a worker. */
     private cutoff?: StreamCutoff,
+    /** The tenant's delete requests: the entries they cover are never returned. */
+    private deletes: readonly CompiledDelete[] = [],
   ) {
-    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life, cutoff);
+    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life, cutoff, deletes);
   }
 
   select(params: SelectParams): AsyncIterable<StreamData> {
@@ -57,7 +62,7 @@ export class StoreLogSource implements LogSource {
       const refs = this.index.chunksOf(s.streamId, from, end);
       const memPieces = livePieces(mem.get(s.canonical)?.pieces ?? [], from);
       if (refs.length === 0 && memPieces.length === 0) continue;
-      yield { labels: s.labels, batches: streamBatches(this.store, refs, memPieces, from, end, reverse, params.prefilter) };
+      yield { labels: s.labels, batches: this.filtered(s.labels, from, end, streamBatches(this.store, refs, memPieces, from, end, reverse, params.prefilter)) };
     }
     // Streams only memory knows (another ingester process registered them in its own index).
     for (const [canonical, snap] of mem) {
@@ -65,8 +70,14 @@ export class StoreLogSource implements LogSource {
       const from = effectiveStart(this.cutoff, snap.labels, start);
       const pieces = from < end ? livePieces(snap.pieces, from) : [];
       if (pieces.length === 0) continue;
-      yield { labels: snap.labels, batches: streamBatches(this.store, [], pieces, from, end, reverse) };
+      yield { labels: snap.labels, batches: this.filtered(snap.labels, from, end, streamBatches(this.store, [], pieces, from, end, reverse)) };
     }
+  }
+
+  private filtered(labels: Labels, start: bigint, end: bigint, batches: AsyncIterable<EntryBatch>): AsyncIterable<EntryBatch> {
+    if (this.deletes.length === 0) return batches;
+    const sd = deletesForStream(labels, this.deletes, start, end);
+    return sd ? withoutDeleted(batches, sd) : batches;
   }
 }
 

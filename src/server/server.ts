@@ -21,6 +21,8 @@ import { pushRoutes } from './routes/push.js';
 import { QueryGate } from '../querier/query-gate.js';
 import { queryRoutes } from './routes/query.js';
 import { tailRoutes } from './routes/tail.js';
+import { deleteRoutes } from './routes/delete.js';
+import { DeleteRequests, deleteRequestMetrics, deleteRequestsPath } from '../store/delete-requests.js';
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
@@ -155,7 +157,15 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
-    const querier = new Querier(index!, store!, memory, overrides, queryPool(cfg, index!));
+    const deletionMode = (tenant: string) => overrides.forTenant(tenant).deletionMode;
+    const deletes: DeleteRequests = DeleteRequests.open(deleteRequestsPath(cfg.storage.path), {
+      cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs,
+      modeOf: deletionMode,
+      metrics: deleteRequestMetrics(registry, () => deletes.pendingByTenant()),
+    });
+    closers.push(async () => deletes.close());
+    deleteRoutes(app, { requests: deletes, authEnabled: cfg.authEnabled, cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs, log: log.child('deletes') });
+    const querier = new Querier(index!, store!, memory, overrides, queryPool(cfg, index!), deletes);
     closers.push(() => querier.close());
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);

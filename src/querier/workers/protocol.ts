@@ -2,6 +2,7 @@
 import type { LogPartial, LogPartialRequest, RangePartial, RangePartialRequest } from '../../../query/parallel.js';
 import type { MemoryPiece } from '../../ingester/memory-piece.js';
 import type { Labels } from '../../model/labels.js';
+import type { DeleteSpec } from '../../store/delete-matcher.js';
 import type { S3ObjectStoreConfig } from '../../store/s3-object-store.js';
 
 /** A bounds slot no share has filled yet. */
@@ -26,6 +27,8 @@ export interface AssignedStream {
   memory: MemoryPiece[];
   /** The stream's retention cutoff when later than the query's start: nothing older is read. */
   from?: bigint;
+  /** Delete requests covering some of this stream: its covered entries are left out. */
+  deletes?: DeleteSpec[];
 }
 
 export type WorkerTask =

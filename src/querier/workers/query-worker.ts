@@ -15,6 +15,8 @@ import { FsObjectStore } from '../../store/fs-object-store.js';
 import { LabelIndex } from '../../store/label-index.js';
 import type { ObjectStore } from '../../store/object-store.js';
 import { S3ObjectStore } from '../../store/s3-object-store.js';
+import { CompiledDelete, type DeleteSpec } from '../../store/delete-matcher.js';
+import { withoutDeleted } from '../deleted-lines.js';
 import { streamBatches } from '../stream-batches.js';
 import { NO_BOUND, type AssignedStream, type TaskMessage, type TaskReply, type WorkerInit } from './protocol.js';
 
@@ -22,6 +24,19 @@ const init = workerData as WorkerInit;
 const index = new LabelIndex(init.indexPath, { readonly: true });
 const store: ObjectStore = init.store.kind === 'fs' ? new FsObjectStore(init.store.root) : new S3ObjectStore(init.store.config);
 
+/** Delete requests parsed once per worker: the same few come with every task of their tenant. */
+const compiledDeletes = new Map<string, CompiledDelete>();
+
+function compiledDelete(spec: DeleteSpec): CompiledDelete {
+  const key = `${spec.id}\u0000${spec.query}\u0000${spec.startMs}\u0000${spec.endMs}`;
+  let c = compiledDeletes.get(key);
+  if (!c) {
+    // Bounded: requests are few, and a long-running worker must not keep cancelled ones for good.
+    if (compiledDeletes.size >= 1000) compiledDeletes.clear();
+    compiledDeletes.set(key, (c = new CompiledDelete(spec)));
+  }
+  return c;
+}
 
 /** The worker's share of a query's streams, read from the chunk store and the entries sent along. */
 class AssignedSource implements LogSource {
@@ -40,7 +55,8 @@ class AssignedSource implements LogSource {
       const start = s.from !== undefined && s.from > params.start ? s.from : params.start;
       if (start >= params.end) continue;
       const refs = s.streamId === null ? [] : index.chunksOf(s.streamId, start, params.end);
-      yield { labels: s.labels, index: s.index, batches: streamBatches(store, refs, s.memory.map(revivePiece), start, params.end, reverse, params.prefilter) };
+      const batches = streamBatches(store, refs, s.memory.map(revivePiece), start, params.end, reverse, params.prefilter);
+      yield { labels: s.labels, index: s.index, batches: s.deletes ? withoutDeleted(batches, { labels: s.labels, requests: s.deletes.map(compiledDelete) }) : batches };
     }
   }
 }
