@@ -78,6 +78,18 @@ export interface Config {
     /** A tail socket whose unsent frames pass this many bytes (a client that does not read) is dropped. */
     tailMaxBufferedBytes: number;
   };
+  compactor: {
+    /** Time between runs; 0: runs only when asked (POST /compactor/run). */
+    compactionIntervalMs: number;
+    /** Replaced or expired chunk objects are deleted this long after the index stops referring to them. */
+    retentionDeleteDelayMs: number;
+    /** Chunks below this share of ingester.chunk_target_size (compressed) are merged with small neighbours. */
+    smallChunkFraction: number;
+    /** Unreferenced chunk objects younger than this are left alone (an ingester may be indexing them). */
+    orphanGracePeriodMs: number;
+    /** The single-compactor lease expires this long after its last renewal. */
+    leaseDurationMs: number;
+  };
   limits: Limits;
 }
 

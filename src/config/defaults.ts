@@ -61,6 +61,13 @@ export const DEFAULTS = {
     tail_max_buffered_bytes: '4MiB',
     max_concurrent: 4,
   },
+  compactor: {
+    compaction_interval: '10m',
+    retention_delete_delay: '2h',
+    small_chunk_fraction: 0.25,
+    orphan_grace_period: '1h',
+    lease_duration: '1m',
+  },
   query_scheduler: {
     max_outstanding_requests_per_tenant: 256,
   },
@@ -90,5 +97,5 @@ export const DEFAULTS = {
 
 export type RawConfig = typeof DEFAULTS;
 
-export const TARGETS = ['all', 'distributor', 'ingester', 'querier', 'query-frontend', 'compactor'] as const;
+export const TARGETS = ['all', 'distributor', 'ingester', 'querier', 'query-frontend', 'compactor', 'backend'] as const;
 export type Target = (typeof TARGETS)[number];

@@ -198,6 +198,7 @@ function validate(r: RawConfig): Config {
       maxConcurrent: num('querier.max_concurrent', r.querier.max_concurrent, 1),
       maxOutstandingPerTenant: num('query_scheduler.max_outstanding_requests_per_tenant', r.query_scheduler.max_outstanding_requests_per_tenant),
     },
+    compactor: compactorSettings(r.compactor),
     limits: {
       rejectOldSamples: bool('limits.reject_old_samples', l.reject_old_samples),
       rejectOldSamplesMaxAge: dur('limits.reject_old_samples_max_age', l.reject_old_samples_max_age),
@@ -220,5 +221,19 @@ function validate(r: RawConfig): Config {
       maxQueryLength: dur('limits.max_query_length', l.max_query_length),
       maxConcurrentTailRequests: num('limits.max_concurrent_tail_requests', l.max_concurrent_tail_requests),
     },
+  };
+}
+
+function compactorSettings(c: RawConfig['compactor']): Config['compactor'] {
+  const fraction = num('compactor.small_chunk_fraction', c.small_chunk_fraction);
+  if (fraction > 1) throw new ConfigError(`compactor.small_chunk_fraction must be between 0 and 1 (a share of ingester.chunk_target_size; 0 turns merging off), got ${fraction}`);
+  const leaseDurationMs = ms('compactor.lease_duration', c.lease_duration);
+  if (leaseDurationMs < 1000) throw new ConfigError(`compactor.lease_duration must be at least 1s (the lease is renewed every third of it), got ${c.lease_duration}`);
+  return {
+    compactionIntervalMs: ms('compactor.compaction_interval', c.compaction_interval),
+    retentionDeleteDelayMs: ms('compactor.retention_delete_delay', c.retention_delete_delay),
+    smallChunkFraction: fraction,
+    orphanGracePeriodMs: ms('compactor.orphan_grace_period', c.orphan_grace_period),
+    leaseDurationMs,
   };
 }

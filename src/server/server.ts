@@ -27,13 +27,21 @@ import { serverStopping } from '../querier/query-lifetime.js';
 import { QueryWorkerPool } from '../querier/workers/pool.js';
 import { availableParallelism } from 'node:os';
 import { RemoteMemorySource } from '../querier/remote-memory-source.js';
+import { keepEverything } from '../compactor/compaction-policy.js';
+import { Compactor } from '../compactor/compactor.js';
+import { FsLeaseBackend, Lease, LEASE_KEY, S3LeaseBackend } from '../compactor/lease.js';
+import { compactorMetrics } from '../compactor/metrics.js';
+import { compactorRoutes } from './routes/compactor.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
 const COMPONENTS = {
-  all: { distributor: true, ingester: true, querier: true },
-  distributor: { distributor: true, ingester: false, querier: false },
-  ingester: { distributor: false, ingester: true, querier: false },
-  querier: { distributor: false, ingester: false, querier: true },
+  all: { distributor: true, ingester: true, querier: true, compactor: true },
+  distributor: { distributor: true, ingester: false, querier: false, compactor: false },
+  ingester: { distributor: false, ingester: true, querier: false, compactor: false },
+  querier: { distributor: false, ingester: false, querier: true, compactor: false },
+  compactor: { distributor: false, ingester: false, querier: false, compactor: true },
+  // Loki's simple-scalable backend group; here the compactor is all it holds.
+  backend: { distributor: false, ingester: false, querier: false, compactor: true },
 } as const;
 
 // Loki accepts pushes up to 100 MB by default; bodies are buffered whole, so bound them.
@@ -71,6 +79,32 @@ function openObjectStore(cfg: Config): ObjectStore {
 }
 
 /**
+ * The compactor over this process's index and store, under the store's lease: a lock file beside the
+ * chunks for the filesystem backend, a conditional-write object in the bucket for S3. Retention and
+ * delete requests reach it through its CompactionPolicy; until they are configured it keeps everything.
+ */
+function openCompactor(cfg: Config, index: LabelIndex, store: ObjectStore, registry: Registry, log: Logger): Compactor {
+  const backend = store instanceof S3ObjectStore ? new S3LeaseBackend(store, LEASE_KEY) : new FsLeaseBackend(join(cfg.storage.path, 'chunks', ...LEASE_KEY.split('/')));
+  const c = cfg.compactor;
+  return new Compactor(
+    index,
+    store,
+    new Lease(backend, c.leaseDurationMs),
+    keepEverything,
+    {
+      intervalMs: c.compactionIntervalMs,
+      deleteDelayMs: c.retentionDeleteDelayMs,
+      smallChunkFraction: c.smallChunkFraction,
+      orphanGraceMs: c.orphanGracePeriodMs,
+      blockSize: cfg.ingester.chunkBlockSize,
+      targetSize: cfg.ingester.chunkTargetSize,
+    },
+    compactorMetrics(registry),
+    log,
+  );
+}
+
+/**
  * Worker threads for big queries and for every query with regexes (which must not run on this thread);
  * each opens the index read-only and the same object store. With one thread, queries are not split.
  */
@@ -85,8 +119,8 @@ function queryPool(cfg: Config, index: LabelIndex): QueryWorkerPool {
  * while the WAL replays; it answers 200 once every component has started.
  */
 export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi> {
-  if (cfg.target === 'query-frontend' || cfg.target === 'compactor') {
-    throw new Error(`target ${cfg.target} is not available yet; use all, distributor, ingester or querier`);
+  if (cfg.target === 'query-frontend') {
+    throw new Error(`target ${cfg.target} is not available yet; use all, distributor, ingester, querier, compactor or backend`);
   }
   const want = COMPONENTS[cfg.target];
   const registry = new Registry();
@@ -130,8 +164,13 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   const stopping = new AbortController();
   let index: LabelIndex | null = null;
   let ingester: Ingester | null = null;
-  if (want.ingester || want.querier) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
-  const store = want.ingester || want.querier ? openObjectStore(cfg) : null;
+  if (want.ingester || want.querier || want.compactor) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
+  const store = want.ingester || want.querier || want.compactor ? openObjectStore(cfg) : null;
+  let compactor: Compactor | null = null;
+  if (want.compactor) {
+    compactor = openCompactor(cfg, index!, store!, registry, log.child('compactor'));
+    compactorRoutes(app, { compactor, isAdmin: cfg.authEnabled, internalSecret: cfg.server.internalSecret });
+  }
 
   if (want.ingester) {
     ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'));
@@ -183,6 +222,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   log.info('listening', { address: url, bound: address, target: cfg.target, data: cfg.storage.path });
 
   if (ingester) await ingester.start();
+  compactor?.start();
   ready = true;
   log.info('ready', { target: cfg.target });
 
@@ -199,6 +239,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
       while (inFlight > 0 && Date.now() < patience) await new Promise((r) => setTimeout(r, 20));
       app.server.closeAllConnections();
       await closing;
+      if (compactor) await compactor.stop();
       if (ingester) await ingester.stop();
       for (const close of closers) await close();
       index?.close();
