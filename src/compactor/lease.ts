@@ -213,17 +213,24 @@ export class FsLeaseBackend implements LeaseBackend {
     });
   }
 
-  /** Runs `fn` holding the mutex file; false without running it when another process holds the mutex. */
+  /**
+   * Runs `fn` holding the mutex file. Critical sections last milliseconds, so a busy mutex is waited for
+   * (a holder's renewal must not fail because a contender is looking); false if it stays busy.
+   */
   private async locked(fn: () => Promise<boolean>): Promise<boolean> {
     await mkdir(dirname(this.path), { recursive: true });
-    try {
-      const fh = await open(this.mutex, 'wx', 0o644);
-      await fh.close();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const st = await stat(this.mutex).catch(() => null);
-      if (st && Date.now() - st.mtimeMs > STALE_MUTEX_MS) await unlink(this.mutex).catch(() => undefined);
-      return false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fh = await open(this.mutex, 'wx', 0o644);
+        await fh.close();
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const st = await stat(this.mutex).catch(() => null);
+        if (st && Date.now() - st.mtimeMs > STALE_MUTEX_MS) await unlink(this.mutex).catch(() => undefined);
+        if (attempt >= 200) return false;
+        await new Promise((r) => setTimeout(r, 10));
+      }
     }
     try {
       return await fn();
