@@ -112,8 +112,10 @@ export class CompactorIndex {
     return this.stmts.dueDeletes.all(nowMs) as { key: string; bytes: number }[];
   }
 
-  clearDelete(key: string): void {
-    this.stmts.clearDelete.run(key);
+  clearDeletes(keys: string[]): void {
+    this.db.transaction(() => {
+      for (const k of keys) this.stmts.clearDelete.run(k);
+    })();
   }
 
   /**

@@ -52,6 +52,8 @@ export interface RunReport {
   durationMs: number;
 }
 
+const DELETE_CONCURRENCY = 16;
+
 class LeaseLostError extends Error {
   constructor(where: string) {
     super(`the compactor lease (${where}) was lost or expired mid-run; stopping before the next index change`);
@@ -292,15 +294,23 @@ export class Compactor {
     return true;
   }
 
-  /** Deletes the queued old objects whose delay has passed (unless something refers to the key again). */
+  /**
+   * Deletes the queued old objects whose delay has passed (unless something refers to the key again), a
+   * few at a time: each delete waits on a directory sync, and a merge of many small chunks frees many.
+   */
   private async deleteDue(r: RunReport): Promise<void> {
-    for (const d of this.cindex.dueDeletes(Date.now())) {
-      if (!this.cindex.isReferenced(d.key)) {
-        await this.store.delete(d.key);
-        r.objectsDeleted++;
-        crashPoint('after-delete');
-      }
-      this.cindex.clearDelete(d.key);
+    const due = this.cindex.dueDeletes(Date.now());
+    for (let i = 0; i < due.length; i += DELETE_CONCURRENCY) {
+      const slice = due.slice(i, i + DELETE_CONCURRENCY);
+      await Promise.all(
+        slice.map(async (d) => {
+          if (this.cindex.isReferenced(d.key)) return;
+          await this.store.delete(d.key);
+          r.objectsDeleted++;
+          crashPoint('after-delete');
+        }),
+      );
+      this.cindex.clearDeletes(slice.map((d) => d.key));
     }
   }
 
