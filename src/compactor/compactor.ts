@@ -9,11 +9,11 @@
  * delete the old objects once `retention_delete_delay` has passed — so a query that read the old refs
  * can still read the old objects, and a crash at any point leaves bookkeeping the next run finishes.
  */
-import { decodeChunk } from '../chunk/chunk.js';
+import { ChunkCorruptError, decodeChunk } from '../chunk/chunk.js';
 import type { EntryBatch } from '../model/batch.js';
 import type { Logger } from '../model/logger.js';
 import type { ChunkRef, LabelIndex } from '../store/label-index.js';
-import type { ObjectStore } from '../store/object-store.js';
+import { ObjectNotFoundError, type ObjectStore } from '../store/object-store.js';
 import { chunkKeyBeside, isChunkKey } from './chunk-key.js';
 import { rewriteEntries } from './chunk-rewrite.js';
 import type { CompactionPolicy, StreamPolicy } from './compaction-policy.js';
@@ -45,6 +45,8 @@ export interface RunReport {
   chunksWritten: number;
   orphansDeleted: number;
   objectsDeleted: number;
+  /** Chunks that could not be read (damaged or missing) and were left as they are. */
+  chunksSkipped: number;
   entriesRemoved: number;
   duplicatesDropped: number;
   bytesReclaimed: number;
@@ -109,7 +111,7 @@ export class Compactor {
   private async runOnce(): Promise<RunReport> {
     const started = performance.now();
     const cpuStart = process.cpuUsage();
-    const r: RunReport = { outcome: 'success', streams: 0, chunksDeleted: 0, chunksRewritten: 0, chunksMerged: 0, chunksWritten: 0, orphansDeleted: 0, objectsDeleted: 0, entriesRemoved: 0, duplicatesDropped: 0, bytesReclaimed: 0, vacuumed: false, durationMs: 0 };
+    const r: RunReport = { outcome: 'success', streams: 0, chunksDeleted: 0, chunksRewritten: 0, chunksMerged: 0, chunksWritten: 0, orphansDeleted: 0, objectsDeleted: 0, chunksSkipped: 0, entriesRemoved: 0, duplicatesDropped: 0, bytesReclaimed: 0, vacuumed: false, durationMs: 0 };
     const got = await this.lease.acquire();
     if (!got.held) {
       r.outcome = 'skipped';
@@ -148,6 +150,7 @@ export class Compactor {
       chunks_written: r.chunksWritten,
       objects_deleted: r.objectsDeleted,
       orphans_deleted: r.orphansDeleted,
+      chunks_skipped: r.chunksSkipped,
       entries_removed: r.entriesRemoved,
       duplicates_dropped: r.duplicatesDropped,
       bytes_reclaimed: r.bytesReclaimed,
@@ -210,7 +213,8 @@ export class Compactor {
     }
     const candidates = refs.filter((c) => !expired.includes(c) && ((cutoff !== null && c.minTs < cutoff) || policy.drop !== undefined));
     for (const c of candidates) {
-      const batches = await this.read(c);
+      const batches = await this.readOrSkip([c], r);
+      if (!batches) continue;
       const out = rewriteEntries(batches, policy, this.settings);
       if (out.removed === 0) continue;
       if (await this.replace(s, [c], out.chunks, r)) {
@@ -249,8 +253,8 @@ export class Compactor {
     close();
     for (const g of groups) {
       if (this.stopped) return;
-      const batches: EntryBatch[] = [];
-      for (const c of g) batches.push(...(await this.read(c)));
+      const batches = await this.readOrSkip(g, r);
+      if (!batches) continue;
       const out = rewriteEntries(batches, policy, this.settings);
       if (await this.replace(s, g, out.chunks, r)) {
         r.chunksMerged += g.length;
@@ -261,8 +265,23 @@ export class Compactor {
     }
   }
 
-  private async read(c: ChunkRef): Promise<EntryBatch[]> {
-    return decodeChunk(await this.store.get(c.key), c.key);
+  /**
+   * Every block of the chunks, or null when one is damaged or missing: that group is left as it is (the
+   * query path reports damaged chunks) rather than stopping the run for every other stream.
+   */
+  private async readOrSkip(refs: ChunkRef[], r: RunReport): Promise<EntryBatch[] | null> {
+    const out: EntryBatch[] = [];
+    for (const c of refs) {
+      try {
+        out.push(...decodeChunk(await this.store.get(c.key), c.key));
+      } catch (err) {
+        if (!(err instanceof ChunkCorruptError) && !(err instanceof ObjectNotFoundError)) throw err;
+        r.chunksSkipped++;
+        this.log.warn('chunk left as it is: it cannot be read', { key: c.key, err: (err as Error).message });
+        return null;
+      }
+    }
+    return out;
   }
 
   private dueAt(): number {

@@ -27,7 +27,7 @@ import { serverStopping } from '../querier/query-lifetime.js';
 import { QueryWorkerPool } from '../querier/workers/pool.js';
 import { availableParallelism } from 'node:os';
 import { RemoteMemorySource } from '../querier/remote-memory-source.js';
-import { keepEverything } from '../compactor/compaction-policy.js';
+import { keepEverything, type CompactionPolicy } from '../compactor/compaction-policy.js';
 import { Compactor } from '../compactor/compactor.js';
 import { FsLeaseBackend, Lease, LEASE_KEY, S3LeaseBackend } from '../compactor/lease.js';
 import { compactorMetrics } from '../compactor/metrics.js';
@@ -83,14 +83,14 @@ function openObjectStore(cfg: Config): ObjectStore {
  * chunks for the filesystem backend, a conditional-write object in the bucket for S3. Retention and
  * delete requests reach it through its CompactionPolicy; until they are configured it keeps everything.
  */
-function openCompactor(cfg: Config, index: LabelIndex, store: ObjectStore, registry: Registry, log: Logger): Compactor {
+function openCompactor(cfg: Config, index: LabelIndex, store: ObjectStore, registry: Registry, log: Logger, policy: CompactionPolicy = keepEverything): Compactor {
   const backend = store instanceof S3ObjectStore ? new S3LeaseBackend(store, LEASE_KEY) : new FsLeaseBackend(join(cfg.storage.path, 'chunks', ...LEASE_KEY.split('/')));
   const c = cfg.compactor;
   return new Compactor(
     index,
     store,
     new Lease(backend, c.leaseDurationMs),
-    keepEverything,
+    policy,
     {
       intervalMs: c.compactionIntervalMs,
       deleteDelayMs: c.retentionDeleteDelayMs,

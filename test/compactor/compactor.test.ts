@@ -143,4 +143,22 @@ describe('compactor (in process)', () => {
     expect(r.holder?.pid).toBe(process.pid);
     expect(await indexedEntries(s)).toHaveLength(5);
   });
+
+  it('leaves a damaged chunk and its group as they are and still compacts every other stream', async () => {
+    const s = fresh();
+    const bad = await writeChunk(s, { app: 'bad' }, run(NOW - HOUR, 5, 'b1'));
+    await writeChunk(s, { app: 'bad' }, run(NOW - HOUR + 60_000_000_000n, 5, 'b2'));
+    await writeChunk(s, { app: 'good' }, run(NOW - HOUR, 5, 'g1'));
+    await writeChunk(s, { app: 'good' }, run(NOW - HOUR + 60_000_000_000n, 5, 'g2'));
+    const bytes = await s.store.get(bad);
+    bytes[bytes.length - 3] ^= 0xff;
+    await s.store.put(bad, bytes);
+    const r = await compactorFor(s, keepEverything).run();
+    expect(r.outcome).toBe('success');
+    expect(r.chunksSkipped).toBe(1);
+    expect(r.chunksMerged).toBe(2);
+    const objects = await chunkObjects(s);
+    expect(objects).toContain(bad);
+    expect(objects).toHaveLength(3);
+  });
 });
