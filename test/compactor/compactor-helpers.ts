@@ -11,6 +11,7 @@ import { canonicalLabels, fingerprint, type Labels } from '../../src/model/label
 import { silentLogger } from '../../src/model/logger.js';
 import { FsObjectStore } from '../../src/store/fs-object-store.js';
 import { LabelIndex } from '../../src/store/label-index.js';
+import type { ObjectStore } from '../../src/store/object-store.js';
 
 export interface TestEntry {
   ts: bigint;
@@ -21,7 +22,7 @@ export interface TestEntry {
 export interface InProcessStore {
   dir: string;
   index: LabelIndex;
-  store: FsObjectStore;
+  store: ObjectStore;
 }
 
 export function openStore(dir: string): InProcessStore {
@@ -63,7 +64,6 @@ export async function chunkObjects(s: InProcessStore): Promise<string[]> {
 
 export const SETTINGS: CompactorSettings = { intervalMs: 0, deleteDelayMs: 0, smallChunkFraction: 0.25, orphanGraceMs: 3_600_000, blockSize: 256 * 1024, targetSize: 1_500_000 };
 
-export function compactorFor(s: InProcessStore, policy: CompactionPolicy, settings: Partial<CompactorSettings> = {}, leaseTtlMs = 60_000): Compactor {
-  const lease = new Lease(new FsLeaseBackend(join(s.dir, 'chunks', ...LEASE_KEY.split('/'))), leaseTtlMs);
+export function compactorFor(s: InProcessStore, policy: CompactionPolicy, settings: Partial<CompactorSettings> = {}, leaseTtlMs = 60_000, lease = new Lease(new FsLeaseBackend(join(s.dir, 'chunks', ...LEASE_KEY.split('/'))), leaseTtlMs)): Compactor {
   return new Compactor(s.index, s.store, lease, policy, { ...SETTINGS, ...settings }, compactorMetrics(new Registry()), silentLogger);
 }
