@@ -29,6 +29,8 @@ export interface CompactorSettings {
   /** Chunks below this share of targetSize (compressed) are merged with their small neighbours. */
   smallChunkFraction: number;
   orphanGraceMs: number;
+  /** A merge never makes a chunk spanning more than this (ns). */
+  maxMergedSpanNs: bigint;
   blockSize: number;
   targetSize: number;
 }
@@ -246,7 +248,9 @@ export class Compactor {
         close();
         continue;
       }
-      if (size + c.compressedSize > this.settings.targetSize) close();
+      // A merged chunk is read whole by every query that touches it: bound its time span too, so a query
+      // over the last hour of a quiet stream does not fetch the stream's whole week.
+      if (size + c.compressedSize > this.settings.targetSize || (group.length > 0 && c.maxTs - group[0]!.minTs > this.settings.maxMergedSpanNs)) close();
       group.push(c);
       size += c.compressedSize;
     }

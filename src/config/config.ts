@@ -85,6 +85,8 @@ export interface Config {
     retentionDeleteDelayMs: number;
     /** Chunks below this share of ingester.chunk_target_size (compressed) are merged with small neighbours. */
     smallChunkFraction: number;
+    /** A merged chunk spans at most this long (ns). */
+    maxMergedChunkSpan: bigint;
     /** Unreferenced chunk objects younger than this are left alone (an ingester may be indexing them). */
     orphanGracePeriodMs: number;
     /** The single-compactor lease expires this long after its last renewal. */

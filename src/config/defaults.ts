@@ -65,6 +65,7 @@ export const DEFAULTS = {
     compaction_interval: '10m',
     retention_delete_delay: '2h',
     small_chunk_fraction: 0.25,
+    max_merged_chunk_span: '24h',
     orphan_grace_period: '1h',
     lease_duration: '1m',
   },

@@ -224,6 +224,12 @@ function validate(r: RawConfig): Config {
   };
 }
 
+function positiveDur(path: string, v: unknown): bigint {
+  const d = dur(path, v);
+  if (d === 0n) throw new ConfigError(`${path} must be more than 0, got ${String(v)}`);
+  return d;
+}
+
 function compactorSettings(c: RawConfig['compactor']): Config['compactor'] {
   const fraction = num('compactor.small_chunk_fraction', c.small_chunk_fraction);
   if (fraction > 1) throw new ConfigError(`compactor.small_chunk_fraction must be between 0 and 1 (a share of ingester.chunk_target_size; 0 turns merging off), got ${fraction}`);
@@ -233,6 +239,7 @@ function compactorSettings(c: RawConfig['compactor']): Config['compactor'] {
     compactionIntervalMs: ms('compactor.compaction_interval', c.compaction_interval),
     retentionDeleteDelayMs: ms('compactor.retention_delete_delay', c.retention_delete_delay),
     smallChunkFraction: fraction,
+    maxMergedChunkSpan: positiveDur('compactor.max_merged_chunk_span', c.max_merged_chunk_span),
     orphanGracePeriodMs: ms('compactor.orphan_grace_period', c.orphan_grace_period),
     leaseDurationMs,
   };

@@ -96,6 +96,7 @@ function openCompactor(cfg: Config, index: LabelIndex, store: ObjectStore, regis
       deleteDelayMs: c.retentionDeleteDelayMs,
       smallChunkFraction: c.smallChunkFraction,
       orphanGraceMs: c.orphanGracePeriodMs,
+      maxMergedSpanNs: c.maxMergedChunkSpan,
       blockSize: cfg.ingester.chunkBlockSize,
       targetSize: cfg.ingester.chunkTargetSize,
     },

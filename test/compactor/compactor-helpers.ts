@@ -62,7 +62,7 @@ export async function chunkObjects(s: InProcessStore): Promise<string[]> {
   return out.sort();
 }
 
-export const SETTINGS: CompactorSettings = { intervalMs: 0, deleteDelayMs: 0, smallChunkFraction: 0.25, orphanGraceMs: 3_600_000, blockSize: 256 * 1024, targetSize: 1_500_000 };
+export const SETTINGS: CompactorSettings = { intervalMs: 0, deleteDelayMs: 0, smallChunkFraction: 0.25, orphanGraceMs: 3_600_000, maxMergedSpanNs: 24n * 3_600_000_000_000n, blockSize: 256 * 1024, targetSize: 1_500_000 };
 
 export function compactorFor(s: InProcessStore, policy: CompactionPolicy, settings: Partial<CompactorSettings> = {}, leaseTtlMs = 60_000, lease = new Lease(new FsLeaseBackend(join(s.dir, 'chunks', ...LEASE_KEY.split('/'))), leaseTtlMs)): Compactor {
   return new Compactor(s.index, s.store, lease, policy, { ...SETTINGS, ...settings }, compactorMetrics(new Registry()), silentLogger);

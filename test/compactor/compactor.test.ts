@@ -161,4 +161,17 @@ describe('compactor (in process)', () => {
     expect(objects).toContain(bad);
     expect(objects).toHaveLength(3);
   });
+
+  it('never merges past compactor.max_merged_chunk_span', async () => {
+    const s = fresh();
+    // A quiet stream: one small chunk every 2 hours over three days.
+    for (let k = 0; k < 36; k++) await writeChunk(s, { app: 'quiet' }, run(NOW - 72n * HOUR + BigInt(k) * 2n * HOUR, 3, `q${k}`));
+    const r = await compactorFor(s, keepEverything, { maxMergedSpanNs: 24n * HOUR }).run();
+    expect(r.outcome).toBe('success');
+    const refs = s.index.allChunks('fake');
+    expect(refs.length).toBeGreaterThanOrEqual(3);
+    expect(refs.length).toBeLessThanOrEqual(4);
+    for (const c of refs) expect(c.maxTs - c.minTs).toBeLessThanOrEqual(24n * HOUR);
+    expect(await indexedEntries(s)).toHaveLength(108);
+  });
 });
