@@ -113,4 +113,14 @@ describe('compactor processes on a real store', () => {
     expect((await queryAll(server)).lines).toEqual(before.lines);
     expect(other.output()).toMatch(/compaction skipped: another compactor holds the lease/);
   });
+
+  it('treats POST /compactor/run as an admin action while auth is on', async () => {
+    const server = await start({ args: [...FAST, '--auth-enabled', '--server.internal-secret', 's3cret'] });
+    const denied = await fetch(`${server.url}/compactor/run`, { method: 'POST', headers: { 'X-Scope-OrgID': 'tenant-a' } });
+    expect(denied.status).toBe(403);
+    expect(await denied.text()).toContain('POST /compactor/run (an admin action while auth_enabled is true) needs the shared secret');
+    const ok = await fetch(`${server.url}/compactor/run`, { method: 'POST', headers: { 'X-Narvi-Internal-Secret': 's3cret' } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { outcome: string }).outcome).toBe('success');
+  });
 });
