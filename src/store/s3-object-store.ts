@@ -116,7 +116,7 @@ export class S3ObjectStore implements ObjectStore {
   /**
    * A conditional put: only if no object exists (`ifNoneMatch: '*'`) or only over the version `ifMatch`
    * names. False when the condition failed (412, or 409 for a concurrent conditional write). Servers
-   * that ignore the conditions (s3rver) write unconditionally; callers read back to notice.
+   * that ignore the conditions (s3rver) or refuse them (501) get a plain write; callers read back to notice.
    */
   async putIf(key: string, data: Buffer, cond: { ifNoneMatch: '*' } | { ifMatch: string }): Promise<boolean> {
     try {
@@ -125,6 +125,11 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 412 || status === 409 || (err as { name?: string }).name === 'PreconditionFailed') return false;
+      // A server that refuses the conditional headers outright: write plainly, the caller reads back.
+      if (status === 501) {
+        await this.put(key, data);
+        return true;
+      }
       throw err;
     }
   }
