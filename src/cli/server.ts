@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()
-    .argument('[settings...]', 'settings as --section.key value, e.g. --server.http-listen-port 3200; --config.file FILE; --target all|distributor|ingester|querier')
+    .argument('[settings...]', 'settings as --section.key value, e.g. --server.http-listen-port 3200; --config.file FILE; --target all|distributor|ingester|querier|compactor|backend')
     .action(async () => {
       const args = process.argv.slice(process.argv.indexOf('server') + 1);
       const { runServer } = await import('./run-server.js');

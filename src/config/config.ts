@@ -81,11 +81,23 @@ export interface Config {
     /** A tail socket whose unsent frames pass this many bytes (a client that does not read) is dropped. */
     tailMaxBufferedBytes: number;
   };
-  limits: Limits;
   compactor: {
+    /** Time between runs; 0: runs only when asked (POST /compactor/run). */
+    compactionIntervalMs: number;
+    /** Replaced or expired chunk objects are deleted this long after the index stops referring to them. */
+    retentionDeleteDelayMs: number;
+    /** Chunks below this share of ingester.chunk_target_size (compressed) are merged with small neighbours. */
+    smallChunkFraction: number;
+    /** A merged chunk spans at most this long (ns). */
+    maxMergedChunkSpan: bigint;
+    /** Unreferenced chunk objects younger than this are left alone (an ingester may be indexing them). */
+    orphanGracePeriodMs: number;
+    /** The single-compactor lease expires this long after its last renewal. */
+    leaseDurationMs: number;
     /** A delete request can be cancelled this long after it was received; only then may the compactor process it. */
     deleteRequestCancelPeriodMs: number;
   };
+  limits: Limits;
   /** The per-tenant overrides file (limits.per_tenant_override_config, or runtime_config.file); '' = none. */
   runtimeConfig: { file: string; periodMs: number };
   /** The settings as written, after defaults, file, environment and flags: a tenant's overrides overlay its limits. */

@@ -62,6 +62,15 @@ export const DEFAULTS = {
     tail_max_buffered_bytes: '4MiB',
     max_concurrent: 4,
   },
+  compactor: {
+    compaction_interval: '10m',
+    retention_delete_delay: '2h',
+    small_chunk_fraction: 0.25,
+    max_merged_chunk_span: '24h',
+    orphan_grace_period: '1h',
+    lease_duration: '1m',
+    delete_request_cancel_period: '24h',
+  },
   query_scheduler: {
     max_outstanding_requests_per_tenant: 256,
   },
@@ -96,12 +105,9 @@ export const DEFAULTS = {
     file: '',
     period: '10s',
   },
-  compactor: {
-    delete_request_cancel_period: '24h',
-  },
 };
 
 export type RawConfig = typeof DEFAULTS;
 
-export const TARGETS = ['all', 'distributor', 'ingester', 'querier', 'query-frontend', 'compactor'] as const;
+export const TARGETS = ['all', 'distributor', 'ingester', 'querier', 'query-frontend', 'compactor', 'backend'] as const;
 export type Target = (typeof TARGETS)[number];

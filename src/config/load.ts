@@ -250,6 +250,7 @@ export function validate(r: RawConfig): Config {
       maxConcurrent: num('querier.max_concurrent', r.querier.max_concurrent, 1),
       maxOutstandingPerTenant: num('query_scheduler.max_outstanding_requests_per_tenant', r.query_scheduler.max_outstanding_requests_per_tenant),
     },
+    compactor: compactorSettings(r.compactor),
     limits: {
       rejectOldSamples: bool('limits.reject_old_samples', l.reject_old_samples),
       rejectOldSamplesMaxAge: dur('limits.reject_old_samples_max_age', l.reject_old_samples_max_age),
@@ -275,10 +276,29 @@ export function validate(r: RawConfig): Config {
       retentionStream: retentionRules('limits.retention_stream', l.retention_stream),
       deletionMode: oneOf('limits.deletion_mode', l.deletion_mode, DELETION_MODES),
     },
-    compactor: {
-      deleteRequestCancelPeriodMs: ms('compactor.delete_request_cancel_period', r.compactor.delete_request_cancel_period),
-    },
     runtimeConfig: runtimeConfig(r),
     raw: r,
+  };
+}
+
+function positiveDur(path: string, v: unknown): bigint {
+  const d = dur(path, v);
+  if (d === 0n) throw new ConfigError(`${path} must be more than 0, got ${String(v)}`);
+  return d;
+}
+
+function compactorSettings(c: RawConfig['compactor']): Config['compactor'] {
+  const fraction = num('compactor.small_chunk_fraction', c.small_chunk_fraction);
+  if (fraction > 1) throw new ConfigError(`compactor.small_chunk_fraction must be between 0 and 1 (a share of ingester.chunk_target_size; 0 turns merging off), got ${fraction}`);
+  const leaseDurationMs = ms('compactor.lease_duration', c.lease_duration);
+  if (leaseDurationMs < 1000) throw new ConfigError(`compactor.lease_duration must be at least 1s (the lease is renewed every third of it), got ${c.lease_duration}`);
+  return {
+    compactionIntervalMs: ms('compactor.compaction_interval', c.compaction_interval),
+    retentionDeleteDelayMs: ms('compactor.retention_delete_delay', c.retention_delete_delay),
+    smallChunkFraction: fraction,
+    maxMergedChunkSpan: positiveDur('compactor.max_merged_chunk_span', c.max_merged_chunk_span),
+    orphanGracePeriodMs: ms('compactor.orphan_grace_period', c.orphan_grace_period),
+    leaseDurationMs,
+    deleteRequestCancelPeriodMs: ms('compactor.delete_request_cancel_period', c.delete_request_cancel_period),
   };
 }

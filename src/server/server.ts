@@ -31,13 +31,23 @@ import { QueryWorkerPool } from '../querier/workers/pool.js';
 import { availableParallelism } from 'node:os';
 import { RemoteMemorySource } from '../querier/remote-memory-source.js';
 import { RuntimeOverrides } from '../config/overrides.js';
+import { keepEverything, type CompactionPolicy } from '../compactor/compaction-policy.js';
+import { TenantCompactionPolicy } from '../compactor/tenant-policy.js';
+import { retentionPolicy } from '../store/retention.js';
+import { Compactor } from '../compactor/compactor.js';
+import { FsLeaseBackend, Lease, LEASE_KEY, S3LeaseBackend } from '../compactor/lease.js';
+import { compactorMetrics } from '../compactor/metrics.js';
+import { compactorRoutes } from './routes/compactor.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
 const COMPONENTS = {
-  all: { distributor: true, ingester: true, querier: true },
-  distributor: { distributor: true, ingester: false, querier: false },
-  ingester: { distributor: false, ingester: true, querier: false },
-  querier: { distributor: false, ingester: false, querier: true },
+  all: { distributor: true, ingester: true, querier: true, compactor: true },
+  distributor: { distributor: true, ingester: false, querier: false, compactor: false },
+  ingester: { distributor: false, ingester: true, querier: false, compactor: false },
+  querier: { distributor: false, ingester: false, querier: true, compactor: false },
+  compactor: { distributor: false, ingester: false, querier: false, compactor: true },
+  // Loki's simple-scalable backend group; here the compactor is all it holds.
+  backend: { distributor: false, ingester: false, querier: false, compactor: true },
 } as const;
 
 // Loki accepts pushes up to 100 MB by default; bodies are buffered whole, so bound them.
@@ -75,6 +85,33 @@ function openObjectStore(cfg: Config): ObjectStore {
 }
 
 /**
+ * The compactor over this process's index and store, under the store's lease: a lock file beside the
+ * chunks for the filesystem backend, a conditional-write object in the bucket for S3. Retention and
+ * delete requests reach it through its CompactionPolicy (TenantCompactionPolicy in a server).
+ */
+function openCompactor(cfg: Config, index: LabelIndex, store: ObjectStore, registry: Registry, log: Logger, policy: CompactionPolicy = keepEverything): Compactor {
+  const backend = store instanceof S3ObjectStore ? new S3LeaseBackend(store, LEASE_KEY) : new FsLeaseBackend(join(cfg.storage.path, 'chunks', ...LEASE_KEY.split('/')));
+  const c = cfg.compactor;
+  return new Compactor(
+    index,
+    store,
+    new Lease(backend, c.leaseDurationMs),
+    policy,
+    {
+      intervalMs: c.compactionIntervalMs,
+      deleteDelayMs: c.retentionDeleteDelayMs,
+      smallChunkFraction: c.smallChunkFraction,
+      orphanGraceMs: c.orphanGracePeriodMs,
+      maxMergedSpanNs: c.maxMergedChunkSpan,
+      blockSize: cfg.ingester.chunkBlockSize,
+      targetSize: cfg.ingester.chunkTargetSize,
+    },
+    compactorMetrics(registry),
+    log,
+  );
+}
+
+/**
  * Worker threads for big queries and for every query with regexes (which must not run on this thread);
  * each opens the index read-only and the same object store. With one thread, queries are not split.
  */
@@ -89,8 +126,8 @@ function queryPool(cfg: Config, index: LabelIndex): QueryWorkerPool {
  * while the WAL replays; it answers 200 once every component has started.
  */
 export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi> {
-  if (cfg.target === 'query-frontend' || cfg.target === 'compactor') {
-    throw new Error(`target ${cfg.target} is not available yet; use all, distributor, ingester or querier`);
+  if (cfg.target === 'query-frontend') {
+    throw new Error(`target ${cfg.target} is not available yet; use all, distributor, ingester, querier, compactor or backend`);
   }
   const want = COMPONENTS[cfg.target];
   const registry = new Registry();
@@ -136,8 +173,24 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   const stopping = new AbortController();
   let index: LabelIndex | null = null;
   let ingester: Ingester | null = null;
-  if (want.ingester || want.querier) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
-  const store = want.ingester || want.querier ? openObjectStore(cfg) : null;
+  if (want.ingester || want.querier || want.compactor) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
+  const store = want.ingester || want.querier || want.compactor ? openObjectStore(cfg) : null;
+  // Delete requests: the querier hides what they cover, the compactor removes it once they are due.
+  let deletes: DeleteRequests | null = null;
+  if (want.querier || want.compactor) {
+    const requests: DeleteRequests = DeleteRequests.open(deleteRequestsPath(cfg.storage.path), {
+      cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs,
+      modeOf: (tenant: string) => overrides.forTenant(tenant).deletionMode,
+      metrics: deleteRequestMetrics(registry, () => requests.pendingByTenant()),
+    });
+    deletes = requests;
+    closers.push(async () => requests.close());
+  }
+  let compactor: Compactor | null = null;
+  if (want.compactor) {
+    compactor = openCompactor(cfg, index!, store!, registry, log.child('compactor'), new TenantCompactionPolicy(retentionPolicy(overrides), deletes));
+    compactorRoutes(app, { compactor, isAdmin: cfg.authEnabled, internalSecret: cfg.server.internalSecret });
+  }
 
   if (want.ingester) {
     ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'), overrides);
@@ -157,15 +210,8 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
-    const deletionMode = (tenant: string) => overrides.forTenant(tenant).deletionMode;
-    const deletes: DeleteRequests = DeleteRequests.open(deleteRequestsPath(cfg.storage.path), {
-      cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs,
-      modeOf: deletionMode,
-      metrics: deleteRequestMetrics(registry, () => deletes.pendingByTenant()),
-    });
-    closers.push(async () => deletes.close());
-    deleteRoutes(app, { requests: deletes, authEnabled: cfg.authEnabled, cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs, log: log.child('deletes') });
-    const querier = new Querier(index!, store!, memory, overrides, queryPool(cfg, index!), deletes);
+    deleteRoutes(app, { requests: deletes!, authEnabled: cfg.authEnabled, cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs, log: log.child('deletes') });
+    const querier = new Querier(index!, store!, memory, overrides, queryPool(cfg, index!), deletes!);
     closers.push(() => querier.close());
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
@@ -201,6 +247,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   if (ingester) await ingester.start();
   overrides.start();
   closers.push(async () => overrides.stop());
+  compactor?.start();
   ready = true;
   log.info('ready', { target: cfg.target });
 
@@ -217,6 +264,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
       while (inFlight > 0 && Date.now() < patience) await new Promise((r) => setTimeout(r, 20));
       app.server.closeAllConnections();
       await closing;
+      if (compactor) await compactor.stop();
       if (ingester) await ingester.stop();
       for (const close of closers) await close();
       index?.close();

@@ -93,6 +93,18 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  async stat(key: string): Promise<{ size: number; modifiedMs: number } | null> {
+    const path = this.pathOf(key);
+    try {
+      const st = await stat(path);
+      return st.isFile() ? { size: st.size, modifiedMs: st.mtimeMs } : null;
+    } catch (err) {
+      const code = errCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw err;
+    }
+  }
+
   async *list(prefix: string): AsyncIterable<string> {
     validatePrefix(prefix);
     // Start at the deepest directory the prefix names entirely; filter the rest by string prefix.

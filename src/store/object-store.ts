@@ -13,6 +13,8 @@ export interface ObjectStore {
   /** Every key starting with `prefix` (a plain string prefix, '' for all), in ascending byte order. */
   list(prefix: string): AsyncIterable<string>;
   exists(key: string): Promise<boolean>;
+  /** Size and last-modified time (ms since the epoch), or null when there is no such object. */
+  stat(key: string): Promise<{ size: number; modifiedMs: number } | null>;
 }
 
 export class ObjectNotFoundError extends Error {

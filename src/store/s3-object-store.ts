@@ -99,6 +99,52 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** The object's bytes and ETag, or null when there is none (for compare-and-swap writers such as a lease). */
+  async getVersioned(key: string): Promise<{ data: Buffer; etag: string } | null> {
+    let out;
+    try {
+      out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+    if (!out.Body) throw new Error(`s3 object store: GET ${key} returned no body`);
+    const bytes = await out.Body.transformToByteArray();
+    return { data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), etag: out.ETag ?? '' };
+  }
+
+  /**
+   * A conditional put: only if no object exists (`ifNoneMatch: '*'`) or only over the version `ifMatch`
+   * names. False when the condition failed (412, or 409 for a concurrent conditional write). Servers
+   * that ignore the conditions (s3rver) or refuse them (501) get a plain write; callers read back to notice.
+   */
+  async putIf(key: string, data: Buffer, cond: { ifNoneMatch: '*' } | { ifMatch: string }): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key), Body: data, ContentLength: data.length, ...('ifMatch' in cond ? { IfMatch: cond.ifMatch } : { IfNoneMatch: cond.ifNoneMatch }) }));
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409 || (err as { name?: string }).name === 'PreconditionFailed') return false;
+      // A server that refuses the conditional headers outright: write plainly, the caller reads back.
+      if (status === 501) {
+        await this.put(key, data);
+        return true;
+      }
+      throw err;
+    }
+  }
+
+  /** Size and last-modified time in ms, or null when there is no such object. */
+  async stat(key: string): Promise<{ size: number; modifiedMs: number } | null> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+      return { size: out.ContentLength ?? 0, modifiedMs: out.LastModified?.getTime() ?? 0 };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
   async *list(prefix: string): AsyncIterable<string> {
     validatePrefix(prefix);
     let token: string | undefined;

@@ -36,7 +36,7 @@ describe('--target', () => {
 
   it('refuses a distributor without ingesters, and targets not built yet, with a clear message', async () => {
     await expect(startServer({ args: ['--target', 'distributor'] })).rejects.toThrow(/distributor\.ingesters/);
-    await expect(startServer({ args: ['--target', 'compactor'] })).rejects.toThrow(/target compactor is not available yet/);
+    await expect(startServer({ args: ['--target', 'query-frontend'] })).rejects.toThrow(/target query-frontend is not available yet/);
   });
 
   it('runs a querier alone over the store the ingester flushed', async () => {
