@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Distributor } from '../../distributor/distributor.js';
 import type { Logger } from '../../model/logger.js';
+import { storageStatus } from '../../ingester/storage-error.js';
 import { releaseAfterBigBody } from '../release-memory.js';
 import { tenantOf } from '../tenant.js';
 
@@ -26,7 +27,9 @@ export function pushRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
       return reply.code(res.status).type('text/plain').send(res.message + '\n');
     } catch (err) {
       deps.log.error('push failed', { tenant, err: (err as Error).message });
-      return reply.code(500).type('text/plain').send(`push failed: ${(err as Error).message}\n`);
+      // The disk refused the write: 507 when full, 503 otherwise; the client retries either.
+      const status = storageStatus(err) ?? 500;
+      return reply.code(status).type('text/plain').send(`push failed: ${(err as Error).message}\n`);
     }
   };
   app.post('/loki/api/v1/push', handler);
