@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { knownPaths } from '../config/merge.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { createLogger } from '../model/logger.js';
+import { DataDirLockedError } from '../server/data-dir-lock.js';
 import { startNarvi } from '../server/server.js';
 
 function usage(): string {
@@ -45,6 +46,11 @@ export async function runServer(args: string[]): Promise<void> {
   try {
     running = await startNarvi(cfg, log);
   } catch (err) {
+    // One plain line an operator reads at a glance: which process holds which directory.
+    if (err instanceof DataDirLockedError) {
+      process.stderr.write(`narvi server: ${err.message}\n`);
+      process.exit(1);
+    }
     log.error('failed to start', { err: (err as Error).message });
     process.exit(1);
   }

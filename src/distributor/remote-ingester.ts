@@ -1,4 +1,5 @@
 import type { IngestStreamIn, PushOutcome } from '../ingester/ingester.js';
+import { StorageWriteError } from '../ingester/storage-error.js';
 import { encodePushRecord } from '../ingester/wal-record.js';
 import type { IngesterClient } from './ingester-client.js';
 
@@ -23,6 +24,10 @@ export class RemoteIngester implements IngesterClient {
       });
     } catch (err) {
       throw new Error(`ingester ${this.baseUrl} unreachable: ${(err as Error).message}`);
+    }
+    if (res.status === 507 || res.status === 503) {
+      // Its disk refused the write: the client gets the same answer and retries.
+      throw new StorageWriteError(`ingester ${this.baseUrl}: ${(await res.text()).trim()}`, res.status, undefined);
     }
     if (!res.ok) throw new Error(`ingester ${this.baseUrl} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as PushOutcome;

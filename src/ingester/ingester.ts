@@ -10,7 +10,8 @@ import type { ObjectStore } from '../store/object-store.js';
 import { tenantKeySegment } from '../store/tenant-key.js';
 import type { IngesterMetrics } from './metrics.js';
 import type { StreamSnapshot } from './memory-piece.js';
-import { Stream, type ClosedChunk } from './stream.js';
+import { storageStatus, storageWriteError } from './storage-error.js';
+import { Stream, type AppendResult, type ClosedChunk } from './stream.js';
 import { Wal } from './wal.js';
 import { encodeCheckpointRecord, encodePushRecord, RECORD_CHECKPOINT, type WalRecord } from './wal-record.js';
 import { fixedLimits, type TenantLimits } from '../config/overrides.js';
@@ -78,6 +79,8 @@ export class Ingester {
   private checkpointTimer: NodeJS.Timeout | null = null;
   private checkpointChain: Promise<void> = Promise.resolve();
   private checkpointRunning = false;
+  /** The last checkpoint failed: retry it even if nothing new was appended or flushed. */
+  private checkpointOwed = false;
   private stopped = false;
   /** Bytes every stream holds in memory until flushed (kept by deltas, recounted each flush cycle). */
   private unflushed = 0;
@@ -116,7 +119,8 @@ export class Ingester {
     }
     this.unflushed = this.recount();
     this.metrics.unflushedBytes.set(this.unflushed);
-    this.timer = setInterval(() => void this.flushCycle(false), ic.flushCheckPeriodMs);
+    // A cycle's failures are logged where they happen; none may end the process.
+    this.timer = setInterval(() => void this.flushCycle(false).catch((err: Error) => this.log.error('flush cycle failed; retried next period', { err: err.message })), ic.flushCheckPeriodMs);
     this.timer.unref();
   }
 
@@ -195,7 +199,6 @@ export class Ingester {
   /** Applies a validated push and resolves once the accepted entries are durable in the WAL. */
   async push(tenant: string, streams: IngestStreamIn[]): Promise<PushOutcome> {
     if (this.stopped) throw new Error('ingester is shutting down');
-    const now = Date.now();
     const outcome: PushOutcome = { accepted: 0, acceptedBytes: 0, duplicates: 0, rejections: [] };
     const budget = this.cfg.ingester.maxUnflushedBytes;
     if (budget > 0 && this.unflushed >= budget) {
@@ -215,47 +218,86 @@ export class Ingester {
       });
       return outcome;
     }
+    // Entries are sorted into accepted, duplicates and too far behind first, written to the WAL, and
+    // only then put in memory: a push whose WAL write fails leaves nothing behind, so its resend is
+    // accepted (not taken for a duplicate of itself) and written, and no flush can store what was refused.
     const walStreams: { canonical: string; entries: IngestEntry[] }[] = [];
-    for (const vs of streams) {
-      const s = this.getStream(tenant, vs.labels, vs.canonical, vs.fingerprint, true);
-      if (!s) {
-        outcome.rejections.push({
-          reason: 'stream_limit',
-          entries: vs.entries.length,
-          bytes: vs.entries.reduce((n, e) => n + e.line.length, 0),
-          message: `Maximum active stream limit exceeded when trying to create stream ${vs.canonical}, reduce the number of active streams (reduce labels or reduce label values), or contact your administrator to see if the limit can be increased, user: '${tenant}' (limit: ${this.limits.forTenant(tenant).maxGlobalStreamsPerUser})`,
-        });
-        continue;
+    const planned: { s: Stream; version: number; accepted: IngestEntry[]; canonical: string }[] = [];
+    try {
+      for (const vs of streams) {
+        let s: Stream | null;
+        try {
+          s = this.getStream(tenant, vs.labels, vs.canonical, vs.fingerprint, true);
+        } catch (err) {
+          if (storageStatus(err) !== null) throw storageWriteError(`recording the new stream ${vs.canonical.length > 200 ? vs.canonical.slice(0, 200) + '…' : vs.canonical} in the label index`, err);
+          throw err;
+        }
+        if (!s) {
+          outcome.rejections.push({
+            reason: 'stream_limit',
+            entries: vs.entries.length,
+            bytes: vs.entries.reduce((n, e) => n + e.line.length, 0),
+            message: `Maximum active stream limit exceeded when trying to create stream ${vs.canonical}, reduce the number of active streams (reduce labels or reduce label values), or contact your administrator to see if the limit can be increased, user: '${tenant}' (limit: ${this.limits.forTenant(tenant).maxGlobalStreamsPerUser})`,
+          });
+          continue;
+        }
+        const r = s.classify(vs.entries);
+        outcome.duplicates += r.duplicates;
+        this.tooFarBehind(outcome, r.tooFarBehind, vs.canonical);
+        if (r.accepted.length > 0) {
+          s.pending++;
+          planned.push({ s, version: s.version, accepted: r.accepted, canonical: vs.canonical });
+          walStreams.push({ canonical: vs.canonical, entries: r.accepted });
+        }
       }
-      const before = s.memoryBytes;
-      const r = s.append(vs.entries, now);
-      this.unflushed += s.memoryBytes - before;
-      outcome.duplicates += r.duplicates;
-      for (const { entry, oldest } of r.tooFarBehind) {
-        outcome.rejections.push({
-          reason: 'too_far_behind',
-          entries: 1,
-          bytes: entry.line.length,
-          message: `entry with timestamp ${formatRFC3339Nano(entry.ts)} ignored, reason: 'entry too far behind, entry timestamp is: ${formatRFC3339Nano(entry.ts)}, oldest acceptable timestamp is: ${formatRFC3339Nano(oldest)}' for stream: ${vs.canonical}`,
-        });
+      if (this.wal && walStreams.length > 0) {
+        const record = encodePushRecord(tenant, walStreams);
+        try {
+          await this.wal.append(record);
+        } catch (err) {
+          const e = storageWriteError('WAL write', err);
+          this.metrics.walWriteFailures.inc({ code: e.code ?? 'unknown' });
+          throw e;
+        }
+        this.metrics.walAppended.inc(record.length + 8);
       }
-      if (r.accepted.length > 0) {
-        walStreams.push({ canonical: vs.canonical, entries: r.accepted });
-        outcome.accepted += r.accepted.length;
-        for (const e of r.accepted) outcome.acceptedBytes += e.line.length + metadataBytes(e.metadata);
+      // Durable: into memory, in the order the WAL holds the records (replay repeats the same steps).
+      const now = Date.now();
+      for (const p of planned) {
+        const before = p.s.memoryBytes;
+        let accepted = p.accepted;
+        if (p.s.version === p.version) p.s.commit(accepted, now);
+        else {
+          // Another push reached this stream while this one was being written: check again against it.
+          const r = p.s.append(accepted, now);
+          accepted = r.accepted;
+          outcome.duplicates += r.duplicates;
+          this.tooFarBehind(outcome, r.tooFarBehind, p.canonical);
+        }
+        this.unflushed += p.s.memoryBytes - before;
+        outcome.accepted += accepted.length;
+        for (const e of accepted) outcome.acceptedBytes += e.line.length + metadataBytes(e.metadata);
       }
+    } finally {
+      for (const p of planned) p.s.pending--;
     }
     if (outcome.duplicates > 0) this.metrics.duplicates.inc({ tenant }, outcome.duplicates);
     this.metrics.unflushedBytes.set(this.unflushed);
     if (budget > 0 && this.unflushed >= budget * HIGH_WATER) this.relieveMemory();
-    if (this.wal && walStreams.length > 0) {
-      const record = encodePushRecord(tenant, walStreams);
-      await this.wal.append(record);
-      this.metrics.walAppended.inc(record.length + 8);
-      const size = this.cfg.ingester.wal.checkpointSize;
-      if (size > 0 && this.wal.sinceCheckpoint >= size) this.checkpointSoon('size');
-    }
+    const size = this.cfg.ingester.wal.checkpointSize;
+    if (this.wal && size > 0 && this.wal.sinceCheckpoint >= size) this.checkpointSoon('size');
     return outcome;
+  }
+
+  private tooFarBehind(outcome: PushOutcome, entries: AppendResult['tooFarBehind'], canonical: string): void {
+    for (const { entry, oldest } of entries) {
+      outcome.rejections.push({
+        reason: 'too_far_behind',
+        entries: 1,
+        bytes: entry.line.length,
+        message: `entry with timestamp ${formatRFC3339Nano(entry.ts)} ignored, reason: 'entry too far behind, entry timestamp is: ${formatRFC3339Nano(entry.ts)}, oldest acceptable timestamp is: ${formatRFC3339Nano(oldest)}' for stream: ${canonical}`,
+      });
+    }
   }
 
   /**
@@ -371,7 +413,10 @@ export class Ingester {
     this.dropIdleStreams(now, idleMs);
     this.unflushed = this.recount();
     this.metrics.unflushedBytes.set(this.unflushed);
-    if (flushed > 0 && this.wal && !this.stopped) await this.checkpoint();
+    // A checkpoint that failed (a full disk) is owed: the next cycle tries again, whether or not it flushed.
+    if ((flushed > 0 || this.checkpointOwed) && this.wal && !this.stopped) {
+      await this.checkpoint().catch((err: Error) => this.log.error('WAL checkpoint after flush failed; segments kept, retried next flush cycle', { err: err.message }));
+    }
     if (flushed > 0) this.log.info('flushed chunks', { chunks: flushed, streams: this.streamCount() });
     return failures;
   }
@@ -395,7 +440,7 @@ export class Ingester {
   private dropIdleStreams(now: number, idleMs: number): void {
     for (const [tenant, streams] of this.tenants) {
       for (const [key, s] of streams) {
-        if (s.isEmpty && now - s.lastAppendAt >= idleMs) {
+        if (s.isEmpty && s.pending === 0 && now - s.lastAppendAt >= idleMs) {
           this.unflushed -= s.memoryBytes;
           streams.delete(key);
           this.metrics.streams.dec({ tenant });
@@ -411,7 +456,7 @@ export class Ingester {
   private checkpointSoon(trigger: 'time' | 'size'): void {
     if (this.checkpointRunning || this.stopped || !this.wal) return;
     // Nothing appended since the last checkpoint: it still holds everything.
-    if (this.wal.sinceCheckpoint === 0) return;
+    if (this.wal.sinceCheckpoint === 0 && !this.checkpointOwed) return;
     this.checkpoint(trigger).catch((err: Error) => this.log.error('WAL checkpoint failed; segments kept', { trigger, err: err.message }));
   }
 
@@ -430,6 +475,11 @@ export class Ingester {
     this.checkpointRunning = true;
     try {
       await this.writeCheckpointNow(trigger);
+      this.checkpointOwed = false;
+    } catch (err) {
+      this.checkpointOwed = true;
+      this.metrics.walCheckpointFailures.inc();
+      throw err;
     } finally {
       this.checkpointRunning = false;
     }
@@ -464,7 +514,8 @@ export class Ingester {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     if (this.flushing) await this.flushing.catch(() => undefined);
     if (this.wal) {
-      await this.checkpoint('shutdown');
+      // On a full disk the final checkpoint fails: the segments it would replace stay and replay reads them.
+      await this.checkpoint('shutdown').catch((err: Error) => this.log.error('final WAL checkpoint failed; the segments are kept for replay', { err: err.message }));
       this.stopped = true;
       await this.wal.close();
     } else {

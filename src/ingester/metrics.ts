@@ -11,6 +11,8 @@ export interface IngesterMetrics {
   walBytes: Gauge;
   unflushedBytes: Gauge;
   walAppended: Counter;
+  walWriteFailures: Counter<'code'>;
+  walCheckpointFailures: Counter;
   walCheckpoints: Counter;
   walReplayRecords: Counter;
   walCorruptRecords: Counter;
@@ -29,6 +31,8 @@ export function ingesterMetrics(registry: Registry): IngesterMetrics {
     walBytes: new Gauge({ name: 'narvi_ingester_wal_disk_bytes', help: 'Bytes of WAL segments and checkpoints on disk.', registers: r }),
     unflushedBytes: new Gauge({ name: 'narvi_ingester_unflushed_bytes', help: 'Bytes of stream data held in memory: unflushed chunks and the last flushed ones kept for duplicate checks (bounded by ingester.max_unflushed_bytes).', registers: r }),
     walAppended: new Counter({ name: 'narvi_ingester_wal_bytes_appended_total', help: 'Bytes appended to the WAL.', registers: r }),
+    walWriteFailures: new Counter({ name: 'narvi_ingester_wal_write_failures_total', help: 'Pushes refused because their WAL write failed (507 for a full disk, 503 for other I/O errors), by error code.', labelNames: ['code'], registers: r }),
+    walCheckpointFailures: new Counter({ name: 'narvi_ingester_wal_checkpoint_failures_total', help: 'WAL checkpoints that could not be written; the segments stay and the checkpoint is retried.', registers: r }),
     walCheckpoints: new Counter({ name: 'narvi_ingester_wal_checkpoints_total', help: 'WAL checkpoints written.', registers: r }),
     walReplayRecords: new Counter({ name: 'narvi_ingester_wal_replay_records_total', help: 'WAL records replayed at start.', registers: r }),
     walCorruptRecords: new Counter({ name: 'narvi_ingester_wal_corrupt_records_total', help: 'Torn or corrupt WAL records skipped during replay.', registers: r }),

@@ -56,6 +56,10 @@ export class Stream {
   private closedCompressed = 0;
   /** Newest timestamp accepted: the out-of-order window and the duplicate check hang off it. */
   newest: bigint | null = null;
+  /** Counts commits: a classification made at one version holds only while the stream is still at it. */
+  version = 0;
+  /** Pushes classified and waiting for their WAL write: the stream must not be dropped as idle meanwhile. */
+  pending = 0;
   /** Wall-clock ms of the open chunk's first append and of the last append. */
   chunkStartedAt = 0;
   lastAppendAt = 0;
@@ -100,46 +104,69 @@ export class Stream {
 
   /**
    * Adds entries, dropping exact duplicates (same timestamp and line) of anything still in memory and
-   * refusing entries older than the out-of-order window behind the newest. An entry newer than everything
-   * cannot be a duplicate, so the in-order case never looks anything up.
+   * refusing entries older than the out-of-order window behind the newest.
    */
   append(entries: IngestEntry[], nowMs: number): AppendResult {
+    const r = this.classify(entries);
+    this.commit(r.accepted, nowMs);
+    return r;
+  }
+
+  /**
+   * Sorts entries into accepted, duplicates of what is held (or of an earlier entry of the same push) and
+   * too far behind, without changing the stream: a push is written to the WAL first and committed only
+   * once that write is durable. An entry newer than everything cannot be a duplicate, so the in-order
+   * case never looks anything up.
+   */
+  classify(entries: IngestEntry[]): AppendResult {
     const accepted: IngestEntry[] = [];
     const tooFarBehind: AppendResult['tooFarBehind'] = [];
     let duplicates = 0;
+    let newest = this.newest;
     // Built on the first entry that is not newer than everything: what is already held at the
     // timestamps this push carries. Concurrent pushers make that common, so it must stay cheap.
     let held: Map<bigint, Buffer[]> | null = null;
+    const hold = (m: Map<bigint, Buffer[]>, e: IngestEntry) => {
+      const same = m.get(e.ts);
+      if (same) same.push(e.line);
+      else m.set(e.ts, [e.line]);
+    };
     for (const e of entries) {
-      if (this.newest !== null && e.ts <= this.newest) {
-        const oldest = this.newest - this.settings.outOfOrderWindow;
+      if (newest !== null && e.ts <= newest) {
+        const oldest = newest - this.settings.outOfOrderWindow;
         if (e.ts < oldest) {
           tooFarBehind.push({ entry: e, oldest });
           continue;
         }
-        held ??= this.heldAt(entries);
-        const same = held.get(e.ts);
-        if (same?.some((l) => l.equals(e.line))) {
+        if (!held) {
+          held = this.heldAt(entries);
+          for (const a of accepted) hold(held, a);
+        }
+        if (held.get(e.ts)?.some((l) => l.equals(e.line))) {
           duplicates++;
           continue;
         }
-        if (same) same.push(e.line);
-        else held.set(e.ts, [e.line]);
+        hold(held, e);
       } else {
-        this.newest = e.ts;
-        if (held) {
-          const same = held.get(e.ts);
-          if (same) same.push(e.line);
-          else held.set(e.ts, [e.line]);
-        }
+        newest = e.ts;
+        if (held) hold(held, e);
       }
+      accepted.push(e);
+    }
+    return { accepted, tooFarBehind, duplicates };
+  }
+
+  /** Appends entries `classify` accepted, while nothing else has been appended since it ran. */
+  commit(accepted: IngestEntry[], nowMs: number): void {
+    if (accepted.length === 0) return;
+    this.version++;
+    for (const e of accepted) {
+      if (this.newest === null || e.ts > this.newest) this.newest = e.ts;
       if (this.head.count === 0 && this.blocks.length === 0) this.chunkStartedAt = nowMs;
       this.head.append(e);
-      accepted.push(e);
       if (this.head.rawBytes >= this.settings.blockSize) this.cutBlock();
     }
-    if (accepted.length > 0) this.lastAppendAt = nowMs;
-    return { accepted, tooFarBehind, duplicates };
+    this.lastAppendAt = nowMs;
   }
 
   /** Compresses the head into a block; closes the chunk when it reaches its target size or time span. */

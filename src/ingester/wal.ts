@@ -3,6 +3,7 @@ import { open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../model/logger.js';
+import { storageWriteError } from './storage-error.js';
 import { decodeRecord, type WalRecord } from './wal-record.js';
 
 export interface WalOptions {
@@ -135,8 +136,10 @@ export class Wal {
   }
 
   private async openSegment(): Promise<void> {
-    this.fd = await open(join(this.dir, name('segment', this.segment)), 'a');
-    this.segmentBytes = 0;
+    const fd = await open(join(this.dir, name('segment', this.segment)), 'a');
+    this.fd = fd;
+    // Whole records only: a segment reopened after a failed open holds nothing, or what it held before.
+    this.segmentBytes = (await fd.stat()).size;
     await this.syncDir();
   }
 
@@ -212,36 +215,56 @@ export class Wal {
         total += FRAME_HEADER + len;
       }
       try {
-        await this.writeAll(bufs, total);
+        // No segment open: the last roll, or the cut after a failed write, could not open one.
+        if (!this.fd) await this.openSegment();
+        await writeAll(this.fd!, bufs, total);
         if (this.opts.sync === 'always') await this.fd!.datasync();
         else this.dirty = true;
         this.segmentBytes += total;
         this.sinceCheckpoint += total;
         for (const p of batch) p.resolve();
       } catch (err) {
-        const e = new Error(`WAL write failed: ${(err as Error).message}`);
+        const e = storageWriteError('WAL write', err);
+        this.log.error('WAL write failed; the push is refused', { err: (err as Error).message, code: e.code, pushes: batch.length, bytes: total });
+        await this.discardTail();
         for (const p of batch) p.reject(e);
       }
       if (this.segmentBytes >= this.opts.segmentSize) await this.roll().catch((err: Error) => this.log.error('WAL segment roll failed', { err: err.message }));
     }
   }
 
-  private async writeAll(bufs: Buffer[], total: number): Promise<void> {
-    let written = 0;
-    let list = bufs;
-    while (written < total) {
-      const { bytesWritten } = await this.fd!.writev(list);
-      written += bytesWritten;
-      if (written < total) list = [Buffer.concat(list).subarray(bytesWritten)];
+  /**
+   * After a failed write the segment may end in part of a record, which replay would take for a torn
+   * tail and stop at, losing what is appended after it: cut it back to its last whole record. When even
+   * that fails, the segment is left as it is (its records before the tail stay readable) and the next
+   * write opens a fresh one.
+   */
+  private async discardTail(): Promise<void> {
+    const fd = this.fd;
+    if (!fd) return;
+    try {
+      await fd.truncate(this.segmentBytes);
+      await fd.datasync();
+    } catch (err) {
+      this.log.error('WAL segment could not be cut back after a failed write; continuing in a new segment', { segment: name('segment', this.segment), err: (err as Error).message });
+      this.fd = null;
+      this.segment++;
+      await fd.close().catch(() => undefined);
     }
   }
 
+  /** Closes the segment and opens the next; if opening fails, the next write tries again. */
   private async roll(): Promise<void> {
-    if (this.fd) {
-      await this.fd.datasync();
-      await this.fd.close();
-    }
+    const fd = this.fd;
+    this.fd = null;
     this.segment++;
+    if (fd) {
+      try {
+        await fd.datasync();
+      } finally {
+        await fd.close().catch(() => undefined);
+      }
+    }
     await this.openSegment();
   }
 
@@ -256,29 +279,39 @@ export class Wal {
       await this.roll();
       covers = this.segment;
       this.sinceCheckpoint = 0;
+      // A push enters memory when its append resolves: let every resolved one do so before the capture,
+      // or the checkpoint would miss records of the segments it replaces.
+      await new Promise((r) => setImmediate(r));
       records = capture();
     });
     const final = join(this.dir, name('checkpoint', covers));
     const tmp = final + '.tmp';
-    const fh = await open(tmp, 'w');
     let bytes = 0;
     try {
-      for (const parts of records) {
-        let len = 0;
-        let sum = 0;
-        for (const part of parts) {
-          len += part.length;
-          sum = crc32(part, sum);
+      const fh = await open(tmp, 'w');
+      try {
+        for (const parts of records) {
+          let len = 0;
+          let sum = 0;
+          for (const part of parts) {
+            len += part.length;
+            sum = crc32(part, sum);
+          }
+          const header = Buffer.allocUnsafe(FRAME_HEADER);
+          header.writeUInt32LE(len, 0);
+          header.writeUInt32LE(sum, 4);
+          // A short write (the disk filling up) must not leave a hole in the record: the rest follows or fails.
+          await writeAll(fh, [header, ...parts], FRAME_HEADER + len);
+          bytes += FRAME_HEADER + len;
         }
-        const header = Buffer.allocUnsafe(FRAME_HEADER);
-        header.writeUInt32LE(len, 0);
-        header.writeUInt32LE(sum, 4);
-        await fh.writev([header, ...parts]);
-        bytes += FRAME_HEADER + len;
+        await fh.sync();
+      } finally {
+        await fh.close();
       }
-      await fh.sync();
-    } finally {
-      await fh.close();
+    } catch (err) {
+      // The segments it would replace stay; a partial checkpoint only takes the space a retry needs.
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw storageWriteError('WAL checkpoint write', err);
     }
     await rename(tmp, final);
     await this.syncDir();
@@ -312,5 +345,16 @@ export class Wal {
         this.fd = null;
       }
     });
+  }
+}
+
+/** Writes every byte of `bufs` (`total` long), going on after short writes. */
+async function writeAll(fh: FileHandle, bufs: Buffer[], total: number): Promise<void> {
+  let written = 0;
+  let list = bufs;
+  while (written < total) {
+    const { bytesWritten } = await fh.writev(list);
+    written += bytesWritten;
+    if (written < total) list = [Buffer.concat(list).subarray(bytesWritten)];
   }
 }

@@ -14,6 +14,7 @@ import { FsObjectStore } from '../store/fs-object-store.js';
 import { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { S3ObjectStore } from '../store/s3-object-store.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { internalRoutes } from './routes/internal.js';
 import { opsRoutes } from './routes/ops.js';
 import { readBody } from './read-body.js';
@@ -122,10 +123,39 @@ function queryPool(cfg: Config, index: LabelIndex): QueryWorkerPool {
 }
 
 /**
- * Starts the components `cfg.target` names. The HTTP listener comes up first so `/ready` can answer 503
- * while the WAL replays; it answers 200 once every component has started.
+ * Starts the components `cfg.target` names on a data directory it holds alone (see DataDirLock): a target
+ * that writes the WAL and the index takes the lock first and gives it up when stopped. A querier only
+ * reads the index and chunks, so it shares the directory with the ingester that owns it.
  */
 export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi> {
+  const owns = (COMPONENTS as Record<string, { ingester: boolean } | undefined>)[cfg.target]?.ingester === true;
+  const lock = owns ? DataDirLock.acquire(cfg.storage.path, log) : null;
+  let running: RunningNarvi;
+  try {
+    running = await startComponents(cfg, log);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  if (!lock) return running;
+  const stop = running.stop.bind(running);
+  return {
+    ...running,
+    async stop() {
+      try {
+        await stop();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
+
+/**
+ * The HTTP listener comes up first so `/ready` can answer 503 while the WAL replays; it answers 200 once
+ * every component has started.
+ */
+async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> {
   if (cfg.target === 'query-frontend') {
     throw new Error(`target ${cfg.target} is not available yet; use all, distributor, ingester, querier, compactor or backend`);
   }

@@ -36,6 +36,27 @@ describe('Stream', () => {
     expect(r2.duplicates).toBe(1);
   });
 
+  it('classifies without changing the stream: what a failed WAL write never committed is no duplicate of its resend', () => {
+    const s = newStream();
+    s.append([e(10n, 'held')], 0);
+    const first = s.classify([e(10n, 'held'), e(20n, 'new'), e(15n, 'late'), e(20n, 'new')]);
+    expect(first.duplicates).toBe(2);
+    expect(first.accepted.map((x) => x.line.toString())).toEqual(['new', 'late']);
+    // Never committed (its WAL write failed): nothing of it is held, and the same batch again is accepted.
+    expect(allLines(s)).toEqual(['10:held']);
+    expect(s.newest).toBe(10n);
+    const again = s.classify([e(20n, 'new'), e(15n, 'late')]);
+    expect(again.accepted).toHaveLength(2);
+    const v = s.version;
+    s.commit(again.accepted, 0);
+    expect(s.version).toBe(v + 1);
+    expect(allLines(s)).toEqual(['10:held', '15:late', '20:new']);
+    // A duplicate of an earlier entry of the same push, before anything was looked up, is caught too.
+    expect(s.classify([e(30n, 'twice'), e(30n, 'twice')]).duplicates).toBe(1);
+    // Once committed, the resend is a duplicate.
+    expect(s.classify([e(20n, 'new'), e(15n, 'late')]).duplicates).toBe(2);
+  });
+
   it('hands queries its compressed blocks as they are held, copies only the head, and copies nothing for statistics', () => {
     const s = newStream();
     const line = (i: number) => `line ${i} ${'abcdefghij'.repeat(20)}`;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Limits } from '../../config/config.js';
 import { tenantLimits, type TenantLimits } from '../../config/overrides.js';
 import type { Ingester } from '../../ingester/ingester.js';
+import { StorageWriteError } from '../../ingester/storage-error.js';
 import { canonicalLabels, parseLabels } from '../../model/labels.js';
 import { decodeRecord, RECORD_PUSH } from '../../ingester/wal-record.js';
 import { assembleChunk, encodeBlock } from '../../chunk/chunk.js';
@@ -80,7 +81,13 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
       summary.add(v.rejections);
       return reply.code(400).type('text/plain').send(summary.message(total) + '\n');
     }
-    return ingester.push(tenant, v.streams);
+    try {
+      return await ingester.push(tenant, v.streams);
+    } catch (err) {
+      // The distributor passes 507/503 on to its client as they are (see RemoteIngester).
+      if (err instanceof StorageWriteError) return reply.code(err.status).type('text/plain').send(err.message + '\n');
+      throw err;
+    }
   });
 
   // A querier in another process reads what is still in memory; see querier/remote-memory-source.ts.

@@ -4,6 +4,7 @@ import type { Distributor } from '../../distributor/distributor.js';
 import { InflightBudgetError, type InflightBudget } from '../../distributor/inflight-budget.js';
 import type { Logger } from '../../model/logger.js';
 import { readBody } from '../read-body.js';
+import { storageStatus } from '../../ingester/storage-error.js';
 import { releaseAfterBigBody } from '../release-memory.js';
 import { tenantOf } from '../tenant.js';
 
@@ -51,7 +52,8 @@ export function pushRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
       const status = (err as { statusCode?: number }).statusCode;
       if (status !== undefined && status >= 400 && status < 500) return reply.code(status).type('text/plain').send((err as Error).message + '\n');
       deps.log.error('push failed', { tenant, err: (err as Error).message });
-      return reply.code(500).type('text/plain').send(`push failed: ${(err as Error).message}\n`);
+      // The disk refused the write: 507 when full, 503 otherwise; the client retries either.
+      return reply.code(storageStatus(err) ?? 500).type('text/plain').send(`push failed: ${(err as Error).message}\n`);
     } finally {
       held.release();
     }
