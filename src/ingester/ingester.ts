@@ -80,6 +80,9 @@ export class Ingester {
   private stopped = false;
   /** Bytes every stream holds in memory until flushed (kept by deltas, recounted each flush cycle). */
   private unflushed = 0;
+  /** True while the WAL replays: flushes then write no checkpoint (the log is not open yet). */
+  private replaying = false;
+  private replayFlushes = 0;
 
   constructor(
     private cfg: Config,
@@ -100,11 +103,19 @@ export class Ingester {
     if (ic.wal.enabled) {
       this.wal = Wal.create(`${this.cfg.storage.path}/wal`, { sync: ic.wal.sync, syncIntervalMs: ic.wal.syncIntervalMs, segmentSize: ic.wal.segmentSize }, this.log.child('wal'));
       const started = performance.now();
-      const stats = await this.wal.replay((rec) => this.applyRecord(rec));
+      this.replaying = true;
+      let stats;
+      try {
+        stats = await this.wal.replay((rec) => this.applyRecord(rec));
+      } finally {
+        this.replaying = false;
+      }
       this.metrics.walReplayRecords.inc(stats.records);
       this.metrics.walCorruptRecords.inc(stats.corrupt);
-      this.log.info('WAL replayed', { records: stats.records, files: stats.segments, bytes: stats.bytes, corrupt: stats.corrupt, streams: this.streamCount(), ms: Math.round(performance.now() - started) });
+      this.log.info('WAL replayed', { records: stats.records, files: stats.segments, bytes: stats.bytes, corrupt: stats.corrupt, skipped_bytes: stats.skippedBytes, streams: this.streamCount(), flushed_during_replay: this.replayFlushes, ms: Math.round(performance.now() - started) });
       await this.wal.start();
+      // Chunks flushed while replaying are still covered by the old segments: a checkpoint now lets them go.
+      if (this.replayFlushes > 0) await this.checkpoint('replay');
       this.metrics.walBytes.set(await this.wal.diskBytes());
       if (ic.wal.checkpointDurationMs > 0) {
         this.checkpointTimer = setInterval(() => this.checkpointSoon('time'), ic.wal.checkpointDurationMs);
@@ -161,7 +172,26 @@ export class Ingester {
     return s;
   }
 
-  private applyRecord(rec: WalRecord): void {
+  /**
+   * Applies one replayed record. Replay memory obeys the same budget as pushes: past its high-water mark
+   * the largest streams' chunks are flushed before the next record, so a WAL far larger than
+   * ingester.max_unflushed_bytes replays in bounded memory.
+   */
+  private applyRecord(rec: WalRecord): Promise<void> | undefined {
+    this.applyRecordData(rec);
+    const budget = this.cfg.ingester.maxUnflushedBytes;
+    if (budget > 0 && this.unflushed >= budget * HIGH_WATER) return this.flushDuringReplay();
+    return undefined;
+  }
+
+  private async flushDuringReplay(): Promise<void> {
+    const failures = await this.flushCycle(false, 'memory');
+    this.replayFlushes++;
+    // A store that cannot take chunks now leaves them in memory, as for pushes; replay goes on.
+    if (failures.length > 0) this.log.warn('chunks could not be flushed during WAL replay; keeping them in memory', { failures: failures.length, first: failures[0]!.error });
+  }
+
+  private applyRecordData(rec: WalRecord): void {
     const now = Date.now();
     if (rec.type === RECORD_CHECKPOINT) {
       const labels = parseLabels(rec.canonical);
@@ -368,7 +398,7 @@ export class Ingester {
     this.dropIdleStreams(now, idleMs);
     this.unflushed = this.recount();
     this.metrics.unflushedBytes.set(this.unflushed);
-    if (flushed > 0 && this.wal && !this.stopped) await this.checkpoint();
+    if (flushed > 0 && this.wal && !this.stopped && !this.replaying) await this.checkpoint();
     if (flushed > 0) this.log.info('flushed chunks', { chunks: flushed, streams: this.streamCount() });
     return failures;
   }
@@ -416,7 +446,7 @@ export class Ingester {
    * Writes every unflushed stream to a new WAL checkpoint and drops the segments it covers. Checkpoints
    * run one at a time: a second request waits for the running one and then writes its own.
    */
-  checkpoint(trigger: 'flush' | 'time' | 'size' | 'shutdown' = 'flush'): Promise<void> {
+  checkpoint(trigger: 'flush' | 'time' | 'size' | 'shutdown' | 'replay' = 'flush'): Promise<void> {
     const run = this.checkpointChain.then(() => this.writeCheckpoint(trigger));
     this.checkpointChain = run.catch(() => undefined);
     return run;
