@@ -10,6 +10,7 @@ import type { QueryWorkerPool } from './workers/pool.js';
 import type { MemorySource } from './memory-source.js';
 import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
+import type { ChunkDamage } from './chunk-damage.js';
 
 /**
  * The engine's data source over the label index, the chunk store and ingester memory. Each stream's
@@ -29,8 +30,10 @@ export class StoreLogSource implements LogSource {
     pool?: QueryWorkerPool | null,
     /** The query's lifetime: resolving streams and reading ingester memory stop and yield with it. */
     private life?: Pacer,
+    /** Damaged chunks are skipped and reported here (the response's warnings). */
+    private damage?: ChunkDamage,
   ) {
-    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life);
+    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life, damage);
   }
 
   select(params: SelectParams): AsyncIterable<StreamData> {
@@ -52,7 +55,7 @@ export class StoreLogSource implements LogSource {
       const refs = this.index.chunksOf(s.streamId, start, end);
       const memPieces = mem.get(s.canonical)?.pieces ?? [];
       if (refs.length === 0 && memPieces.length === 0) continue;
-      yield { labels: s.labels, batches: streamBatches(this.store, refs, memPieces, start, end, reverse, params.prefilter) };
+      yield { labels: s.labels, batches: streamBatches(this.store, refs, memPieces, start, end, reverse, params.prefilter, this.damage) };
     }
     // Streams only memory knows (another ingester process registered them in its own index).
     for (const [canonical, snap] of mem) {

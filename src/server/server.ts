@@ -23,6 +23,7 @@ import { tailRoutes } from './routes/tail.js';
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
+import { damagedChunkCounter } from '../querier/metrics.js';
 import { serverStopping } from '../querier/query-lifetime.js';
 import { QueryWorkerPool } from '../querier/workers/pool.js';
 import { availableParallelism } from 'node:os';
@@ -149,7 +150,7 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
-    const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!));
+    const querier = new Querier(index!, store!, memory, cfg.limits, queryPool(cfg, index!), damagedChunkCounter(registry));
     closers.push(() => querier.close());
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
