@@ -7,7 +7,7 @@ import type { Logger } from '../model/logger.js';
 import { formatRFC3339Nano } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { tenantKeySegment } from '../store/tenant-key.js';
+import { chunkKey, encodeStreamLabels, streamLabelsKey } from '../store/chunk-keys.js';
 import type { IngesterMetrics } from './metrics.js';
 import type { StreamSnapshot } from './memory-piece.js';
 import { Stream, type ClosedChunk } from './stream.js';
@@ -83,6 +83,8 @@ export class Ingester {
   /** True while the WAL replays: flushes then write no checkpoint (the log is not open yet). */
   private replaying = false;
   private replayFlushes = 0;
+  /** Streams whose labels object this process has written (see flushChunk). */
+  private labelsStored = new WeakSet<Stream>();
 
   constructor(
     private cfg: Config,
@@ -406,7 +408,13 @@ export class Ingester {
   private async flushChunk(s: Stream, c: ClosedChunk, reason: FlushReason): Promise<void> {
     const end = this.metrics.flushDuration.startTimer();
     const bytes = assembleChunk(c.blocks);
-    const key = `${tenantKeySegment(s.tenant)}/${s.fingerprint}/${c.minTs.toString(16)}-${c.maxTs.toString(16)}-${crc32(bytes).toString(16).padStart(8, '0')}`;
+    const key = chunkKey(s.tenant, s.fingerprint, c.minTs, c.maxTs, crc32(bytes));
+    if (!this.labelsStored.has(s)) {
+      // Before the stream's first chunk is referenced, so the store alone can rebuild the index (see
+      // chunk-keys.ts). Rewriting it (after a restart) is harmless: the content is the same.
+      await this.store.put(streamLabelsKey(s.tenant, s.fingerprint), encodeStreamLabels(s.tenant, s.labels));
+      this.labelsStored.add(s);
+    }
     await this.store.put(key, bytes);
     this.index.addChunk({ streamId: s.streamId, minTs: c.minTs, maxTs: c.maxTs, key, entries: c.count, rawSize: c.lineBytes, compressedSize: bytes.length });
     const before = s.memoryBytes;

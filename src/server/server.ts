@@ -10,7 +10,8 @@ import { Ingester } from '../ingester/ingester.js';
 import { ingesterMetrics } from '../ingester/metrics.js';
 import type { Logger } from '../model/logger.js';
 import { FsObjectStore } from '../store/fs-object-store.js';
-import { LabelIndex } from '../store/label-index.js';
+import type { LabelIndex } from '../store/label-index.js';
+import { openCheckedIndex, rebuildAndReport } from '../store/index-recovery.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { S3ObjectStore } from '../store/s3-object-store.js';
 import { internalRoutes } from './routes/internal.js';
@@ -131,7 +132,12 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   const stopping = new AbortController();
   let index: LabelIndex | null = null;
   let ingester: Ingester | null = null;
-  if (want.ingester || want.querier) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
+  let indexRebuild: string | null = null;
+  if (want.ingester || want.querier) {
+    const checked = openCheckedIndex(join(cfg.storage.path, 'index', 'index.sqlite'), log.child('index'));
+    index = checked.index;
+    indexRebuild = checked.rebuild;
+  }
   const store = want.ingester || want.querier ? openObjectStore(cfg) : null;
 
   if (want.ingester) {
@@ -183,6 +189,9 @@ export async function startNarvi(cfg: Config, log: Logger): Promise<RunningNarvi
   const url = `http://${host}:${port}`;
   log.info('listening', { address: url, bound: address, target: cfg.target, data: cfg.storage.path });
 
+  // Before the WAL replays (which registers streams) and before anything is served: a lost index must
+  // not hide flushed data.
+  if (indexRebuild && index && store) await rebuildAndReport(index, store, log.child('index'), indexRebuild);
   if (ingester) await ingester.start();
   ready = true;
   log.info('ready', { target: cfg.target });
