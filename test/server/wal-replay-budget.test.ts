@@ -59,4 +59,26 @@ describe('WAL replay within ingester.max_unflushed_bytes', () => {
     // The checkpoint written after replay covers the old segments.
     await waitFor(() => walBytes(dataDir) < wal / 2, 'the WAL to shrink after the post-replay checkpoint');
   });
+
+  it('restores a checkpoint\'s compressed blocks as they are: every line back once, and a re-sent batch is still a duplicate', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    server = await startServer({ dataDir, args: NO_FLUSH });
+    const base = nowNs(-300_000);
+    const streams = Array.from({ length: 3 }, (_, s) => ({
+      labels: `{app="restore", s="${s}"}`,
+      entries: Array.from({ length: 3000 }, (_, i) => ({ ts: base + BigInt(i * 1000 + s), line: `s=${s} i=${i} ${'restore me '.repeat(10)}` })),
+    }));
+    expect((await pushProto(server.url, streams)).status).toBe(204);
+    // A clean stop leaves everything in one checkpoint (several cut blocks per stream plus the head).
+    expect(await server.stop()).toBe(0);
+    server = await startServer({ dataDir, args: NO_FLUSH });
+    const sent = streams.flatMap((s) => s.entries.map((e) => e.line));
+    expect(new Set(await queryLines(server.url, '{app="restore"}'))).toEqual(new Set(sent));
+    const r = await pushProto(server.url, streams);
+    expect(r.status).toBe(204);
+    expect(await metric(server.url, 'narvi_ingester_duplicate_entries_total{tenant="fake"}')).toBe(sent.length);
+    const got = await queryLines(server.url, '{app="restore"}');
+    expect(got.length).toBe(sent.length);
+  });
 });
