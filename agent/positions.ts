@@ -85,6 +85,104 @@ interface SavedRecord {
 }
 
 /**
+ * The records of a positions file, whatever shape damage from outside left it in (writes are atomic, so a
+ * torn or odd file was edited, copied half-way or restored from elsewhere). `positions` that is not a list
+ * (`{}`, `5`, a string) holds no records. When the text is not YAML at all, the records this agent writes
+ * one per line are salvaged line by line, so a file cut short keeps every record before the cut.
+ */
+function savedRecords(text: string, path: string, log: Logger): unknown[] {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (err) {
+    const salvaged: unknown[] = [];
+    for (const line of text.split('\n')) {
+      const t = line.trim().replace(/,$/, '');
+      if (!t.startsWith('{"path"')) continue;
+      try {
+        salvaged.push(JSON.parse(t));
+      } catch {
+        // the cut line itself
+      }
+    }
+    log.warn('positions file is not valid YAML; kept the records that could be read, files without one are read from their start', { path, err: (err as Error).message, salvaged: salvaged.length });
+    return salvaged;
+  }
+  if (doc === null || doc === undefined) return [];
+  const list = typeof doc === 'object' && !Array.isArray(doc) ? (doc as { positions?: unknown }).positions : undefined;
+  if (Array.isArray(list)) return list;
+  if (list !== undefined && list !== null) log.warn('positions file: "positions" is not a list; starting without saved positions, files are read from their start', { path, found: JSON.stringify(list).slice(0, 200) });
+  else if (typeof doc !== 'object' || Array.isArray(doc)) log.warn('positions file does not hold a {positions: [...]} document; starting without saved positions, files are read from their start', { path });
+  return [];
+}
+
+/** A non-negative whole number from a saved field, or null. */
+function wholeNumber(v: unknown): number | null {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/**
+ * One saved record as a position, or null (logged) when it cannot name a file. A record that names its file
+ * (path, dev, ino) but whose offset cannot be trusted (negative, fractional, not a number) keeps the file's
+ * identity and restarts it at offset 0: only a whole offset the agent wrote is known to be a line boundary the
+ * server acknowledged, and reading from the start re-sends lines (the server drops exact duplicates, and
+ * plain lines get their first timestamps back from the saved clock) where any other guess could skip some.
+ */
+function recordToPosition(raw: unknown, path: string, log: Logger): FilePosition | null {
+  const r = raw as Partial<Record<keyof SavedRecord, unknown>> | null;
+  const bad = (reason: string) => {
+    log.warn('skipping malformed positions record; its file will be read from its start', { path, reason, record: JSON.stringify(raw)?.slice(0, 300) });
+    return null;
+  };
+  if (!r || typeof r !== 'object' || Array.isArray(r)) return bad('not an object');
+  if (typeof r.path !== 'string' || r.path === '') return bad('path is not a non-empty string');
+  let dev: bigint;
+  let ino: bigint;
+  try {
+    if ((typeof r.dev !== 'string' && typeof r.dev !== 'number') || (typeof r.ino !== 'string' && typeof r.ino !== 'number')) throw new Error();
+    dev = BigInt(r.dev);
+    ino = BigInt(r.ino);
+    if (dev < 0n || ino < 0n) throw new Error();
+  } catch {
+    return bad('dev and ino are not whole numbers');
+  }
+  let offset = wholeNumber(r.offset);
+  if (offset === null) {
+    log.warn('positions record has an offset that is not a whole number of bytes; reading that file again from its start', { path, file: r.path, offset: JSON.stringify(r.offset) ?? 'missing' });
+    offset = 0;
+  }
+  const fp = new FilePosition(fileKey(dev, ino), r.path, dev, ino, offset);
+  if (typeof r.file === 'string' && r.file !== '') fp.file = r.file;
+  // `done` only stands with an offset that does: an untrusted record is read again.
+  fp.done = r.done === true && offset > 0;
+  const headLen = wholeNumber(r.head_len);
+  if (typeof r.head === 'string' && headLen !== null) fp.setHead(r.head, headLen);
+  fp.seen = Math.max(wholeNumber(r.size) ?? 0, fp.acked);
+  fp.gzip = r.gzip === true;
+  const clock = r.clock as { covered_to?: unknown; anchors?: unknown } | undefined;
+  if (clock && typeof clock === 'object') {
+    // A clock that does not read back is dropped: re-read plain lines then get new timestamps (possible
+    // duplicates), which beats failing the record.
+    try {
+      const anchors = (Array.isArray(clock.anchors) ? clock.anchors : []).map((a: unknown) => {
+        const [o, t] = a as [unknown, unknown];
+        const off = wholeNumber(o);
+        if (off === null || (typeof t !== 'string' && typeof t !== 'number')) throw new Error('bad anchor');
+        return [off, BigInt(t)] as [number, bigint];
+      });
+      const c = new PlainClock();
+      c.coveredTo = wholeNumber(clock.covered_to) ?? 0;
+      c.anchors = anchors.sort((a, b) => a[0] - b[0]);
+      fp.clock = c;
+    } catch {
+      log.warn('positions record has an unreadable plain-line clock; dropping it', { path, file: r.path });
+    }
+  }
+  return fp;
+}
+
+/**
  * All positions, saved atomically (temp file, fsync, rename, fsync of the directory) at an interval, at
  * shutdown, and before a newly found file is read (`saveSoon`), so a `kill -9` at any moment leaves either the
  * old or the new file, never a torn one, and every file the agent ever read from is in it.
@@ -111,32 +209,11 @@ export class Positions {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read positions file ${path}: ${(err as Error).message}`);
     }
     if (text) {
-      let doc: { positions?: SavedRecord[] } | null;
-      try {
-        doc = YAML.parse(text) as { positions?: SavedRecord[] } | null;
-      } catch (err) {
-        // Writes are atomic, so this is damage from outside; starting over re-reads files rather than losing them.
-        log.warn('positions file is not valid YAML; starting without saved positions', { path, err: (err as Error).message });
-        doc = null;
-      }
-      for (const r of doc?.positions ?? []) {
-        try {
-          const fp = new FilePosition(fileKey(BigInt(r.dev), BigInt(r.ino)), String(r.path), BigInt(r.dev), BigInt(r.ino), Number(r.offset) || 0);
-          if (r.file) fp.file = String(r.file);
-          fp.done = r.done === true;
-          if (typeof r.head === 'string' && Number.isInteger(r.head_len)) fp.setHead(r.head, Number(r.head_len));
-          fp.seen = Math.max(Number(r.size) || 0, fp.acked);
-          fp.gzip = r.gzip === true;
-          if (r.clock) {
-            fp.clock = new PlainClock();
-            fp.clock.coveredTo = Number(r.clock.covered_to) || 0;
-            fp.clock.anchors = (r.clock.anchors ?? []).map(([o, t]) => [Number(o), BigInt(t)]);
-          }
-          p.byKey.set(fp.key, fp);
-          p.durablePaths.add(fp.path);
-        } catch {
-          log.warn('skipping malformed positions record', { path, record: JSON.stringify(r) });
-        }
+      for (const r of savedRecords(text, path, log)) {
+        const fp = recordToPosition(r, path, log);
+        if (!fp) continue;
+        p.byKey.set(fp.key, fp);
+        p.durablePaths.add(fp.path);
       }
     }
     return p;

@@ -35,7 +35,7 @@ function chunkFiles(dir: string): string[] {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...chunkFiles(p));
-    else if (!name.includes('.narvi-tmp-')) out.push(p);
+    else if (!name.includes('.narvi-tmp-') && name !== 'labels') out.push(p);
   }
   return out;
 }

@@ -16,6 +16,7 @@ const COMMAND_FILES = [
   './volume.js',
   './tail.js',
   './fmt.js',
+  './index.js',
 ];
 
 export async function buildProgram(): Promise<Command> {

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { assembleChunk, decodeChunk } from '../chunk/chunk.js';
+import { assembleChunk, ChunkCorruptError, decodeChunk, readChunkHeader, storedLineBytes } from '../chunk/chunk.js';
+import type { EncodedBlock } from '../chunk/block-encode.js';
 import type { Config } from '../config/config.js';
 import { metadataBytes, type IngestEntry } from '../model/entry.js';
 import { fingerprint as fingerprintOf, parseLabels, type Labels } from '../model/labels.js';
@@ -7,7 +8,7 @@ import type { Logger } from '../model/logger.js';
 import { formatRFC3339Nano } from '../model/time.js';
 import type { LabelIndex } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { tenantKeySegment } from '../store/tenant-key.js';
+import { chunkKey, encodeStreamLabels, streamLabelsKey } from '../store/chunk-keys.js';
 import type { IngesterMetrics } from './metrics.js';
 import type { StreamSnapshot } from './memory-piece.js';
 import { storageStatus, storageWriteError } from './storage-error.js';
@@ -56,6 +57,28 @@ export class FlushError extends Error {
   }
 }
 
+/**
+ * A checkpoint chunk's blocks as in-memory blocks, copied out of the checkpoint file's buffer (dropped
+ * after replay); null when a block is of an older format (no raw line-size prefix), which in-memory blocks
+ * never are: the caller then decodes the entries instead. The blocks' own CRCs are not computed again:
+ * the WAL frame's CRC32 covered these very bytes.
+ */
+function checkpointBlocks(chunk: Buffer, id: string): { block: EncodedBlock; lineBytes: number }[] | null {
+  const h = readChunkHeader(chunk, id);
+  const out: { block: EncodedBlock; lineBytes: number }[] = [];
+  for (const [i, b] of h.blocks.entries()) {
+    if (b.offset + b.compressedSize > chunk.length) throw new ChunkCorruptError(id, `truncated: block needs bytes up to ${b.offset + b.compressedSize}, object has ${chunk.length}`, i);
+    const stored = chunk.subarray(b.offset, b.offset + b.compressedSize);
+    const lineBytes = storedLineBytes(stored, b);
+    if (lineBytes === null) return null;
+    out.push({ block: { minTs: b.minTs, maxTs: b.maxTs, count: b.count, rawSize: b.rawSize, data: Buffer.from(stored), crc: b.crc, hasMetadata: b.hasMetadata }, lineBytes });
+  }
+  return out;
+}
+
+/** CPU milliseconds (user + system) of a process.cpuUsage delta: with other work on the machine, wall time says little. */
+const cpuMs = (u: NodeJS.CpuUsage) => Math.round((u.user + u.system) / 1000);
+
 type FlushReason = 'full' | 'idle' | 'max_age' | 'forced' | 'shutdown' | 'memory';
 
 
@@ -84,6 +107,11 @@ export class Ingester {
   private stopped = false;
   /** Bytes every stream holds in memory until flushed (kept by deltas, recounted each flush cycle). */
   private unflushed = 0;
+  /** True while the WAL replays: flushes then write no checkpoint (the log is not open yet). */
+  private replaying = false;
+  private replayFlushes = 0;
+  /** Streams whose labels object this process has written (see flushChunk). */
+  private labelsStored = new WeakSet<Stream>();
 
   constructor(
     private cfg: Config,
@@ -106,11 +134,21 @@ export class Ingester {
     if (ic.wal.enabled) {
       this.wal = Wal.create(`${this.cfg.storage.path}/wal`, { sync: ic.wal.sync, syncIntervalMs: ic.wal.syncIntervalMs, segmentSize: ic.wal.segmentSize }, this.log.child('wal'));
       const started = performance.now();
-      const stats = await this.wal.replay((rec) => this.applyRecord(rec));
+      const cpuBefore = process.cpuUsage();
+      this.replaying = true;
+      let stats;
+      try {
+        stats = await this.wal.replay((rec) => this.applyRecord(rec));
+      } finally {
+        this.replaying = false;
+      }
       this.metrics.walReplayRecords.inc(stats.records);
       this.metrics.walCorruptRecords.inc(stats.corrupt);
-      this.log.info('WAL replayed', { records: stats.records, files: stats.segments, bytes: stats.bytes, corrupt: stats.corrupt, streams: this.streamCount(), ms: Math.round(performance.now() - started) });
+      this.log.info('WAL replayed', { records: stats.records, files: stats.segments, bytes: stats.bytes, corrupt: stats.corrupt, skipped_bytes: stats.skippedBytes, streams: this.streamCount(), flushed_during_replay: this.replayFlushes, ms: Math.round(performance.now() - started), cpu_ms: cpuMs(process.cpuUsage(cpuBefore)) });
       await this.wal.start();
+      // Chunks flushed while replaying are still covered by the old segments: a checkpoint lets them go.
+      // It runs after ready, like a timed one: until it lands, a crash replays the same segments again.
+      if (this.replayFlushes > 0) this.checkpoint('replay').catch((err: Error) => this.log.error('WAL checkpoint after replay failed; segments kept', { err: err.message }));
       this.metrics.walBytes.set(await this.wal.diskBytes());
       if (ic.wal.checkpointDurationMs > 0) {
         this.checkpointTimer = setInterval(() => this.checkpointSoon('time'), ic.wal.checkpointDurationMs);
@@ -168,12 +206,40 @@ export class Ingester {
     return s;
   }
 
-  private applyRecord(rec: WalRecord): void {
+  /**
+   * Applies one replayed record. Replay memory obeys the same budget as pushes: past its high-water mark
+   * the largest streams' chunks are flushed before the next record, so a WAL far larger than
+   * ingester.max_unflushed_bytes replays in bounded memory.
+   */
+  private applyRecord(rec: WalRecord): Promise<void> | undefined {
+    this.applyRecordData(rec);
+    const budget = this.cfg.ingester.maxUnflushedBytes;
+    if (budget > 0 && this.unflushed >= budget * HIGH_WATER) return this.flushDuringReplay();
+    return undefined;
+  }
+
+  private async flushDuringReplay(): Promise<void> {
+    const failures = await this.flushCycle(false, 'memory');
+    this.replayFlushes++;
+    // A store that cannot take chunks now leaves them in memory, as for pushes; replay goes on.
+    if (failures.length > 0) this.log.warn('chunks could not be flushed during WAL replay; keeping them in memory', { failures: failures.length, first: failures[0]!.error });
+  }
+
+  /** A replayed record's stream: labels are parsed and hashed only the first time a stream is seen. */
+  private replayStream(tenant: string, canonical: string): Stream {
+    return this.tenants.get(tenant)?.get(canonical) ?? this.getStream(tenant, parseLabels(canonical), canonical, fingerprintOf(canonical), false)!;
+  }
+
+  private applyRecordData(rec: WalRecord): void {
     const now = Date.now();
     if (rec.type === RECORD_CHECKPOINT) {
-      const labels = parseLabels(rec.canonical);
-      const s = this.getStream(rec.tenant, labels, rec.canonical, fingerprintOf(rec.canonical), false)!;
+      const s = this.replayStream(rec.tenant, rec.canonical);
       const before = s.memoryBytes;
+      const restored = checkpointBlocks(rec.chunk, `WAL checkpoint of ${rec.canonical}`);
+      if (restored && s.restoreBlocks(restored, now)) {
+        this.unflushed += s.memoryBytes - before;
+        return;
+      }
       for (const batch of decodeChunk(rec.chunk, `WAL checkpoint of ${rec.canonical}`)) {
         const entries: IngestEntry[] = [];
         for (let i = 0; i < batch.count; i++) {
@@ -188,8 +254,7 @@ export class Ingester {
       return;
     }
     for (const st of rec.streams) {
-      const labels = parseLabels(st.canonical);
-      const s = this.getStream(rec.tenant, labels, st.canonical, fingerprintOf(st.canonical), false)!;
+      const s = this.replayStream(rec.tenant, st.canonical);
       const before = s.memoryBytes;
       s.append(st.entries, now);
       this.unflushed += s.memoryBytes - before;
@@ -414,7 +479,7 @@ export class Ingester {
     this.unflushed = this.recount();
     this.metrics.unflushedBytes.set(this.unflushed);
     // A checkpoint that failed (a full disk) is owed: the next cycle tries again, whether or not it flushed.
-    if ((flushed > 0 || this.checkpointOwed) && this.wal && !this.stopped) {
+    if ((flushed > 0 || this.checkpointOwed) && this.wal && !this.stopped && !this.replaying) {
       await this.checkpoint().catch((err: Error) => this.log.error('WAL checkpoint after flush failed; segments kept, retried next flush cycle', { err: err.message }));
     }
     if (flushed > 0) this.log.info('flushed chunks', { chunks: flushed, streams: this.streamCount() });
@@ -424,7 +489,13 @@ export class Ingester {
   private async flushChunk(s: Stream, c: ClosedChunk, reason: FlushReason): Promise<void> {
     const end = this.metrics.flushDuration.startTimer();
     const bytes = assembleChunk(c.blocks);
-    const key = `${tenantKeySegment(s.tenant)}/${s.fingerprint}/${c.minTs.toString(16)}-${c.maxTs.toString(16)}-${crc32(bytes).toString(16).padStart(8, '0')}`;
+    const key = chunkKey(s.tenant, s.fingerprint, c.minTs, c.maxTs, crc32(bytes));
+    if (!this.labelsStored.has(s)) {
+      // Before the stream's first chunk is referenced, so the store alone can rebuild the index (see
+      // chunk-keys.ts). Rewriting it (after a restart) is harmless: the content is the same.
+      await this.store.put(streamLabelsKey(s.tenant, s.fingerprint), encodeStreamLabels(s.tenant, s.labels));
+      this.labelsStored.add(s);
+    }
     await this.store.put(key, bytes);
     this.index.addChunk({ streamId: s.streamId, minTs: c.minTs, maxTs: c.maxTs, key, entries: c.count, rawSize: c.lineBytes, compressedSize: bytes.length });
     const before = s.memoryBytes;
@@ -464,7 +535,7 @@ export class Ingester {
    * Writes every unflushed stream to a new WAL checkpoint and drops the segments it covers. Checkpoints
    * run one at a time: a second request waits for the running one and then writes its own.
    */
-  checkpoint(trigger: 'flush' | 'time' | 'size' | 'shutdown' = 'flush'): Promise<void> {
+  checkpoint(trigger: 'flush' | 'time' | 'size' | 'shutdown' | 'replay' = 'flush'): Promise<void> {
     const run = this.checkpointChain.then(() => this.writeCheckpoint(trigger));
     this.checkpointChain = run.catch(() => undefined);
     return run;

@@ -169,6 +169,25 @@ export class Stream {
     this.lastAppendAt = nowMs;
   }
 
+  /**
+   * Takes a WAL checkpoint's blocks as they are (already compressed: a restart does not decompress and
+   * compress them again). Only for a stream that holds nothing yet, as every stream is when its checkpoint
+   * record is replayed first; the caller falls back to appending entries otherwise.
+   */
+  restoreBlocks(blocks: { block: EncodedBlock; lineBytes: number }[], nowMs: number): boolean {
+    if (this.newest !== null || this.head.count > 0 || this.blocks.length > 0 || this.closed.length > 0 || blocks.length === 0) return false;
+    this.chunkStartedAt = nowMs;
+    this.lastAppendAt = nowMs;
+    for (const { block, lineBytes } of blocks) {
+      if (this.newest === null || block.maxTs > this.newest) this.newest = block.maxTs;
+      this.blocks.push(block);
+      this.blocksCompressed += block.data.length;
+      this.blocksLineBytes += lineBytes;
+      if (this.blocksCompressed >= this.settings.targetSize || this.spanOfOpenChunk() >= this.settings.maxChunkAge) this.closeChunk();
+    }
+    return true;
+  }
+
   /** Compresses the head into a block; closes the chunk when it reaches its target size or time span. */
   cutBlock(): void {
     if (this.head.count === 0) return;

@@ -17,11 +17,16 @@ export interface ReplayStats {
   segments: number;
   corrupt: number;
   bytes: number;
+  /** Bytes passed over to resynchronise after damage (and torn tails). */
+  skippedBytes: number;
 }
 
 const FRAME_HEADER = 8;
 const SEGMENT_RE = /^segment-(\d{8})$/;
 const CHECKPOINT_RE = /^checkpoint-(\d{8})$/;
+// Every record starts with its type (1 or 2) and a u16 tenant length; Loki caps tenant ids at 150 bytes.
+const MIN_PAYLOAD = 3;
+const MAX_TENANT = 150;
 const name = (kind: 'segment' | 'checkpoint', n: number) => `${kind}-${String(n).padStart(8, '0')}`;
 
 interface Pending {
@@ -50,6 +55,7 @@ export class Wal {
   private closed = false;
   /** Bytes appended since the last checkpoint rolled the log: what a size-triggered checkpoint watches. */
   sinceCheckpoint = 0;
+  private warnedStray = new Set<string>();
 
   private constructor(readonly dir: string, private opts: WalOptions, private log: Logger) {}
 
@@ -58,64 +64,95 @@ export class Wal {
     return new Wal(dir, opts, log);
   }
 
-  private async listing(): Promise<{ segments: number[]; checkpoints: number[] }> {
-    const files = await readdir(this.dir);
+  private async listing(): Promise<{ segments: number[]; checkpoints: number[]; highest: number }> {
+    const entries = await readdir(this.dir, { withFileTypes: true });
     const segments: number[] = [];
     const checkpoints: number[] = [];
-    for (const f of files) {
-      const s = SEGMENT_RE.exec(f);
+    let highest = 0;
+    for (const e of entries) {
+      const s = SEGMENT_RE.exec(e.name);
+      const c = CHECKPOINT_RE.exec(e.name);
+      if (!s && !c) continue;
+      highest = Math.max(highest, Number((s ?? c)![1]));
+      // A directory (or socket, fifo…) that happens to carry a segment's name holds no records; reading
+      // it would fail start-up, and replacing it is not ours to do.
+      if (!e.isFile()) {
+        if (!this.warnedStray.has(e.name)) this.log.warn('WAL directory holds something that is not a regular file under a segment or checkpoint name; ignoring it', { file: e.name });
+        this.warnedStray.add(e.name);
+        continue;
+      }
       if (s) segments.push(Number(s[1]));
-      const c = CHECKPOINT_RE.exec(f);
       if (c) checkpoints.push(Number(c[1]));
     }
     segments.sort((a, b) => a - b);
     checkpoints.sort((a, b) => a - b);
-    return { segments, checkpoints };
+    return { segments, checkpoints, highest };
   }
 
-  /** Feeds every intact record to `onRecord`: the newest checkpoint first, then the segments after it. */
-  async replay(onRecord: (rec: WalRecord) => void): Promise<ReplayStats> {
+  /**
+   * Feeds every intact record to `onRecord`: the newest checkpoint first, then the segments after it.
+   * Damage costs only the records it touches: after a frame whose checksum fails, or whose length runs
+   * past the file, replay resynchronises on the next frame that checks out (see nextFrame); a frame whose
+   * checksum matches but whose content cannot be decoded or applied is skipped. When `onRecord` returns a
+   * promise (the ingester flushing to stay within its memory budget) replay waits for it.
+   */
+  async replay(onRecord: (rec: WalRecord) => unknown): Promise<ReplayStats> {
     const { segments, checkpoints } = await this.listing();
-    const stats: ReplayStats = { records: 0, segments: 0, corrupt: 0, bytes: 0 };
+    const stats: ReplayStats = { records: 0, segments: 0, corrupt: 0, bytes: 0, skippedBytes: 0 };
     const cp = checkpoints.at(-1);
     const files: string[] = [];
     if (cp !== undefined) files.push(name('checkpoint', cp));
     for (const s of segments) if (cp === undefined || s >= cp) files.push(name('segment', s));
     for (const f of files) {
-      const buf = await readFile(join(this.dir, f));
+      let buf: Buffer;
+      try {
+        buf = await readFile(join(this.dir, f));
+      } catch (err) {
+        this.log.warn('WAL file could not be read; skipping it', { file: f, err: (err as Error).message });
+        stats.corrupt++;
+        continue;
+      }
       stats.segments++;
       stats.bytes += buf.length;
       let p = 0;
       while (p < buf.length) {
-        if (buf.length - p < FRAME_HEADER) {
-          this.log.warn('WAL has a torn record at its tail; dropping it', { file: f, offset: p, bytes: buf.length - p });
+        const len = buf.length - p >= FRAME_HEADER ? buf.readUInt32LE(p) : -1;
+        if (len < 0 || len > buf.length - p - FRAME_HEADER || crc32(buf.subarray(p + FRAME_HEADER, p + FRAME_HEADER + len)) !== buf.readUInt32LE(p + 4)) {
+          const next = nextFrame(buf, p + 1);
           stats.corrupt++;
-          break;
-        }
-        const len = buf.readUInt32LE(p);
-        const sum = buf.readUInt32LE(p + 4);
-        if (len > buf.length - p - FRAME_HEADER) {
-          this.log.warn('WAL has a torn record at its tail; dropping it', { file: f, offset: p, declared: len, available: buf.length - p - FRAME_HEADER });
-          stats.corrupt++;
-          break;
+          if (next < 0) {
+            // Nothing after it checks out: a write torn by a crash, or damage in the file's last record.
+            const torn = len < 0 || len > buf.length - p - FRAME_HEADER;
+            this.log.warn(torn ? 'WAL has a torn record at its tail; dropping it' : 'WAL record failed its checksum and no intact record follows; dropping the tail', { file: f, offset: p, bytes: buf.length - p, declared: len });
+            stats.skippedBytes += buf.length - p;
+            break;
+          }
+          this.log.warn('WAL record failed its checksum; skipped to the next intact record', { file: f, offset: p, skipped_bytes: next - p, resumed_at: next });
+          stats.skippedBytes += next - p;
+          p = next;
+          continue;
         }
         const payload = buf.subarray(p + FRAME_HEADER, p + FRAME_HEADER + len);
-        if (crc32(payload) !== sum) {
-          // The length can no longer be trusted either: nothing after this point in the file is usable.
-          this.log.warn('WAL record failed its checksum; dropping the rest of the file', { file: f, offset: p });
-          stats.corrupt++;
-          break;
-        }
+        const at = p;
         p += FRAME_HEADER + len;
         let rec: WalRecord;
         try {
           rec = decodeRecord(payload);
         } catch (err) {
-          this.log.warn('WAL record could not be decoded; skipping it', { file: f, offset: p, err: (err as Error).message });
+          this.log.warn('WAL record could not be decoded; skipping it', { file: f, offset: at, err: (err as Error).message });
           stats.corrupt++;
           continue;
         }
-        onRecord(rec);
+        try {
+          const pending = onRecord(rec);
+          if (pending instanceof Promise) await pending;
+        } catch (err) {
+          // A checksum-valid record the ingester cannot use (a checkpoint chunk that does not decode,
+          // labels that do not parse): it is lost, the rest of the log is not.
+          this.log.warn('WAL record could not be applied; skipping it', { file: f, offset: at, err: (err as Error).message });
+          stats.corrupt++;
+          continue;
+        }
         stats.records++;
       }
     }
@@ -125,9 +162,12 @@ export class Wal {
   /** Opens a fresh segment after the newest on disk; call after replay. */
   async start(): Promise<void> {
     // A checkpoint interrupted by a crash leaves its temp file; the previous checkpoint still stands.
-    for (const f of await readdir(this.dir)) if (f.startsWith('checkpoint-') && f.endsWith('.tmp')) await rm(join(this.dir, f), { force: true });
-    const { segments, checkpoints } = await this.listing();
-    this.segment = Math.max(segments.at(-1) ?? 0, checkpoints.at(-1) ?? 0) + 1;
+    for (const f of await readdir(this.dir)) {
+      if (f.startsWith('checkpoint-') && f.endsWith('.tmp')) await rm(join(this.dir, f), { force: true }).catch((err: Error) => this.log.warn('could not remove a leftover checkpoint temp file', { file: f, err: err.message }));
+    }
+    // Numbered past stray entries too, so the new segment's name is free.
+    const { highest } = await this.listing();
+    this.segment = highest + 1;
     await this.openSegment();
     if (this.opts.sync === 'interval') {
       this.timer = setInterval(() => void this.syncIfDirty(), this.opts.syncIntervalMs);
@@ -357,4 +397,24 @@ async function writeAll(fh: FileHandle, bufs: Buffer[], total: number): Promise<
     written += bytesWritten;
     if (written < total) list = [Buffer.concat(list).subarray(bytesWritten)];
   }
+}
+
+/**
+ * The first offset at or after `from` where a frame checks out: a length that fits in the file, a
+ * payload that starts like a record (type 1 or 2, a tenant length within Loki's cap) and a CRC32 that
+ * matches. The cheap tests come first so a scan over damaged bytes computes almost no checksums; a false
+ * match needs a 32-bit checksum collision as well. -1 when there is none.
+ */
+export function nextFrame(buf: Buffer, from: number): number {
+  const last = buf.length - FRAME_HEADER - MIN_PAYLOAD;
+  for (let q = from; q <= last; q++) {
+    const t = buf[q + FRAME_HEADER];
+    if (t !== 1 && t !== 2) continue;
+    const len = buf.readUInt32LE(q);
+    if (len < MIN_PAYLOAD || len > buf.length - q - FRAME_HEADER) continue;
+    const tlen = buf.readUInt16LE(q + FRAME_HEADER + 1);
+    if (tlen > MAX_TENANT || MIN_PAYLOAD + tlen > len) continue;
+    if (crc32(buf.subarray(q + FRAME_HEADER, q + FRAME_HEADER + len)) === buf.readUInt32LE(q + 4)) return q;
+  }
+  return -1;
 }

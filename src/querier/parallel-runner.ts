@@ -10,6 +10,7 @@ import type { Pacer } from './query-lifetime.js';
 import { resolveStreams } from './resolve-streams.js';
 import { effectiveStart, type StreamCutoff } from '../store/retention.js';
 import { livePieces } from './store-source.js';
+import type { ChunkDamage } from './chunk-damage.js';
 import { NO_BOUND, type AssignedStream, type WorkerTask } from './workers/protocol.js';
 import { WorkerTaskError, type QueryWorkerPool } from './workers/pool.js';
 
@@ -37,6 +38,8 @@ export class WorkerParallelRunner implements ParallelRunner {
     private readonly cutoff?: StreamCutoff,
     /** The tenant's delete requests: each stream carries those that cover some of it, as plain specs. */
     private readonly deletes: readonly CompiledDelete[] = [],
+    /** Where the workers' damaged chunks are gathered for the response. */
+    private readonly damage?: ChunkDamage,
   ) {}
 
   async rangeAggregation(req: RangePartialRequest, signal?: AbortSignal): Promise<RangePartial[] | null> {
@@ -112,7 +115,7 @@ export class WorkerParallelRunner implements ParallelRunner {
     else signal?.addEventListener('abort', onAbort, { once: true });
     const bounds = new BigInt64Array(new SharedArrayBuffer(8 * tasks.length)).fill(NO_BOUND);
     try {
-      const running = tasks.map((t, k) => this.pool.run<T>(k, t, stop.signal, bounds));
+      const running = tasks.map((t, k) => this.pool.run<T>(k, t, stop.signal, bounds, (d) => this.damage?.merge(d)));
       running.forEach((p) => p.catch((err: unknown) => stop.abort(err)));
       const aborted = new Promise<never>((_, reject) => {
         if (signal?.aborted) reject(signal.reason);

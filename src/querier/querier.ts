@@ -17,11 +17,18 @@ import { MAIN_THREAD_SLICE_MS, QueryLifetime } from './query-lifetime.js';
 import { humanBytes, selectorsRead } from './query-bytes.js';
 import { resolveStreams, selectorPredicate } from './resolve-streams.js';
 import { livePieces, StoreLogSource } from './store-source.js';
+import { ChunkDamage } from './chunk-damage.js';
 import { QueryWorkerPool } from './workers/pool.js';
 import { volumeSeries, type VolumeSeries } from './volume.js';
 
 /** A request the user can fix (bad LogQL, limits, timeout): the HTTP layer answers 400 with the message. */
 export class BadQueryError extends Error {}
+
+/** A query's result and what it could not read (damaged chunks), for the response's `warnings`. */
+export type QueryAnswer = QueryResult & { warnings: string[] };
+
+/** Counts chunks queries skipped as damaged (narvi_querier_damaged_chunks_total). */
+export type DamageCounter = (kind: 'missing' | 'corrupt') => void;
 
 export interface StreamInRange {
   labels: Labels;
@@ -48,6 +55,7 @@ export class Querier {
     pool?: QueryWorkerPool | null,
     /** The tenants' delete requests: entries they cover are left out of every query's results. */
     private deletes?: DeleteLookup,
+    private countDamage?: DamageCounter,
   ) {
     this.pool = pool === undefined ? QueryWorkerPool.auto(index, store) : pool;
     this.limits = tenantLimits(limits);
@@ -89,7 +97,7 @@ export class Querier {
    * Runs a LogQL query until it finishes, `limits.query_timeout` passes (QueryTimeoutError) or `signal`
    * aborts (its reason, a QueryCancelledError, is thrown).
    */
-  async query(tenant: string, expr: Expr, params: QueryParams, signal?: AbortSignal): Promise<QueryResult> {
+  async query(tenant: string, expr: Expr, params: QueryParams, signal?: AbortSignal): Promise<QueryAnswer> {
     const limits = this.limits.forTenant(tenant);
     if (params.end - params.start > limits.maxQueryLength) {
       throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(limits.maxQueryLength)})`);
@@ -98,8 +106,9 @@ export class Querier {
     const cutoff = this.cutoffFor(tenant, limits);
     try {
       if (limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, limits, expr, params, life, cutoff);
-      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, cutoff, this.deletes?.active(tenant));
-      return await evaluate(expr, params, source, {
+      const damage = new ChunkDamage(this.countDamage);
+      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, cutoff, this.deletes?.active(tenant), damage);
+      const result = await evaluate(expr, params, source, {
         maxSeries: limits.maxQuerySeries,
         maxEntries: limits.maxEntriesLimitPerQuery,
         signal: life.signal,
@@ -108,6 +117,7 @@ export class Querier {
         yieldEveryMs: MAIN_THREAD_SLICE_MS,
         templateMaxBytes: limits.maxTemplateOutputSize,
       });
+      return Object.assign(result, { warnings: damage.warnings() });
     } catch (err) {
       const out = life.outcome(err);
       if (out instanceof QueryEvalError) throw new BadQueryError(out.message);

@@ -14,6 +14,7 @@ import { resolveStreams } from './resolve-streams.js';
 import { effectiveStart, type StreamCutoff } from '../store/retention.js';
 import { deletesForStream, type CompiledDelete } from '../store/delete-matcher.js';
 import { withoutDeleted } from './deleted-lines.js';
+import type { ChunkDamage } from './chunk-damage.js';
 
 /**
  * The engine's data source over the label index, the chunk store and ingester memory. Each stream's
@@ -37,8 +38,10 @@ export class StoreLogSource implements LogSource {
     private cutoff?: StreamCutoff,
     /** The tenant's delete requests: the entries they cover are never returned. */
     private deletes: readonly CompiledDelete[] = [],
+    /** Damaged chunks are skipped and reported here (the response's warnings). */
+    private damage?: ChunkDamage,
   ) {
-    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life, cutoff, deletes);
+    if (pool) this.parallel = new WorkerParallelRunner(tenant, index, memory, pool, life, cutoff, deletes, damage);
   }
 
   select(params: SelectParams): AsyncIterable<StreamData> {
@@ -62,7 +65,7 @@ export class StoreLogSource implements LogSource {
       const refs = this.index.chunksOf(s.streamId, from, end);
       const memPieces = livePieces(mem.get(s.canonical)?.pieces ?? [], from);
       if (refs.length === 0 && memPieces.length === 0) continue;
-      yield { labels: s.labels, batches: this.filtered(s.labels, from, end, streamBatches(this.store, refs, memPieces, from, end, reverse, params.prefilter)) };
+      yield { labels: s.labels, batches: this.filtered(s.labels, from, end, streamBatches(this.store, refs, memPieces, from, end, reverse, params.prefilter, this.damage)) };
     }
     // Streams only memory knows (another ingester process registered them in its own index).
     for (const [canonical, snap] of mem) {

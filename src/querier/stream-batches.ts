@@ -6,6 +6,7 @@ import type { EntryBatch } from '../model/batch.js';
 import type { ChunkRef } from '../store/label-index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { trimBatch } from './batch-ops.js';
+import { ChunkDamage } from './chunk-damage.js';
 import { mergePieces } from './piece-merge.js';
 
 /** One ascending piece of a stream's data: a flushed chunk, or a block or head copy still in memory. */
@@ -24,6 +25,8 @@ export function streamBatches(
   end: bigint,
   reverse: boolean,
   prefilter?: BlockPrefilter,
+  /** Where damaged chunks are reported and skipped; without it, damage fails the read. */
+  damage?: ChunkDamage,
 ): AsyncIterable<EntryBatch> {
   const pieces: Piece[] = [
     ...refs.map((ref): Piece => ({ kind: 'chunk', ref, minTs: ref.minTs, maxTs: ref.maxTs })),
@@ -34,13 +37,13 @@ export function streamBatches(
   // Ending the stream at a skipped block is only right when nothing merges around it.
   const reader = new BlockReader(prefilter, disjoint);
   return mergePieces(
-    pieces.map((p) => ({ minTs: p.minTs, maxTs: p.maxTs, open: (rev: boolean) => pieceBatches(store, p, start, end, rev, reader)[Symbol.asyncIterator]() })),
+    pieces.map((p) => ({ minTs: p.minTs, maxTs: p.maxTs, open: (rev: boolean) => pieceBatches(store, p, start, end, rev, reader, damage)[Symbol.asyncIterator]() })),
     reverse,
   );
 }
 
 /** A piece's entries in [start, end) as ascending batches (in reverse order when asked); a chunk whose blocks overlap is merged. */
-async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: bigint, reverse: boolean, reader: BlockReader): AsyncIterable<EntryBatch> {
+async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: bigint, reverse: boolean, reader: BlockReader, damage?: ChunkDamage): AsyncIterable<EntryBatch> {
   if (reader.stopped) return;
   if (p.kind === 'memory') {
     // A block is decompressed only now, when the merge reaches it, and dropped once consumed.
@@ -51,8 +54,22 @@ async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: b
     if (t) yield t;
     return;
   }
-  const buf = await store.get(p.ref.key);
-  const header = readChunkHeader(buf, p.ref.key);
+  const key = p.ref.key;
+  // A damaged block costs that block; a missing object or an unreadable header, the chunk.
+  const skipped = (err: unknown): boolean => {
+    if (!damage || !ChunkDamage.isDamage(err)) return false;
+    damage.report(key, err);
+    return true;
+  };
+  let buf: Buffer;
+  let header: ChunkHeader;
+  try {
+    buf = await store.get(key);
+    header = readChunkHeader(buf, key);
+  } catch (err) {
+    if (skipped(err)) return;
+    throw err;
+  }
   const wanted = blocksOverlapping(header, start, end);
   let ordered = true;
   for (let k = 1; k < wanted.length; k++) {
@@ -62,7 +79,13 @@ async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: b
     // Blocks are decoded only as the consumer asks: a query that stops early skips the rest.
     if (reverse) wanted.reverse();
     for (const bi of wanted) {
-      const b = reader.decode(buf, header, bi, p.ref.key, true);
+      let b: EntryBatch | null;
+      try {
+        b = reader.decode(buf, header, bi, key, true);
+      } catch (err) {
+        if (skipped(err)) continue;
+        throw err;
+      }
       if (reader.stopped) return;
       const t = b && trimBatch(b, start, end);
       if (t) yield t;
@@ -76,7 +99,13 @@ async function* pieceBatches(store: ObjectStore, p: Piece, start: bigint, end: b
       maxTs: header.blocks[bi]!.maxTs,
       open: () =>
         (function* () {
-          const b = reader.decode(buf, header, bi, p.ref.key, false);
+          let b: EntryBatch | null;
+          try {
+            b = reader.decode(buf, header, bi, key, false);
+          } catch (err) {
+            if (skipped(err)) return;
+            throw err;
+          }
           const t = b && trimBatch(b, start, end);
           if (t) yield t;
         })(),

@@ -11,7 +11,8 @@ import { Ingester } from '../ingester/ingester.js';
 import { ingesterMetrics } from '../ingester/metrics.js';
 import type { Logger } from '../model/logger.js';
 import { FsObjectStore } from '../store/fs-object-store.js';
-import { LabelIndex } from '../store/label-index.js';
+import type { LabelIndex } from '../store/label-index.js';
+import { openCheckedIndex, rebuildAndReport } from '../store/index-recovery.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { S3ObjectStore } from '../store/s3-object-store.js';
 import { DataDirLock } from './data-dir-lock.js';
@@ -27,6 +28,7 @@ import { DeleteRequests, deleteRequestMetrics, deleteRequestsPath } from '../sto
 import websocket from '@fastify/websocket';
 import { LocalMemorySource, NoMemorySource } from '../querier/memory-source.js';
 import { Querier } from '../querier/querier.js';
+import { damagedChunkCounter } from '../querier/metrics.js';
 import { serverStopping } from '../querier/query-lifetime.js';
 import { QueryWorkerPool } from '../querier/workers/pool.js';
 import { availableParallelism } from 'node:os';
@@ -203,7 +205,12 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
   const stopping = new AbortController();
   let index: LabelIndex | null = null;
   let ingester: Ingester | null = null;
-  if (want.ingester || want.querier || want.compactor) index = new LabelIndex(join(cfg.storage.path, 'index', 'index.sqlite'));
+  let indexRebuild: string | null = null;
+  if (want.ingester || want.querier || want.compactor) {
+    const checked = openCheckedIndex(join(cfg.storage.path, 'index', 'index.sqlite'), log.child('index'));
+    index = checked.index;
+    indexRebuild = checked.rebuild;
+  }
   const store = want.ingester || want.querier || want.compactor ? openObjectStore(cfg) : null;
   // Delete requests: the querier hides what they cover, the compactor removes it once they are due.
   let deletes: DeleteRequests | null = null;
@@ -241,7 +248,7 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
     deleteRoutes(app, { requests: deletes!, authEnabled: cfg.authEnabled, cancelPeriodMs: cfg.compactor.deleteRequestCancelPeriodMs, log: log.child('deletes') });
-    const querier = new Querier(index!, store!, memory, overrides, queryPool(cfg, index!), deletes!);
+    const querier = new Querier(index!, store!, memory, overrides, queryPool(cfg, index!), deletes!, damagedChunkCounter(registry));
     closers.push(() => querier.close());
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
@@ -274,6 +281,9 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
   const url = `http://${host}:${port}`;
   log.info('listening', { address: url, bound: address, target: cfg.target, data: cfg.storage.path });
 
+  // Before the WAL replays (which registers streams) and before anything is served: a lost index must
+  // not hide flushed data.
+  if (indexRebuild && index && store) await rebuildAndReport(index, store, log.child('index'), indexRebuild);
   if (ingester) await ingester.start();
   overrides.start();
   closers.push(async () => overrides.stop());

@@ -65,6 +65,48 @@ describe('positions', () => {
     expect(p.all()).toEqual([]);
   });
 
+  it('loads what it can from every odd shape a damaged file takes, and never throws', async () => {
+    const shapes = ['positions: {}', 'positions: 5', 'positions: "x"', '5', '[1, 2]', 'just words', '{"positions": null}', 'positions:\n  - 7\n  - null\n  - [1]\n  - {path: 3}\n  - {path: /a, dev: x, ino: 1, offset: 1}', '\u0000\u0001binary'];
+    for (const [i, text] of shapes.entries()) {
+      const path = join(dir, `shape-${i}.yaml`);
+      writeFileSync(path, text);
+      const p = await Positions.load(path, silentLogger);
+      expect(p.all(), text).toEqual([]);
+      // The file was there: files without a record are new and read from their start.
+      expect(p.existed).toBe(true);
+    }
+  });
+
+  it('restarts a file whose offset is negative, fractional or not a number at 0, keeping its identity', async () => {
+    const path = join(dir, 'offsets.yaml');
+    const rec = (ino: number, offset: unknown, extra = {}) => JSON.stringify({ path: `/l/${ino}.log`, dev: '1', ino: String(ino), offset, done: true, ...extra });
+    writeFileSync(path, `{"positions":[\n${[rec(1, -40), rec(2, 10.5), rec(3, 'abc'), rec(4, null), rec(5, 1e300), rec(6, '77'), rec(7, 120, { clock: { covered_to: 5, anchors: [[0, 'zz']] } })].join(',\n')}\n]}\n`);
+    const p = await Positions.load(path, silentLogger);
+    for (const ino of [1, 2, 3, 4, 5]) {
+      const fp = p.get(1n, BigInt(ino))!;
+      expect(fp, `ino ${ino}`).toBeDefined();
+      expect(fp.acked).toBe(0);
+      expect(fp.done).toBe(false);
+    }
+    expect(p.get(1n, 6n)!.acked).toBe(77);
+    expect(p.get(1n, 6n)!.done).toBe(true);
+    // A clock that does not parse is dropped, the offset it came with kept.
+    expect(p.get(1n, 7n)).toMatchObject({ acked: 120, clock: undefined });
+  });
+
+  it('salvages every whole record of a file cut short', async () => {
+    const path = join(dir, 'cut.yaml');
+    const p = await Positions.load(path, silentLogger);
+    for (let i = 1; i <= 5; i++) p.track(`/l/${i}.log`, 3n, BigInt(i), 0).ack(0, i * 100);
+    await p.save();
+    const full = readFileSync(path, 'utf8');
+    // Cut inside the fourth record.
+    const cut = full.slice(0, full.indexOf('"ino":"4"') + 4);
+    writeFileSync(path, cut);
+    const q = await Positions.load(path, silentLogger);
+    expect(q.all().map((f) => [Number(f.ino), f.acked]).sort()).toEqual([[1, 100], [2, 200], [3, 300]]);
+  });
+
   it('is never torn by kill -9 in the middle of saving', async () => {
     const path = join(dir, 'atomic.yaml');
     const mod = pathToFileURL(resolve(import.meta.dirname, '../../dist/agent/positions.js')).href;

@@ -82,7 +82,7 @@ describe('acknowledged means durable', () => {
     expect(new Set((await readAllEntries(server)).map((e) => e.line))).toEqual(new Set(sent));
   });
 
-  it('survives a corrupt WAL record: skips from it on, logs it, and still starts', async () => {
+  it('survives a corrupt last WAL record: drops it, logs it, and still starts', async () => {
     const dataDir = freshDir();
     server = await startServer({ dataDir });
     const first = await pushMany(server.url, 'one', 1, 50);

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { FsObjectStore } from '../../store/fs-object-store.js';
 import type { LabelIndex } from '../../store/label-index.js';
 import type { ObjectStore } from '../../store/object-store.js';
-import type { TaskMessage, TaskReply, WorkerInit, WorkerTask } from './protocol.js';
+import type { DamagedChunk, TaskMessage, TaskReply, WorkerInit, WorkerTask } from './protocol.js';
 
 /** Thrown on the query thread for an error a worker met while evaluating. */
 export class WorkerTaskError extends Error {
@@ -34,6 +34,8 @@ interface Pending {
   msg: TaskMessage;
   /** Set once the task's query was aborted: the reason it is rejected with. */
   aborted: unknown;
+  /** Chunks the worker skipped as damaged, reported before the result. */
+  onDamaged?: (d: DamagedChunk[]) => void;
   resolve: (r: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -107,7 +109,10 @@ export class QueryWorkerPool {
       if (!p) return;
       slot.pending.delete(r.id);
       if (slot.pending.size === 0) w.unref();
-      if (r.ok) p.resolve(r.result);
+      if (r.ok) {
+        if (r.damaged && r.damaged.length > 0) p.onDamaged?.(r.damaged);
+        p.resolve(r.result);
+      }
       else p.reject(new WorkerTaskError(r.error.message, r.error.queryError));
     });
     w.on('error', (err) => failAll(err));
@@ -122,7 +127,7 @@ export class QueryWorkerPool {
    * still runs it ABORT_GRACE_MS later is terminated and replaced, and the other queries' tasks it held
    * start over on the new one.
    */
-  run<T>(slot: number, task: WorkerTask, signal: AbortSignal, bounds: BigInt64Array): Promise<T> {
+  run<T>(slot: number, task: WorkerTask, signal: AbortSignal, bounds: BigInt64Array, onDamaged?: (d: DamagedChunk[]) => void): Promise<T> {
     if (this.closed) return Promise.reject(new Error('query worker pool is closed'));
     if (signal.aborted) return Promise.reject(signal.reason);
     const s = this.slots[slot % this.size]!;
@@ -138,6 +143,7 @@ export class QueryWorkerPool {
       const p: Pending = {
         msg: { id, task, cancel, bounds, slot },
         aborted: undefined,
+        onDamaged,
         resolve: (r) => {
           settle();
           resolve(r as T);

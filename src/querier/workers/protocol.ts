@@ -5,6 +5,13 @@ import type { Labels } from '../../model/labels.js';
 import type { DeleteSpec } from '../../store/delete-matcher.js';
 import type { S3ObjectStoreConfig } from '../../store/s3-object-store.js';
 
+/** A chunk a worker skipped as damaged (see ChunkDamage). */
+export interface DamagedChunk {
+  key: string;
+  message: string;
+  missing: boolean;
+}
+
 /** A bounds slot no share has filled yet. */
 export const NO_BOUND = -(2n ** 63n);
 
@@ -46,5 +53,5 @@ export interface TaskMessage {
 }
 
 export type TaskReply =
-  | { id: number; ok: true; result: RangePartial | LogPartial }
+  | { id: number; ok: true; result: RangePartial | LogPartial; damaged?: DamagedChunk[] }
   | { id: number; ok: false; error: { message: string; queryError: boolean } };

@@ -17,6 +17,7 @@ import type { ObjectStore } from '../../store/object-store.js';
 import { S3ObjectStore } from '../../store/s3-object-store.js';
 import { CompiledDelete, type DeleteSpec } from '../../store/delete-matcher.js';
 import { withoutDeleted } from '../deleted-lines.js';
+import { ChunkDamage } from '../chunk-damage.js';
 import { streamBatches } from '../stream-batches.js';
 import { NO_BOUND, type AssignedStream, type TaskMessage, type TaskReply, type WorkerInit } from './protocol.js';
 
@@ -40,7 +41,10 @@ function compiledDelete(spec: DeleteSpec): CompiledDelete {
 
 /** The worker's share of a query's streams, read from the chunk store and the entries sent along. */
 class AssignedSource implements LogSource {
-  constructor(private readonly streams: AssignedStream[]) {}
+  constructor(
+    private readonly streams: AssignedStream[],
+    readonly damage: ChunkDamage,
+  ) {}
 
   select(params: SelectParams): AsyncIterable<StreamData> {
     return this.read(params, false);
@@ -55,7 +59,7 @@ class AssignedSource implements LogSource {
       const start = s.from !== undefined && s.from > params.start ? s.from : params.start;
       if (start >= params.end) continue;
       const refs = s.streamId === null ? [] : index.chunksOf(s.streamId, start, params.end);
-      const batches = streamBatches(store, refs, s.memory.map(revivePiece), start, params.end, reverse, params.prefilter);
+      const batches = streamBatches(store, refs, s.memory.map(revivePiece), start, params.end, reverse, params.prefilter, this.damage);
       yield { labels: s.labels, index: s.index, batches: s.deletes ? withoutDeleted(batches, { labels: s.labels, requests: s.deletes.map(compiledDelete) }) : batches };
     }
   }
@@ -80,7 +84,7 @@ function sharedBound(slots: BigInt64Array, own: number, backward: boolean): Shar
   };
 }
 
-async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial; transfer: ArrayBuffer[] }> {
+async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial; transfer: ArrayBuffer[]; damage: ChunkDamage }> {
   const cancel = m.cancel;
   // checkAbort() reads `aborted` every few lines; the flag is shared memory, so it is current.
   const signal = {
@@ -90,7 +94,8 @@ async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial;
     reason: new Error('query cancelled'),
   } as unknown as AbortSignal;
   const t = m.task;
-  const source = new AssignedSource(t.streams);
+  const damage = new ChunkDamage();
+  const source = new AssignedSource(t.streams, damage);
   // The deadline is checked here too: the query thread's timer may fire late.
   const bounds = { signal, deadline: t.req.deadline, deadlineError: () => new Error('query deadline exceeded'), templateMaxBytes: t.req.templateMaxBytes };
   if (t.kind === 'range') {
@@ -103,16 +108,16 @@ async function run(m: TaskMessage): Promise<{ result: RangePartial | LogPartial;
     const transfer: ArrayBuffer[] = [];
     for (const s of stores) for (const a of [s.has, s.a, s.b, s.c]) if (a) transfer.push(a.buffer as ArrayBuffer);
     for (const s of samples) transfer.push(s.rel.buffer as ArrayBuffer, s.val.buffer as ArrayBuffer);
-    return { result: { stores, samples, stats: ctx.stats }, transfer };
+    return { result: { stores, samples, stats: ctx.stats }, transfer, damage };
   }
   const ctx = new EvalContext(t.req.params, source, { optimize: t.req.optimize, ...bounds, sharedBound: sharedBound(m.bounds, m.slot, t.req.params.direction === 'backward') }, { start: t.req.params.start, step: 0n, count: 0 });
   const heap = await collectCandidates(t.req.expr, ctx);
-  return { result: { candidates: heap.drain(), stats: ctx.stats }, transfer: [] };
+  return { result: { candidates: heap.drain(), stats: ctx.stats }, transfer: [], damage };
 }
 
 parentPort!.on('message', (m: TaskMessage) => {
   run(m).then(
-    ({ result, transfer }) => parentPort!.postMessage({ id: m.id, ok: true, result } satisfies TaskReply, transfer),
+    ({ result, transfer, damage }) => parentPort!.postMessage({ id: m.id, ok: true, result, damaged: damage.entries() } satisfies TaskReply, transfer),
     (err: unknown) =>
       parentPort!.postMessage({
         id: m.id,

@@ -62,6 +62,16 @@ export function queryErrorReply(reply: FastifyReply, err: unknown): FastifyReply
   return null;
 }
 
+/**
+ * Loki 3 answers a query that succeeded with part of its data missing with a top-level `warnings` list
+ * (Grafana shows it beside the result); none is sent when there is nothing to say.
+ */
+function withWarnings<T extends object>(body: T, warnings: string[], log: Logger): T & { warnings?: string[] } {
+  if (warnings.length === 0) return body;
+  log.warn('query skipped damaged chunks', { chunks: warnings.length, first: warnings[0] });
+  return { ...body, warnings };
+}
+
 /** Volumes group by `targetLabels` when given, else by the label names the selector mentions (as Loki). */
 function volumeBy(p: RequestParams, matchers: { name: string }[]): string[] {
   const target = p.get('targetLabels')?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -98,7 +108,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
     const expr = querier.parse(requireQuery(p));
     const params = queryRangeParams(p);
     const result = await gated(tenant, () => querier.query(tenant, expr, params, signal));
-    return { status: 'success', data: toLokiData(result) };
+    return withWarnings({ status: 'success', data: toLokiData(result) }, result.warnings, deps.log);
   });
 
   route('/loki/api/v1/query', async (p, tenant, signal) => {
@@ -106,7 +116,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
     // A log query here is refused by the engine (InstantLogQueryError → 400).
     const params = instantParams(p);
     const result = await gated(tenant, () => querier.query(tenant, expr, params, signal));
-    return { status: 'success', data: toLokiData(result) };
+    return withWarnings({ status: 'success', data: toLokiData(result) }, result.warnings, deps.log);
   });
 
   route('/loki/api/v1/labels', async (p, tenant, signal) => {
