@@ -285,8 +285,10 @@ describe('a 100 MB JSON push of tiny entries', () => {
     const worstReady = await slowestReady(server, push);
     const r = await push;
     expect(r.status, r.body).toBe(204);
-    // The decode yields every few thousand entries and slices go out one at a time: others get in.
-    expect(worstReady).toBeLessThan(1500);
+    // The decode yields every few thousand entries and slices go out one at a time: others get in. (Before,
+    // the loop held the thread for the whole 14 s decode; the bound leaves room for a machine shared by
+    // several test processes, where a slice alone can take a second of wall time.)
+    expect(worstReady).toBeLessThan(3000);
     const pid = server.proc.pid!;
     // Issue #10 measured 1.7 GB; the body is 100 MB.
     const settled = await waitFor(() => (procMemory(pid).rss < 300 * MB ? procMemory(pid) : null), 'RSS under 300 MB after the push', 30_000);

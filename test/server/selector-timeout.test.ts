@@ -71,7 +71,8 @@ describe('a selector regex over many long label values', () => {
       // Unbounded, the selector alone is minutes of work (3 000 values × tens of ms).
       expect(r.took).toBeGreaterThanOrEqual(1900);
       expect(r.took).toBeLessThan(8000);
-      expect(cpuSeconds(pid) - before).toBeGreaterThan(0.5);
+      // It worked until the timeout (a share of a core on a machine shared by other test processes).
+      expect(cpuSeconds(pid) - before).toBeGreaterThan(0.2);
       await waitCpuIdle(pid, { timeoutMs: 4000 });
     });
   }

@@ -64,12 +64,13 @@ describe('WAL checkpoints by time and size', () => {
     let maxWal = 0;
     const started = Date.now();
     let batches = 0;
-    while (Date.now() - started < 6000) {
+    // At least 6 s (many checkpoint periods) and 20 MB appended, however slow this machine is today.
+    while (Date.now() - started < 6000 || acked.length * 250 <= 20_000_000) {
+      if (Date.now() - started > 90_000) throw new Error(`only ${acked.length * 250} bytes pushed in 90 s`);
       await pushCompressible(server, `t${batches++}`, 1, 2000, acked);
       maxWal = Math.max(maxWal, walBytes(dataDir));
     }
     const appended = acked.length * 250; // each line is ~250 bytes in the WAL
-    expect(appended).toBeGreaterThan(20_000_000);
     expect(server.output()).toMatch(/msg="WAL checkpoint written" trigger=time/);
     expect(server.output()).not.toMatch(/flushed chunks/);
     // The checkpoint holds the compressed blocks: a small fraction of what was appended.
