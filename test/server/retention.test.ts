@@ -219,16 +219,20 @@ overrides:
       const n = Number(/^narvi_runtime_config_reloads_total\{status="failure"\} (\d+)$/m.exec(m)?.[1] ?? 0);
       return { ok, n };
     };
-    for (const broken of ['overrides:\n  t1: [not, a, mapping\n', 'overrides:\n  t1:\n    retention_period: 5h\n', 'overrides:\n  t1:\n    no_such_limit: 1\n']) {
-      const before = (await failures()).n;
-      replace(file, broken);
-      await waitFor(async () => (await failures()).n > before, `a failed reload of ${JSON.stringify(broken)}`);
+    // Each broken file is known to have been read once its own error is logged (each is logged once).
+    const broken: [string, RegExp][] = [
+      ['overrides:\n  t1: [not, a, mapping\n', /overrides file refused[^\n]*is not valid YAML/],
+      ['overrides:\n  t1:\n    retention_period: 5h\n', /overrides file refused[^\n]*retention_period must be 0s \(keep for ever\) or at least 24h/],
+      ['overrides:\n  t1:\n    no_such_limit: 1\n', /overrides file refused[^\n]*unknown limits key \\?"no_such_limit\\?"/],
+    ];
+    for (const [text, logged] of broken) {
+      replace(file, text);
+      await waitFor(() => logged.test(s.output()), `the refusal of ${JSON.stringify(text)} logged`);
+      await waitFor(async () => (await failures()).n > 0, 'the failure counted');
       expect((await failures()).ok).toBe('0');
       expect(await lines('t1')).toEqual(['t1@1m']);
       expect(await lines('t2')).toEqual(['t2@1m', 't2@36h', 't2@3d']);
     }
-    expect(s.output()).toMatch(/per-tenant overrides file refused.*retention_period must be 0s \(keep for ever\) or at least 24h/);
-    expect(s.output()).toMatch(/unknown limits key \\?"no_such_limit\\?"/);
 
     // Fixed again (the tenants removed): everyone is back to the global limits, which keep everything.
     replace(file, 'overrides: {}\n');
