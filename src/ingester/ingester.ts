@@ -490,13 +490,13 @@ export class Ingester {
     const end = this.metrics.flushDuration.startTimer();
     const bytes = assembleChunk(c.blocks);
     const key = chunkKey(s.tenant, s.fingerprint, c.minTs, c.maxTs, crc32(bytes));
-    if (!this.labelsStored.has(s)) {
-      // Before the stream's first chunk is referenced, so the store alone can rebuild the index (see
-      // chunk-keys.ts). Rewriting it (after a restart) is harmless: the content is the same.
-      await this.store.put(streamLabelsKey(s.tenant, s.fingerprint), encodeStreamLabels(s.tenant, s.labels));
-      this.labelsStored.add(s);
-    }
-    await this.store.put(key, bytes);
+    const writes = [this.store.put(key, bytes)];
+    // The labels object lands before the stream's first chunk is referenced, so the store alone can
+    // rebuild the index (see chunk-keys.ts); written beside the chunk, it costs no extra round of fsyncs.
+    // Rewriting it after a restart is harmless: the content is the same.
+    if (!this.labelsStored.has(s)) writes.push(this.store.put(streamLabelsKey(s.tenant, s.fingerprint), encodeStreamLabels(s.tenant, s.labels)));
+    await Promise.all(writes);
+    this.labelsStored.add(s);
     this.index.addChunk({ streamId: s.streamId, minTs: c.minTs, maxTs: c.maxTs, key, entries: c.count, rawSize: c.lineBytes, compressedSize: bytes.length });
     const before = s.memoryBytes;
     s.flushed(c);
