@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 describe('compactor settings', () => {
   it('defaults to a 10m interval, a 2h delete delay and merging below a quarter of the target size', () => {
     const c = loadConfig([], {}).compactor;
-    expect(c).toEqual({ compactionIntervalMs: 600_000, retentionDeleteDelayMs: 7_200_000, smallChunkFraction: 0.25, maxMergedChunkSpan: 86_400_000_000_000n, orphanGracePeriodMs: 3_600_000, leaseDurationMs: 60_000 });
+    expect(c).toEqual({ compactionIntervalMs: 600_000, retentionDeleteDelayMs: 7_200_000, smallChunkFraction: 0.25, maxMergedChunkSpan: 86_400_000_000_000n, orphanGracePeriodMs: 3_600_000, leaseDurationMs: 60_000, deleteRequestCancelPeriodMs: 86_400_000 });
   });
 
   it('takes flags and environment, 0s meaning runs only on request', () => {

@@ -60,7 +60,7 @@ function covered(line: string): boolean {
 
 async function run(q: string, withPool: boolean, p: Partial<QueryParams> = {}) {
   const params: QueryParams = { start: T0, end: T0 + 400n * S, step: 60n * S, direction: 'forward', limit: 5000, instant: false, ...p };
-  return evaluate(parseExpr(q), params, new StoreLogSource(TENANT, fx.index, fx.store, fx.memory, withPool ? pool : null, undefined, DELETES));
+  return evaluate(parseExpr(q), params, new StoreLogSource(TENANT, fx.index, fx.store, fx.memory, withPool ? pool : null, undefined, undefined, DELETES));
 }
 
 function lines(r: Awaited<ReturnType<typeof run>>): string[] {
