@@ -99,3 +99,26 @@ export function testServers(): (opts?: Parameters<typeof startServer>[0]) => Pro
     return s;
   };
 }
+
+/**
+ * For tests that kill and restart a server over the same data directory: the test keeps its current server
+ * in `slot.server`; after each test that server is killed (`kill -9`) and every directory `slot.dir()` made
+ * or `slot.keep()` was given is removed.
+ */
+export function serverSlot(): { server: RunningServer | undefined; dir(): string; keep(dir: string): string } {
+  const dirs: string[] = [];
+  const slot = {
+    server: undefined as RunningServer | undefined,
+    dir: () => slot.keep(tempDir()),
+    keep: (dir: string) => {
+      dirs.push(dir);
+      return dir;
+    },
+  };
+  afterEach(async () => {
+    await slot.server?.kill();
+    slot.server = undefined;
+    for (const d of dirs.splice(0)) removeDir(d);
+  });
+  return slot;
+}

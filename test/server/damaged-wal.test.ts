@@ -5,22 +5,9 @@ import { decodeRecord, RECORD_CHECKPOINT, RECORD_PUSH } from '../../src/ingester
 import { decodeChunk } from '../../src/chunk/chunk.js';
 import { nowNs, pushProto } from '../helpers/push.js';
 import { queryLines } from '../helpers/query-lines.js';
-import { removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
+import { removeDir, startServer, tempDir, type RunningServer, serverSlot } from '../helpers/server.js';
 
-const dirs: string[] = [];
-let server: RunningServer | undefined;
-
-afterEach(async () => {
-  await server?.kill();
-  server = undefined;
-  for (const d of dirs.splice(0)) removeDir(d);
-});
-
-function freshDir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
+const slot = serverSlot();
 
 /** One push per batch, so one WAL record per batch: `batches` pushes of 2 streams × `per` lines. */
 async function pushBatches(url: string, tag: string, batches: number, per: number): Promise<string[]> {
@@ -79,10 +66,10 @@ const QUERY = '{app="damage"}';
 
 describe('a damaged WAL costs only the damaged records', () => {
   it('skips records with flipped bits in their length, checksum and payload, and replays every other one', async () => {
-    const dataDir = freshDir();
-    server = await startServer({ dataDir });
-    const sent = await pushBatches(server.url, 'seg', 30, 20);
-    await server.kill();
+    const dataDir = slot.dir();
+    slot.server = await startServer({ dataDir });
+    const sent = await pushBatches(slot.server.url, 'seg', 30, 20);
+    await slot.server.kill();
     const file = walFile(dataDir, 'segment');
     const fr = frames(file);
     expect(fr.length).toBe(30);
@@ -97,42 +84,42 @@ describe('a damaged WAL costs only the damaged records', () => {
     for (const h of hits) flipBit(file, h.at, h.bit);
     const lost = new Set(hits.flatMap((h) => fr[h.frame]!.lines));
 
-    server = await startServer({ dataDir });
-    expect(server.output()).toMatch(/WAL record failed its checksum; skipped to the next intact record/);
-    const got = await queryLines(server.url, QUERY);
+    slot.server = await startServer({ dataDir });
+    expect(slot.server.output()).toMatch(/WAL record failed its checksum; skipped to the next intact record/);
+    const got = await queryLines(slot.server.url, QUERY);
     const expected = sent.filter((l) => !lost.has(l));
     expect(got.length).toBe(expected.length);
     expect(new Set(got)).toEqual(new Set(expected));
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${slot.server.url}/metrics`)).text();
     expect(Number(/^narvi_ingester_wal_corrupt_records_total (\d+)/m.exec(metrics)![1])).toBe(4);
   });
 
   it('skips one damaged stream record of a checkpoint and replays the other streams and later segments', async () => {
-    const dataDir = freshDir();
-    server = await startServer({ dataDir });
-    const before = await pushBatches(server.url, 'cp', 10, 20);
+    const dataDir = slot.dir();
+    slot.server = await startServer({ dataDir });
+    const before = await pushBatches(slot.server.url, 'cp', 10, 20);
     // A clean stop writes a checkpoint: one record per stream.
-    expect(await server.stop()).toBe(0);
-    server = await startServer({ dataDir });
-    const after = await pushBatches(server.url, 'late', 5, 10);
-    await server.kill();
+    expect(await slot.server.stop()).toBe(0);
+    slot.server = await startServer({ dataDir });
+    const after = await pushBatches(slot.server.url, 'late', 5, 10);
+    await slot.server.kill();
     const cp = walFile(dataDir, 'checkpoint');
     const fr = frames(cp);
     expect(fr.length).toBe(2);
     flipBit(cp, fr[0]!.offset + 8 + fr[0]!.length - 3, 4);
 
-    server = await startServer({ dataDir });
-    const got = await queryLines(server.url, QUERY);
+    slot.server = await startServer({ dataDir });
+    const got = await queryLines(slot.server.url, QUERY);
     const expected = [...before, ...after].filter((l) => !fr[0]!.lines.includes(l));
     expect(got.length).toBe(expected.length);
     expect(new Set(got)).toEqual(new Set(expected));
   });
 
   it('skips a checksum-valid record whose content does not decode, and a directory named like a segment', async () => {
-    const dataDir = freshDir();
-    server = await startServer({ dataDir });
-    const sent = await pushBatches(server.url, 'valid', 6, 10);
-    await server.kill();
+    const dataDir = slot.dir();
+    slot.server = await startServer({ dataDir });
+    const sent = await pushBatches(slot.server.url, 'valid', 6, 10);
+    await slot.server.kill();
     const file = walFile(dataDir, 'segment');
     const fr = frames(file);
     // Rewrite frame 2's payload as an unknown record type and fix up its checksum: the frame is intact,
@@ -145,15 +132,15 @@ describe('a damaged WAL costs only the damaged records', () => {
     mkdirSync(join(dataDir, 'wal', 'segment-00009999'));
     mkdirSync(join(dataDir, 'wal', 'checkpoint-00009998'));
 
-    server = await startServer({ dataDir });
-    expect(server.output()).toMatch(/WAL record could not be decoded; skipping it/);
-    expect(server.output()).toMatch(/not a regular file/);
-    const got = await queryLines(server.url, QUERY);
+    slot.server = await startServer({ dataDir });
+    expect(slot.server.output()).toMatch(/WAL record could not be decoded; skipping it/);
+    expect(slot.server.output()).toMatch(/not a regular file/);
+    const got = await queryLines(slot.server.url, QUERY);
     const expected = sent.filter((l) => !fr[2]!.lines.includes(l));
     expect(got.length).toBe(expected.length);
     expect(new Set(got)).toEqual(new Set(expected));
     // It keeps accepting pushes: the new segment is numbered past the stray directories, never opened over one.
-    const more = await pushBatches(server.url, 'more', 1, 5);
-    expect((await queryLines(server.url, QUERY)).length).toBe(expected.length + more.length);
+    const more = await pushBatches(slot.server.url, 'more', 1, 5);
+    expect((await queryLines(slot.server.url, QUERY)).length).toBe(expected.length + more.length);
   });
 });

@@ -5,17 +5,10 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nowNs, pushProto } from '../helpers/push.js';
 import { queryLines } from '../helpers/query-lines.js';
-import { NARVI_BIN, removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
+import { NARVI_BIN, removeDir, startServer, tempDir, type RunningServer, serverSlot } from '../helpers/server.js';
 
 const run = promisify(execFile);
-const dirs: string[] = [];
-let server: RunningServer | undefined;
-
-afterEach(async () => {
-  await server?.kill();
-  server = undefined;
-  for (const d of dirs.splice(0)) removeDir(d);
-});
+const slot = serverSlot();
 
 const STREAMS = 40;
 const QUERY = '{app="rebuild"}';
@@ -42,18 +35,18 @@ function indexDir(dataDir: string): string {
 }
 
 async function started(dataDir: string): Promise<RunningServer> {
-  server = await startServer({ dataDir });
-  return server;
+  slot.server = await startServer({ dataDir });
+  return slot.server;
 }
 
 async function filledAndStopped(how: 'kill' | 'stop'): Promise<{ dataDir: string; sent: string[] }> {
   const dataDir = tempDir();
-  dirs.push(dataDir);
+  slot.keep(dataDir);
   const s = await started(dataDir);
   const sent = await fill(s.url);
   if (how === 'kill') await s.kill();
   else expect(await s.stop()).toBe(0);
-  server = undefined;
+  slot.server = undefined;
   return { dataDir, sent };
 }
 

@@ -3,7 +3,7 @@ import { Prng } from '../helpers/prng.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalLabels, wellFormed } from '../../src/model/labels.js';
 import { jsonBody, nowNs, pushJson, pushProto } from '../helpers/push.js';
-import { removeDir, startServer, tempDir, type RunningServer } from '../helpers/server.js';
+import { removeDir, startServer, tempDir, type RunningServer, serverSlot } from '../helpers/server.js';
 
 /**
  * Every label value and structured-metadata pair that is acknowledged reads back byte for byte, as the
@@ -115,43 +115,37 @@ async function checkAll(url: string, cases: Case[], lines: number, stage: string
   }
 }
 
-const dirs: string[] = [];
-let server: RunningServer | undefined;
-afterEach(async () => {
-  await server?.kill();
-  server = undefined;
-  for (const d of dirs.splice(0)) removeDir(d);
-});
+const slot = serverSlot();
 
 describe('label and metadata round trips', () => {
   it('keep every accepted value and the stream identity through kill -9, replay, flush and restart', async () => {
     const dataDir = tempDir();
-    dirs.push(dataDir);
+    slot.keep(dataDir);
     const cases = makeCases(7, 40);
     const base = nowNs(-60_000);
-    server = await startServer({ dataDir });
-    for (const [i, c] of cases.entries()) await push(server.url, c, base + BigInt(i), `first ${i}`);
-    await checkAll(server.url, cases, 1, 'before the crash');
+    slot.server = await startServer({ dataDir });
+    for (const [i, c] of cases.entries()) await push(slot.server.url, c, base + BigInt(i), `first ${i}`);
+    await checkAll(slot.server.url, cases, 1, 'before the crash');
 
-    await server.kill();
-    server = await startServer({ dataDir });
-    await checkAll(server.url, cases, 1, 'after kill -9 and WAL replay');
+    await slot.server.kill();
+    slot.server = await startServer({ dataDir });
+    await checkAll(slot.server.url, cases, 1, 'after kill -9 and WAL replay');
     // New pushes with the original labels land in the same stream, not in an altered one.
-    for (const [i, c] of cases.entries()) await push(server.url, c, base + 1000n + BigInt(i), `second ${i}`);
-    await checkAll(server.url, cases, 2, 'after pushing again post-replay');
+    for (const [i, c] of cases.entries()) await push(slot.server.url, c, base + 1000n + BigInt(i), `second ${i}`);
+    await checkAll(slot.server.url, cases, 2, 'after pushing again post-replay');
 
-    expect((await fetch(`${server.url}/flush`, { method: 'POST' })).status).toBe(204);
-    await checkAll(server.url, cases, 2, 'after a flush');
-    for (const [i, c] of cases.entries()) await push(server.url, c, base + 2000n + BigInt(i), `third ${i}`);
-    await server.kill();
-    server = await startServer({ dataDir });
-    await checkAll(server.url, cases, 3, 'after flush, more pushes, kill -9 (chunks + checkpoint + WAL)');
-    expect(await server.stop()).toBe(0);
-    server = await startServer({ dataDir });
-    await checkAll(server.url, cases, 3, 'after a clean restart from the shutdown checkpoint');
+    expect((await fetch(`${slot.server.url}/flush`, { method: 'POST' })).status).toBe(204);
+    await checkAll(slot.server.url, cases, 2, 'after a flush');
+    for (const [i, c] of cases.entries()) await push(slot.server.url, c, base + 2000n + BigInt(i), `third ${i}`);
+    await slot.server.kill();
+    slot.server = await startServer({ dataDir });
+    await checkAll(slot.server.url, cases, 3, 'after flush, more pushes, kill -9 (chunks + checkpoint + WAL)');
+    expect(await slot.server.stop()).toBe(0);
+    slot.server = await startServer({ dataDir });
+    await checkAll(slot.server.url, cases, 3, 'after a clean restart from the shutdown checkpoint');
 
     // The label values API returns the stored values exactly.
-    const res = await fetch(`${server.url}/loki/api/v1/label/v/values?start=${nowNs(-3_600_000)}&end=${nowNs(60_000)}`);
+    const res = await fetch(`${slot.server.url}/loki/api/v1/label/v/values?start=${nowNs(-3_600_000)}&end=${nowNs(60_000)}`);
     const values = new Set((await res.json() as { data: string[] }).data);
     for (const c of cases) if (c.expected.v) expect(values.has(c.expected.v), JSON.stringify(c.expected.v)).toBe(true);
   }, 180_000);
