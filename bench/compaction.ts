@@ -14,7 +14,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { peekBlockLines } from '../src/chunk/block-decode.js';
 import { decodeBlock, encodeChunk, readChunkHeader } from '../src/chunk/chunk.js';
 import { batchFromEntries } from '../src/model/batch.js';
 import { fingerprint } from '../src/model/labels.js';
@@ -22,6 +21,7 @@ import { nowNs } from '../src/model/time.js';
 import { LabelIndex } from '../src/store/label-index.js';
 import { generateLines, generateStreams, RARE_NEEDLE } from './generate.js';
 import { cpuSeconds, peakRss } from './lib/process-stats.js';
+import { searchCeiling } from './lib/search-ceiling.js';
 import { startBenchServer } from './lib/server.js';
 
 const MB = 1e6;
@@ -115,21 +115,7 @@ function generate(dataDir: string, totalBytes: number, idleNs: bigint, endNs: bi
 /** The in-process ceiling: decompress every block's lines and search them, MB of raw lines per CPU second. */
 function ceiling(dir: string): number {
   const bufs = files(dir).filter((f) => /\/[0-9a-f]+-[0-9a-f]+-[0-9a-f]{8}$/.test(f)).map((f) => readFileSync(f));
-  const n = Buffer.from(RARE_NEEDLE);
-  let raw = 0;
-  const c0 = process.cpuUsage();
-  for (const buf of bufs) {
-    const h = readChunkHeader(buf, 'bench');
-    for (let bi = 0; bi < h.blocks.length; bi++) {
-      const b = h.blocks[bi]!;
-      const lines = peekBlockLines(buf.subarray(b.offset, b.offset + b.compressedSize), b, 'bench', bi) ?? decodeBlock(buf, h, bi, 'bench').lines;
-      raw += lines.length;
-      let i = lines.indexOf(n);
-      while (i >= 0) i = lines.indexOf(n, i + 1);
-    }
-  }
-  const c = process.cpuUsage(c0);
-  return raw / MB / ((c.user + c.system) / 1e6);
+  return searchCeiling(bufs, RARE_NEEDLE).mbPerCpuSecond;
 }
 
 interface Case {

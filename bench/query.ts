@@ -15,12 +15,11 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decodeBlock, readChunkHeader } from '../src/chunk/chunk.js';
-import { peekBlockLines } from '../src/chunk/block-decode.js';
 import { nowNs } from '../src/model/time.js';
 import { generateStreams, RARE_NEEDLE } from './generate.js';
 import { buildBatches, protoBodies, pushAll } from './lib/dataset.js';
 import { cpuSeconds } from './lib/process-stats.js';
+import { searchCeiling } from './lib/search-ceiling.js';
 import { startBenchServer } from './lib/server.js';
 
 const MB = 1e6;
@@ -40,29 +39,9 @@ function chunkFiles(dir: string): string[] {
   return out;
 }
 
-/**
- * The ceiling: decode every block of every chunk through the codec's public API (zstd decompress of the
- * columns and lines, CRC check) and sweep the line bytes with Buffer.indexOf, in CPU seconds per raw MB.
- * It goes through decodeBlock rather than raw frames so it follows the block format, whatever its version.
- */
+/** The ceiling over this run's chunk files (see searchCeiling). */
 function ceiling(dir: string, needle: string): { mbPerCpuSecond: number; rawBytes: number } {
-  const files = chunkFiles(dir).map((f) => readFileSync(f));
-  const n = Buffer.from(needle);
-  let raw = 0;
-  const c0 = process.cpuUsage();
-  for (const buf of files) {
-    const h = readChunkHeader(buf, 'bench');
-    for (let bi = 0; bi < h.blocks.length; bi++) {
-      // The raw ceiling: zstd-decompress the block's line bytes (no timestamps, no lengths) and search them.
-      const b = h.blocks[bi]!;
-      const lines = peekBlockLines(buf.subarray(b.offset, b.offset + b.compressedSize), b, 'bench', bi) ?? decodeBlock(buf, h, bi, 'bench').lines;
-      raw += lines.length;
-      let i = lines.indexOf(n);
-      while (i >= 0) i = lines.indexOf(n, i + 1);
-    }
-  }
-  const c = process.cpuUsage(c0);
-  return { mbPerCpuSecond: raw / MB / ((c.user + c.system) / 1e6), rawBytes: raw };
+  return searchCeiling(chunkFiles(dir).map((f) => readFileSync(f)), needle);
 }
 
 /** BENCH_SERVER_ARGS (e.g. `--querier.workers 1`, to profile a query on the main thread) reaches the server's flags. */

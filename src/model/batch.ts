@@ -40,3 +40,15 @@ export function batchFromEntries(entries: { ts: bigint; line: string; metadata?:
 export function lineAt(batch: EntryBatch, i: number): string {
   return batch.lines.toString('utf8', batch.lineOffsets[i]!, batch.lineOffsets[i + 1]!);
 }
+
+/** Index of the first entry of a batch's timestamps with ts ≥ t (binary search; timestamps ascend). */
+export function lowerBound(ts: BigInt64Array, count: number, t: bigint): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

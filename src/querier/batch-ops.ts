@@ -1,16 +1,4 @@
-import type { EntryBatch } from '../model/batch.js';
-
-/** Index of the first entry with ts ≥ t (binary search; timestamps ascend). */
-function lowerBound(ts: BigInt64Array, count: number, t: bigint): number {
-  let lo = 0;
-  let hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+import { lowerBound, type EntryBatch } from '../model/batch.js';
 
 /** The entries of `b` in [start, end), sharing memory with `b` where possible; null when none. */
 export function trimBatch(b: EntryBatch, start: bigint, end: bigint): EntryBatch | null {

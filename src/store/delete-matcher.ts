@@ -9,7 +9,7 @@ import { parseLogSelector } from '../../query/parser.js';
 import { buildPipeline } from '../../query/pipeline.js';
 import type { Pipeline } from '../../query/pipeline-types.js';
 import { compileMatcher } from '../../query/regex.js';
-import type { EntryBatch } from '../model/batch.js';
+import { lowerBound, type EntryBatch } from '../model/batch.js';
 import type { Labels } from '../model/labels.js';
 
 const NS_PER_MS = 1_000_000n;
@@ -107,18 +107,6 @@ export function deletesForStream(labels: Labels, requests: readonly CompiledDele
     (hit ??= []).push(r);
   }
   return hit ? { labels, requests: hit } : null;
-}
-
-/** Index of the first entry with ts ≥ t (timestamps ascend). */
-function lowerBound(ts: BigInt64Array, count: number, t: bigint): number {
-  let lo = 0;
-  let hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Entries i … j-1 of `b` as their own batch, sharing its memory. */
