@@ -96,7 +96,10 @@ export class Wal {
    * checksum matches but whose content cannot be decoded or applied is skipped. When `onRecord` returns a
    * promise (the ingester flushing to stay within its memory budget) replay waits for it.
    */
-  async replay(onRecord: (rec: WalRecord) => unknown): Promise<ReplayStats> {
+  async replay(onRecord: (rec: WalRecord) => unknown): Promise<ReplayStats>;
+  /** With the decoder given (the ingester's span decoder), records reach `onRecord` in its form. */
+  async replay<R>(onRecord: (rec: R) => unknown, decode: (payload: Buffer) => R): Promise<ReplayStats>;
+  async replay(onRecord: (rec: never) => unknown, decode: (payload: Buffer) => unknown = decodeRecord): Promise<ReplayStats> {
     const { segments, checkpoints } = await this.listing();
     const stats: ReplayStats = { records: 0, segments: 0, corrupt: 0, bytes: 0, skippedBytes: 0 };
     const cp = checkpoints.at(-1);
@@ -135,16 +138,16 @@ export class Wal {
         const payload = buf.subarray(p + FRAME_HEADER, p + FRAME_HEADER + len);
         const at = p;
         p += FRAME_HEADER + len;
-        let rec: WalRecord;
+        let rec: unknown;
         try {
-          rec = decodeRecord(payload);
+          rec = decode(payload);
         } catch (err) {
           this.log.warn('WAL record could not be decoded; skipping it', { file: f, offset: at, err: (err as Error).message });
           stats.corrupt++;
           continue;
         }
         try {
-          const pending = onRecord(rec);
+          const pending = onRecord(rec as never);
           if (pending instanceof Promise) await pending;
         } catch (err) {
           // A checksum-valid record the ingester cannot use (a checkpoint chunk that does not decode,
