@@ -79,7 +79,7 @@ export class Head {
       if (end > this.bytes.length) {
         this.rawBytes = pos;
         // Straight to a block's worth (and a little): doubling from 16 KiB would copy and fault in each step.
-        this.growBytes(Math.max(end, limit + 16 * 1024));
+        this.growBytes(Math.max(end, limit + 16 * 1024), true);
       }
       // A plain Uint8Array view is cheaper to make than a Buffer subarray, and set() than Buffer#copy.
       this.bytes.set(new Uint8Array(buf.buffer, buf.byteOffset + p + 12, len), pos);
@@ -182,10 +182,11 @@ export class Head {
     this.offsets = off;
   }
 
-  private growBytes(need: number): void {
+  /** `exact`: take `need` as the size, not the next doubling (which for a block-sized head is nearly twice it). */
+  private growBytes(need: number, exact = false): void {
     let size = this.bytes.length * 2;
     while (size < need) size *= 2;
-    if (size > need * 2) size = need;
+    if (exact) size = need;
     const b = Buffer.allocUnsafe(size);
     b.set(this.bytes.subarray(0, this.rawBytes));
     this.bytes = b;

@@ -138,7 +138,8 @@ export class Ingester {
       this.replaying = true;
       let stats;
       try {
-        stats = await this.wal.replay((rec) => this.applyRecord(rec), decodeRecordSpans);
+        // Lines are copied into heads and checkpoint blocks out of the record: the WAL may reuse its read buffer.
+        stats = await this.wal.replay((rec) => this.applyRecord(rec), decodeRecordSpans, { recordsAreCopied: true });
       } finally {
         this.replaying = false;
         for (const streams of this.tenants.values()) for (const s of streams.values()) s.blockLevel = BLOCK_LEVEL;
