@@ -1,5 +1,8 @@
 import type { EntryBatch } from '../model/batch.js';
+import { littleEndian } from '../chunk/endian.js';
 import { metadataBytes, type IngestEntry } from '../model/entry.js';
+
+const LITTLE_ENDIAN = littleEndian();
 
 /**
  * The open block of a stream: entries appended column-wise (timestamps, line offsets, line bytes) so
@@ -51,6 +54,52 @@ export class Head {
     }
     this.count = i + 1;
     this.rawBytes = end;
+  }
+
+  /**
+   * Replay's fast path: appends up to `n` entries laid out as in a WAL push record (i64 ts, u32 length,
+   * line, u32 metadata length = 0) from `buf` at `p`, which the caller knows are ascending, newer than
+   * everything in the head and without metadata. Stops once the head holds `limit` bytes (the block
+   * size: the caller cuts then) and returns the offset after the last entry taken.
+   */
+  appendWalEntries(buf: Buffer, p: number, n: number, limit: number, lastTs: bigint): number {
+    const first = this.count;
+    let i = first;
+    let pos = this.rawBytes;
+    const le = LITTLE_ENDIAN;
+    let words = le ? new Uint32Array(this.ts.buffer, this.ts.byteOffset, this.ts.length * 2) : null;
+    let taken = 0;
+    while (taken < n && pos < limit) {
+      if (i + 1 >= this.ts.length) {
+        this.growEntries();
+        if (le) words = new Uint32Array(this.ts.buffer, this.ts.byteOffset, this.ts.length * 2);
+      }
+      const len = buf.readUInt32LE(p + 8);
+      const end = pos + len;
+      if (end > this.bytes.length) {
+        this.rawBytes = pos;
+        // Straight to a block's worth (and a little): doubling from 16 KiB would copy and fault in each step.
+        this.growBytes(Math.max(end, limit + 16 * 1024), true);
+      }
+      // A plain Uint8Array view is cheaper to make than a Buffer subarray, and set() than Buffer#copy.
+      this.bytes.set(new Uint8Array(buf.buffer, buf.byteOffset + p + 12, len), pos);
+      if (words) {
+        words[2 * i] = buf.readUInt32LE(p);
+        words[2 * i + 1] = buf.readUInt32LE(p + 4);
+      } else this.ts[i] = buf.readBigInt64LE(p);
+      this.offsets[i + 1] = end;
+      pos = end;
+      i++;
+      taken++;
+      p += 12 + len + 4;
+    }
+    if (taken === 0) return p;
+    if (this.metadata) for (let k = first; k < i; k++) this.metadata[k] = null;
+    if (first === 0) this.minTs = this.ts[0]!;
+    this.maxTs = taken === n ? lastTs : this.ts[i - 1]!;
+    this.count = i;
+    this.rawBytes = pos;
+    return p;
   }
 
   tsAt(i: number): bigint {
@@ -133,9 +182,11 @@ export class Head {
     this.offsets = off;
   }
 
-  private growBytes(need: number): void {
+  /** `exact`: take `need` as the size, not the next doubling (which for a block-sized head is nearly twice it). */
+  private growBytes(need: number, exact = false): void {
     let size = this.bytes.length * 2;
     while (size < need) size *= 2;
+    if (exact) size = need;
     const b = Buffer.allocUnsafe(size);
     b.set(this.bytes.subarray(0, this.rawBytes));
     this.bytes = b;

@@ -12,9 +12,9 @@ import { chunkKey, encodeStreamLabels, streamLabelsKey } from '../store/chunk-ke
 import type { IngesterMetrics } from './metrics.js';
 import type { StreamSnapshot } from './memory-piece.js';
 import { storageStatus, storageWriteError } from './storage-error.js';
-import { Stream, type AppendResult, type ClosedChunk } from './stream.js';
+import { BLOCK_LEVEL, REPLAY_BLOCK_LEVEL, Stream, type AppendResult, type ClosedChunk } from './stream.js';
 import { Wal } from './wal.js';
-import { encodeCheckpointRecord, encodePushRecord, RECORD_CHECKPOINT, type WalRecord } from './wal-record.js';
+import { decodeRecordSpans, encodeCheckpointRecord, encodePushRecord, RECORD_CHECKPOINT, type CheckpointRecord, type PushRecordSpans } from './wal-record.js';
 import { fixedLimits, type TenantLimits } from '../config/overrides.js';
 
 /** A validated stream as the distributor hands it over. */
@@ -138,9 +138,11 @@ export class Ingester {
       this.replaying = true;
       let stats;
       try {
-        stats = await this.wal.replay((rec) => this.applyRecord(rec));
+        // Lines are copied into heads and checkpoint blocks out of the record: the WAL may reuse its read buffer.
+        stats = await this.wal.replay((rec) => this.applyRecord(rec), decodeRecordSpans, { recordsAreCopied: true });
       } finally {
         this.replaying = false;
+        for (const streams of this.tenants.values()) for (const s of streams.values()) s.blockLevel = BLOCK_LEVEL;
       }
       this.metrics.walReplayRecords.inc(stats.records);
       this.metrics.walCorruptRecords.inc(stats.corrupt);
@@ -201,6 +203,7 @@ export class Ingester {
     if (enforceLimit && limit > 0 && streams.size >= limit) return null;
     const id = this.index.ensureStream(tenant, fp, labels);
     s = new Stream(tenant, labels, canonical, fp, id, this.settings);
+    if (this.replaying) s.blockLevel = REPLAY_BLOCK_LEVEL;
     streams.set(canonical, s);
     this.metrics.streams.inc({ tenant });
     return s;
@@ -211,7 +214,7 @@ export class Ingester {
    * the largest streams' chunks are flushed before the next record, so a WAL far larger than
    * ingester.max_unflushed_bytes replays in bounded memory.
    */
-  private applyRecord(rec: WalRecord): Promise<void> | undefined {
+  private applyRecord(rec: PushRecordSpans | CheckpointRecord): Promise<void> | undefined {
     this.applyRecordData(rec);
     const budget = this.cfg.ingester.maxUnflushedBytes;
     if (budget > 0 && this.unflushed >= budget * HIGH_WATER) return this.flushDuringReplay();
@@ -230,7 +233,7 @@ export class Ingester {
     return this.tenants.get(tenant)?.get(canonical) ?? this.getStream(tenant, parseLabels(canonical), canonical, fingerprintOf(canonical), false)!;
   }
 
-  private applyRecordData(rec: WalRecord): void {
+  private applyRecordData(rec: PushRecordSpans | CheckpointRecord): void {
     const now = Date.now();
     if (rec.type === RECORD_CHECKPOINT) {
       const s = this.replayStream(rec.tenant, rec.canonical);
@@ -256,7 +259,7 @@ export class Ingester {
     for (const st of rec.streams) {
       const s = this.replayStream(rec.tenant, st.canonical);
       const before = s.memoryBytes;
-      s.append(st.entries, now);
+      s.replaySpan(rec.buf, st, now);
       this.unflushed += s.memoryBytes - before;
     }
   }

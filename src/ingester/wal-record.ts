@@ -132,3 +132,119 @@ export function decodeRecord(buf: Buffer): WalRecord {
   }
   return { type, tenant, streams };
 }
+
+/**
+ * One stream of a push record as a span of the record's bytes, for replay: its entries are validated
+ * but not taken apart, so the common case (entries ascending, newer than the stream's newest, without
+ * metadata) is copied straight into the head with no object per entry.
+ */
+export interface PushStreamSpan {
+  canonical: string;
+  count: number;
+  /** Offset of the first entry in the record. */
+  start: number;
+  firstTs: bigint;
+  lastTs: bigint;
+  /** Every timestamp above the one before it. */
+  ascending: boolean;
+  /** Decoded up front for a span with metadata, so bad metadata JSON fails the record at decode, as in decodeRecord. */
+  entries?: IngestEntry[];
+}
+
+export interface PushRecordSpans {
+  type: typeof RECORD_PUSH;
+  tenant: string;
+  buf: Buffer;
+  streams: PushStreamSpan[];
+}
+
+/**
+ * As decodeRecord, but a push record's streams come back as spans of `buf` (see entriesOfSpan), checked
+ * through to their last byte: a record that would fail to decode fails here, before anything is applied.
+ */
+export function decodeRecordSpans(buf: Buffer): PushRecordSpans | CheckpointRecord {
+  if (buf.length < 3 || buf[0] !== RECORD_PUSH) {
+    const rec = decodeRecord(buf);
+    if (rec.type === RECORD_PUSH) throw new WalRecordError('unreachable: push record not decoded as spans');
+    return rec;
+  }
+  let p = 1;
+  const need = (n: number) => {
+    if (p + n > buf.length) throw new WalRecordError(`record truncated at byte ${p} (needs ${n} more of ${buf.length})`);
+  };
+  const tlen = buf.readUInt16LE(p);
+  p += 2;
+  need(tlen);
+  const tenant = buf.toString('utf8', p, p + tlen);
+  p += tlen;
+  need(4);
+  const nStreams = buf.readUInt32LE(p);
+  p += 4;
+  const streams: PushStreamSpan[] = [];
+  for (let s = 0; s < nStreams; s++) {
+    need(4);
+    const llen = buf.readUInt32LE(p);
+    p += 4;
+    need(llen + 4);
+    const canonical = buf.toString('utf8', p, p + llen);
+    p += llen;
+    const count = buf.readUInt32LE(p);
+    p += 4;
+    const start = p;
+    let ascending = true;
+    let hasMetadata = false;
+    // Timestamps compared as (signed high word, unsigned low word): no BigInt per entry.
+    let prevHi = 0;
+    let prevLo = 0;
+    let last = start;
+    for (let i = 0; i < count; i++) {
+      need(12);
+      const lo = buf.readUInt32LE(p);
+      const hi = buf.readInt32LE(p + 4);
+      if (i > 0 && !(hi > prevHi || (hi === prevHi && lo > prevLo))) ascending = false;
+      prevHi = hi;
+      prevLo = lo;
+      last = p;
+      const len = buf.readUInt32LE(p + 8);
+      p += 12;
+      need(len + 4);
+      p += len;
+      const mlen = buf.readUInt32LE(p);
+      p += 4;
+      if (mlen > 0) {
+        need(mlen);
+        hasMetadata = true;
+        p += mlen;
+      }
+    }
+    const firstTs = count > 0 ? buf.readBigInt64LE(start) : 0n;
+    const lastTs = count > 0 ? buf.readBigInt64LE(last) : 0n;
+    const span: PushStreamSpan = { canonical, count, start, firstTs, lastTs, ascending };
+    if (hasMetadata) span.entries = entriesOfSpan(buf, span);
+    streams.push(span);
+  }
+  return { type: RECORD_PUSH, tenant, buf, streams };
+}
+
+/** A span's entries as objects (lines are views into the record), for the cases the fast path does not take. */
+export function entriesOfSpan(buf: Buffer, span: PushStreamSpan): IngestEntry[] {
+  if (span.entries) return span.entries;
+  const entries: IngestEntry[] = [];
+  let p = span.start;
+  for (let i = 0; i < span.count; i++) {
+    const ts = buf.readBigInt64LE(p);
+    const len = buf.readUInt32LE(p + 8);
+    p += 12;
+    const line = buf.subarray(p, p + len);
+    p += len;
+    const mlen = buf.readUInt32LE(p);
+    p += 4;
+    const e: IngestEntry = { ts, line };
+    if (mlen > 0) {
+      e.metadata = JSON.parse(buf.toString('utf8', p, p + mlen)) as Record<string, string>;
+      p += mlen;
+    }
+    entries.push(e);
+  }
+  return entries;
+}

@@ -97,6 +97,31 @@ describe('WAL', () => {
     }
   });
 
+  it('reading every file into one reused buffer replays a small file after a large one without the large one\'s leftovers', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    // The second file is far shorter than the first: bytes of the first left past its end would be intact frames.
+    writeFileSync(join(dir, 'segment-00000001'), Buffer.concat(Array.from({ length: 300 }, (_, i) => frame(record(i)))));
+    writeFileSync(join(dir, 'segment-00000002'), Buffer.concat([1000, 1001].map((i) => frame(record(i)))));
+    writeFileSync(join(dir, 'segment-00000003'), Buffer.concat(Array.from({ length: 50 }, (_, i) => frame(record(2000 + i)))));
+    const seen: number[] = [];
+    const lines: string[] = [];
+    const stats = await Wal.create(dir, opts, log).replay(
+      (r) => {
+        if (r.type !== RECORD_PUSH) return;
+        const entry = r.streams[0]!.entries[0]!;
+        seen.push(Number(entry.ts));
+        lines.push(entry.line.toString());
+      },
+      decodeRecord,
+      { recordsAreCopied: true },
+    );
+    const expected = [...Array.from({ length: 300 }, (_, i) => i), 1000, 1001, ...Array.from({ length: 50 }, (_, i) => 2000 + i)];
+    expect(seen).toEqual(expected);
+    expect(lines).toEqual(expected.map((i) => `line ${i} ${'z'.repeat(i % 50)}`));
+    expect(stats).toMatchObject({ records: expected.length, corrupt: 0, skippedBytes: 0 });
+  });
+
   it('finds no frame in bytes that only look like one until the checksum', () => {
     const fake = Buffer.alloc(64);
     fake.writeUInt32LE(20, 0);
