@@ -17,6 +17,7 @@ import { encodePushRequest } from '../src/model/push-proto.js';
 import { nowNs } from '../src/model/time.js';
 import { dirBytes } from './lib/disk.js';
 import { startBenchServer, type BenchServer } from './lib/server.js';
+import { tinyEntriesBody } from './lib/dataset.js';
 
 const MiB = 2 ** 20;
 
@@ -38,17 +39,7 @@ async function metric(server: BenchServer, name: string): Promise<number> {
 
 async function bigPush(mb: number) {
   const server = await startBenchServer(['--limits.ingestion-rate-mb', '0']);
-  const base = nowNs() - 60_000_000_000n;
-  const parts: string[] = [];
-  let size = 0;
-  while (size < mb * 1e6) {
-    const v = `["${base + BigInt(parts.length)}","${parts.length % 10}"]`;
-    parts.push(v);
-    size += v.length + 1;
-  }
-  const body = Buffer.from(`{"streams":[{"stream":{"app":"tiny"},"values":[${parts.join(',')}]}]}`);
-  const entries = parts.length;
-  parts.length = 0;
+  const { body, entries } = tinyEntriesBody(mb * 1e6, nowNs() - 60_000_000_000n);
   const before = mem(server.pid);
   const t0 = performance.now();
   const r = await fetch(`${server.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

@@ -51,3 +51,18 @@ export async function pushAll(url: string, bodies: Buffer[], contentType: string
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
+
+/**
+ * One JSON push of about `bytes` bytes of the smallest entries there are (one-character lines, one stream
+ * `{app="tiny"}`, timestamps 1 ns apart from `baseNs`): the body that costs a decoder the most per byte.
+ */
+export function tinyEntriesBody(bytes: number, baseNs: bigint): { body: Buffer; entries: number } {
+  const parts: string[] = [];
+  let size = 0;
+  while (size < bytes) {
+    const v = `["${baseNs + BigInt(parts.length)}","${parts.length % 10}"]`;
+    parts.push(v);
+    size += v.length + 1;
+  }
+  return { body: Buffer.from(`{"streams":[{"stream":{"app":"tiny"},"values":[${parts.join(',')}]}]}`), entries: parts.length };
+}

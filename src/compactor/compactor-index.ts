@@ -17,14 +17,8 @@ export interface CompactorStream {
   labels: Labels;
 }
 
-export interface NewRef {
-  minTs: bigint;
-  maxTs: bigint;
-  key: string;
-  entries: number;
-  rawSize: number;
-  compressedSize: number;
-}
+/** A chunk the compactor wrote, before the swap gives it its stream. */
+export type NewRef = Omit<ChunkRef, 'streamId'>;
 
 export class CompactorIndex {
   private stmts;

@@ -75,6 +75,11 @@ export function encodeCheckpointRecord(tenant: string, canonical: string, chunk:
 
 /** Decodes a payload whose checksum already matched; lines are views into `buf`. */
 export function decodeRecord(buf: Buffer): WalRecord {
+  if (buf.length >= 3 && buf[0] === RECORD_PUSH) {
+    // One walk of a push record's layout: the span decoder's, with each span's entries taken apart.
+    const spans = decodeRecordSpans(buf) as PushRecordSpans;
+    return { type: RECORD_PUSH, tenant: spans.tenant, streams: spans.streams.map((s) => ({ canonical: s.canonical, entries: entriesOfSpan(buf, s) })) };
+  }
   let p = 0;
   const need = (n: number) => {
     if (p + n > buf.length) throw new WalRecordError(`record truncated at byte ${p} (needs ${n} more of ${buf.length})`);
@@ -86,51 +91,14 @@ export function decodeRecord(buf: Buffer): WalRecord {
   need(tlen);
   const tenant = buf.toString('utf8', p, p + tlen);
   p += tlen;
-  if (type === RECORD_CHECKPOINT) {
-    need(4);
-    const llen = buf.readUInt32LE(p);
-    p += 4;
-    need(llen);
-    const canonical = buf.toString('utf8', p, p + llen);
-    p += llen;
-    return { type, tenant, canonical, chunk: buf.subarray(p) };
-  }
-  if (type !== RECORD_PUSH) throw new WalRecordError(`unknown record type ${type}`);
+  if (type !== RECORD_CHECKPOINT) throw new WalRecordError(`unknown record type ${type}`);
   need(4);
-  const nStreams = buf.readUInt32LE(p);
+  const llen = buf.readUInt32LE(p);
   p += 4;
-  const streams: PushRecord['streams'] = [];
-  for (let s = 0; s < nStreams; s++) {
-    need(4);
-    const llen = buf.readUInt32LE(p);
-    p += 4;
-    need(llen + 4);
-    const canonical = buf.toString('utf8', p, p + llen);
-    p += llen;
-    const n = buf.readUInt32LE(p);
-    p += 4;
-    const entries: IngestEntry[] = [];
-    for (let i = 0; i < n; i++) {
-      need(12);
-      const ts = buf.readBigInt64LE(p);
-      const len = buf.readUInt32LE(p + 8);
-      p += 12;
-      need(len + 4);
-      const line = buf.subarray(p, p + len);
-      p += len;
-      const mlen = buf.readUInt32LE(p);
-      p += 4;
-      const e: IngestEntry = { ts, line };
-      if (mlen > 0) {
-        need(mlen);
-        e.metadata = JSON.parse(buf.toString('utf8', p, p + mlen)) as Record<string, string>;
-        p += mlen;
-      }
-      entries.push(e);
-    }
-    streams.push({ canonical, entries });
-  }
-  return { type, tenant, streams };
+  need(llen);
+  const canonical = buf.toString('utf8', p, p + llen);
+  p += llen;
+  return { type, tenant, canonical, chunk: buf.subarray(p) };
 }
 
 /**
@@ -163,11 +131,7 @@ export interface PushRecordSpans {
  * through to their last byte: a record that would fail to decode fails here, before anything is applied.
  */
 export function decodeRecordSpans(buf: Buffer): PushRecordSpans | CheckpointRecord {
-  if (buf.length < 3 || buf[0] !== RECORD_PUSH) {
-    const rec = decodeRecord(buf);
-    if (rec.type === RECORD_PUSH) throw new WalRecordError('unreachable: push record not decoded as spans');
-    return rec;
-  }
+  if (buf.length < 3 || buf[0] !== RECORD_PUSH) return decodeRecord(buf) as CheckpointRecord;
   let p = 1;
   const need = (n: number) => {
     if (p + n > buf.length) throw new WalRecordError(`record truncated at byte ${p} (needs ${n} more of ${buf.length})`);

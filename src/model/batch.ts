@@ -52,3 +52,14 @@ export function lowerBound(ts: BigInt64Array, count: number, t: bigint): number 
   }
   return lo;
 }
+
+/** Entries i … j-1 of `b` as their own batch, sharing its memory (offsets rebased). */
+export function sliceBatch(b: EntryBatch, i: number, j: number): EntryBatch {
+  if (i === 0 && j === b.count) return b;
+  const base = b.lineOffsets[i]!;
+  const offsets = new Uint32Array(j - i + 1);
+  for (let k = 0; k <= j - i; k++) offsets[k] = b.lineOffsets[i + k]! - base;
+  const out: EntryBatch = { count: j - i, ts: b.ts.subarray(i, j), lineOffsets: offsets, lines: b.lines.subarray(base, b.lineOffsets[j]!) };
+  if (b.metadata) out.metadata = b.metadata.slice(i, j);
+  return out;
+}

@@ -1,4 +1,4 @@
-import { lowerBound, type EntryBatch } from '../model/batch.js';
+import { lowerBound, sliceBatch, type EntryBatch } from '../model/batch.js';
 
 /** The entries of `b` in [start, end), sharing memory with `b` where possible; null when none. */
 export function trimBatch(b: EntryBatch, start: bigint, end: bigint): EntryBatch | null {
@@ -7,12 +7,7 @@ export function trimBatch(b: EntryBatch, start: bigint, end: bigint): EntryBatch
   const i = lowerBound(b.ts, b.count, start);
   const j = lowerBound(b.ts, b.count, end);
   if (j <= i) return null;
-  const base = b.lineOffsets[i]!;
-  const offsets = new Uint32Array(j - i + 1);
-  for (let k = 0; k <= j - i; k++) offsets[k] = b.lineOffsets[i + k]! - base;
-  const out: EntryBatch = { count: j - i, ts: b.ts.subarray(i, j), lineOffsets: offsets, lines: b.lines.subarray(base, b.lineOffsets[j]!) };
-  if (b.metadata) out.metadata = b.metadata.slice(i, j);
-  return out;
+  return sliceBatch(b, i, j);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

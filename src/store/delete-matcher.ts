@@ -9,7 +9,7 @@ import { parseLogSelector } from '../../query/parser.js';
 import { buildPipeline } from '../../query/pipeline.js';
 import type { Pipeline } from '../../query/pipeline-types.js';
 import { compileMatcher } from '../../query/regex.js';
-import { lowerBound, type EntryBatch } from '../model/batch.js';
+import { lowerBound, sliceBatch, type EntryBatch } from '../model/batch.js';
 import type { Labels } from '../model/labels.js';
 
 const NS_PER_MS = 1_000_000n;
@@ -109,17 +109,6 @@ export function deletesForStream(labels: Labels, requests: readonly CompiledDele
   return hit ? { labels, requests: hit } : null;
 }
 
-/** Entries i … j-1 of `b` as their own batch, sharing its memory. */
-function slice(b: EntryBatch, i: number, j: number): EntryBatch {
-  if (i === 0 && j === b.count) return b;
-  const base = b.lineOffsets[i]!;
-  const offsets = new Uint32Array(j - i + 1);
-  for (let k = 0; k <= j - i; k++) offsets[k] = b.lineOffsets[i + k]! - base;
-  const out: EntryBatch = { count: j - i, ts: b.ts.subarray(i, j), lineOffsets: offsets, lines: b.lines.subarray(base, b.lineOffsets[j]!) };
-  if (b.metadata) out.metadata = b.metadata.slice(i, j);
-  return out;
-}
-
 /** Marks (1) the entries of `b` that `sd`'s requests cover; null when none is. */
 export function coveredEntries(b: EntryBatch, sd: StreamDeletes): Uint8Array | null {
   let covered: Uint8Array | null = null;
@@ -133,7 +122,7 @@ export function coveredEntries(b: EntryBatch, sd: StreamDeletes): Uint8Array | n
       mask.fill(1, i, j);
       continue;
     }
-    r.pipeline().runEntries(slice(b, i, j), sd.labels, (k) => {
+    r.pipeline().runEntries(sliceBatch(b, i, j), sd.labels, (k) => {
       mask[i + k] = 1;
     });
   }

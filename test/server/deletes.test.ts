@@ -74,6 +74,11 @@ async function list(url: string, tenant?: string): Promise<Listed[]> {
   return JSON.parse(r.body) as Listed[];
 }
 
+/** Waits until the tenant's first request is older than `seconds` by the clock it was stamped with. */
+async function waitOlderThan(url: string, seconds: number): Promise<void> {
+  await waitFor(async () => (Date.now() / 1000 - (await list(url))[0]!.created_at > seconds ? true : null), `the delete request to be older than ${seconds}s`);
+}
+
 const RANGE = () => `start=${ns(T0 - 60 * SEC)}&end=${ns(Date.now() + 60 * SEC)}`;
 
 /** Every line the tenant's query shows, sorted (a log query over both apps). */
@@ -289,14 +294,14 @@ describe('delete requests', () => {
     expect(await lines(fo.url)).toEqual(afterMain(allLines()));
     const id = (await list(fo.url))[0]!.request_id;
     // Past its period, but filter-only requests are never processed: still cancellable.
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitOlderThan(fo.url, 1.5);
     expect((await del(fo.url, 'DELETE', { request_id: id })).status).toBe(204);
 
     const fd = await start(['--compactor.delete-request-cancel-period', '1s']);
     await fill(fd);
     expect((await del(fd.url, 'POST', MAIN)).status).toBe(204);
     const id2 = (await list(fd.url))[0]!.request_id;
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitOlderThan(fd.url, 1.5);
     const late = await del(fd.url, 'DELETE', { request_id: id2 });
     expect(late.status).toBe(400);
     expect(late.body).toContain('past its cancel period');

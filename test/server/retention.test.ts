@@ -1,5 +1,5 @@
 import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonBody, pushJson } from '../helpers/push.js';
 import { removeDir, startServer, tempDir, waitFor, type RunningServer } from '../helpers/server.js';
@@ -157,6 +157,14 @@ describe('retention with the querier in its own process', () => {
 
 describe('per-tenant overrides file', () => {
   const T = (yaml: string) => yaml.trimStart();
+  /** A new overrides file holding `text`, in a directory removed after the test. */
+  const overridesFile = (text: string) => {
+    const dir = tempDir('narvi-overrides-');
+    dirs.push(dir);
+    const file = join(dir, 'overrides.yaml');
+    writeFileSync(file, text);
+    return file;
+  };
   /** Replaces the file in one step, as a ConfigMap update or an editor's save-and-rename does: a reload never reads half of it. */
   const replace = (file: string, text: string) => {
     writeFileSync(`${file}.tmp`, text);
@@ -164,11 +172,7 @@ describe('per-tenant overrides file', () => {
   };
 
   it('applies each tenant its own retention and limits, follows edits within the period, and keeps the old overrides when the file breaks', async () => {
-    const dir = tempDir('narvi-overrides-');
-    dirs.push(dir);
-    const file = join(dir, 'overrides.yaml');
-    writeFileSync(
-      file,
+    const file = overridesFile(
       T(`
 overrides:
   t1:
@@ -242,11 +246,7 @@ overrides:
   }, 90_000);
 
   it('gives a tenant its own push and query limits, not only retention', async () => {
-    const dir = tempDir('narvi-overrides-');
-    dirs.push(dir);
-    const file = join(dir, 'overrides.yaml');
-    writeFileSync(
-      file,
+    const file = overridesFile(
       T(`
 overrides:
   small:
@@ -290,16 +290,13 @@ overrides:
   }, 60_000);
 
   it('refuses to start on a wrong overrides file, naming the file, the tenant and the key', async () => {
-    const dir = tempDir('narvi-overrides-');
-    dirs.push(dir);
-    const file = join(dir, 'overrides.yaml');
-    writeFileSync(file, 'overrides:\n  team-a:\n    retention_stream:\n      - selector: \'{ns="dev"}\'\n        period: 1h\n');
+    const file = overridesFile('overrides:\n  team-a:\n    retention_stream:\n      - selector: \'{ns="dev"}\'\n        period: 1h\n');
     for (const [setup, want] of [
       // The log line escapes quotes (logfmt): \\?" matches either spelling.
       [() => undefined, /per-tenant overrides file .*overrides\.yaml: overrides\.\\?"team-a\\?": limits\.retention_stream\[0\]\.period: retention period must be >= 24h, got \\?"1h\\?"/],
       [() => writeFileSync(file, 'overrides:\n  a:\n    per_tenant_override_config: x\n'), /overrides\.\\?"a\\?"\.per_tenant_override_config cannot be set per tenant/],
       [() => writeFileSync(file, 'limits:\n  retention_period: 48h\n'), /unknown key \\?"limits\\?"; the file holds \\?"overrides:/],
-      [() => removeDir(dir), /cannot read per-tenant overrides file .*ENOENT/],
+      [() => removeDir(dirname(file)), /cannot read per-tenant overrides file .*ENOENT/],
     ] as const) {
       setup();
       const dataDir = tempDir();
