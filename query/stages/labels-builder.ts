@@ -21,14 +21,41 @@ export class LabelsBuilder {
   private removedNames: string[] = [];
   private removed = 0;
   private changed = false;
+  // Names (as they landed) currently held by structured metadata: a parsed field must not take them.
+  private metaNames: string[] = [];
+  private metas = 0;
 
-  /** Starts a new entry of `stream`; structured metadata joins as if extracted. */
+  /**
+   * Starts a new entry of `stream`. Structured metadata joins the labels; a key clashing with a stream
+   * label lands on `<key>_extracted`, since the stream label keeps the plain name (Loki 3.7).
+   */
   reset(stream: Labels, metadata?: Record<string, string> | null): void {
     this.base = stream;
     this.added = 0;
     this.removed = 0;
     this.changed = false;
-    if (metadata) for (const k in metadata) this.setExtracted(k, metadata[k]!);
+    this.metas = 0;
+    if (metadata) {
+      for (const k in metadata) {
+        const name = hasOwn.call(stream, k) ? k + '_extracted' : k;
+        this.put(name, metadata[k]!);
+        this.metaNames[this.metas++] = name;
+      }
+    }
+  }
+
+  private metaIndex(name: string): number {
+    const names = this.metaNames;
+    for (let i = 0; i < this.metas; i++) if (names[i] === name) return i;
+    return -1;
+  }
+
+  /** The name stops being metadata's: it was overwritten or removed. */
+  private unmarkMeta(name: string): void {
+    const i = this.metaIndex(name);
+    if (i < 0) return;
+    this.metaNames[i] = this.metaNames[this.metas - 1]!;
+    this.metas--;
   }
 
   private addedIndex(name: string): number {
@@ -57,12 +84,23 @@ export class LabelsBuilder {
     return hasOwn.call(this.base, name);
   }
 
-  /** A parser's result: a name that clashes with a stream label gets the `_extracted` suffix, as in Loki. */
+  /**
+   * A parser's result. Loki 3.7 ranks the plain name stream label > structured metadata > parsed field,
+   * so a name held by either of the first two goes to `<name>_extracted`, where the parsed value wins
+   * over metadata that landed there (the reverse order).
+   */
   setExtracted(name: string, value: string): void {
-    this.set(hasOwn.call(this.base, name) ? name + '_extracted' : name, value);
+    if (hasOwn.call(this.base, name) || (this.metas > 0 && this.metaIndex(name) >= 0)) name += '_extracted';
+    this.set(name, value);
   }
 
+  /** Sets a label outright (label_format, errors, parsers through setExtracted). */
   set(name: string, value: string): void {
+    if (this.metas > 0) this.unmarkMeta(name);
+    this.put(name, value);
+  }
+
+  private put(name: string, value: string): void {
     const i = this.addedIndex(name);
     if (i >= 0) this.addedValues[i] = value;
     else {
@@ -74,6 +112,7 @@ export class LabelsBuilder {
   }
 
   delete(name: string): void {
+    if (this.metas > 0) this.unmarkMeta(name);
     const i = this.addedIndex(name);
     if (i >= 0) {
       const names = this.addedNames;

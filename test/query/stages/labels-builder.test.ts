@@ -45,6 +45,30 @@ describe('LabelsBuilder', () => {
     b.reset({ app: 'api' }, { trace_id: 't1', app: 'm' });
     expect(b.labels()).toEqual({ app: 'api', trace_id: 't1', app_extracted: 'm' });
   });
+
+  it('ranks stream label > metadata > parsed field for the plain name, and the reverse for <name>_extracted', () => {
+    const b = new LabelsBuilder();
+    b.reset({ app: 'api' }, { lvl: 'm' });
+    b.setExtracted('lvl', 'p');
+    expect(b.labels()).toEqual({ app: 'api', lvl: 'm', lvl_extracted: 'p' });
+    b.reset({ app: 'api', lvl: 's' }, { lvl: 'm' });
+    b.setExtracted('lvl', 'p');
+    expect(b.labels()).toEqual({ app: 'api', lvl: 's', lvl_extracted: 'p' });
+    // The next entry of the same stream without metadata: the parsed field takes the plain name.
+    b.reset({ app: 'api' });
+    b.setExtracted('lvl', 'p');
+    expect(b.labels()).toEqual({ app: 'api', lvl: 'p' });
+  });
+
+  it('a metadata name deleted or overwritten no longer pushes parsed fields aside', () => {
+    const b = new LabelsBuilder();
+    b.reset({ app: 'api' }, { lvl: 'm', trace: 't' });
+    b.delete('lvl');
+    b.set('trace', 'f');
+    b.setExtracted('lvl', 'p');
+    b.setExtracted('trace', 'q');
+    expect(b.labels()).toEqual({ app: 'api', lvl: 'p', trace: 'q' });
+  });
 });
 
 describe('sanitizeLabelName', () => {
