@@ -110,6 +110,10 @@ export class Head {
     return this.bytes.subarray(this.offsets[i]!, this.offsets[i + 1]!);
   }
 
+  metadataAt(i: number): Record<string, string> | null {
+    return this.metadata ? (this.metadata[i] ?? null) : null;
+  }
+
   /**
    * The head in time order without copying when it is already ordered: valid only until the next
    * append or reset. For encoding a block, which copies what it needs.

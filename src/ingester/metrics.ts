@@ -22,7 +22,7 @@ export function ingesterMetrics(registry: Registry): IngesterMetrics {
   const r = [registry];
   return {
     streams: new Gauge({ name: 'narvi_ingester_memory_streams', help: 'Streams held in memory, per tenant.', labelNames: ['tenant'], registers: r }),
-    duplicates: new Counter({ name: 'narvi_ingester_duplicate_entries_total', help: 'Entries dropped as exact duplicates (same stream, timestamp and line).', labelNames: ['tenant'], registers: r }),
+    duplicates: new Counter({ name: 'narvi_ingester_duplicate_entries_total', help: 'Entries dropped as exact duplicates (same stream, timestamp, line and structured metadata).', labelNames: ['tenant'], registers: r }),
     chunksFlushed: new Counter({ name: 'narvi_ingester_chunks_flushed_total', help: 'Chunks written to the object store, by why they were cut.', labelNames: ['reason'], registers: r }),
     chunkBytesFlushed: new Counter({ name: 'narvi_ingester_chunk_bytes_flushed_total', help: 'Compressed bytes of flushed chunks.', registers: r }),
     chunkEntriesFlushed: new Counter({ name: 'narvi_ingester_chunk_entries_flushed_total', help: 'Entries in flushed chunks.', registers: r }),

@@ -1,7 +1,7 @@
 import { decodeBlockBytes } from '../chunk/block-decode.js';
 import { encodeBlock, type EncodedBlock } from '../chunk/block-encode.js';
 import type { EntryBatch } from '../model/batch.js';
-import type { IngestEntry } from '../model/entry.js';
+import { sameMetadata, type IngestEntry } from '../model/entry.js';
 import type { Labels } from '../model/labels.js';
 import { Head } from './head.js';
 import { memBlockInfo, type MemoryPiece } from './memory-piece.js';
@@ -24,6 +24,12 @@ export interface ClosedChunk {
   lineBytes: number;
   /** Bytes its compressed blocks hold in memory until it is flushed. */
   memoryBytes: number;
+}
+
+/** An entry held at some timestamp, for the duplicate check: its line and structured metadata. */
+interface HeldEntry {
+  line: Buffer;
+  metadata: Record<string, string> | null | undefined;
 }
 
 export interface AppendResult {
@@ -116,8 +122,8 @@ export class Stream {
   }
 
   /**
-   * Adds entries, dropping exact duplicates (same timestamp and line) of anything still in memory and
-   * refusing entries older than the out-of-order window behind the newest.
+   * Adds entries, dropping exact duplicates (same timestamp, line and structured metadata) of anything
+   * still in memory and refusing entries older than the out-of-order window behind the newest.
    */
   append(entries: IngestEntry[], nowMs: number): AppendResult {
     const r = this.classify(entries);
@@ -138,11 +144,12 @@ export class Stream {
     let newest = this.newest;
     // Built on the first entry that is not newer than everything: what is already held at the
     // timestamps this push carries. Concurrent pushers make that common, so it must stay cheap.
-    let held: Map<bigint, Buffer[]> | null = null;
-    const hold = (m: Map<bigint, Buffer[]>, e: IngestEntry) => {
+    let held: Map<bigint, HeldEntry[]> | null = null;
+    const hold = (m: Map<bigint, HeldEntry[]>, e: IngestEntry) => {
+      const h = { line: e.line, metadata: e.metadata };
       const same = m.get(e.ts);
-      if (same) same.push(e.line);
-      else m.set(e.ts, [e.line]);
+      if (same) same.push(h);
+      else m.set(e.ts, [h]);
     };
     for (const e of entries) {
       if (newest !== null && e.ts <= newest) {
@@ -155,7 +162,8 @@ export class Stream {
           held = this.heldAt(entries);
           for (const a of accepted) hold(held, a);
         }
-        if (held.get(e.ts)?.some((l) => l.equals(e.line))) {
+        // Metadata is part of an entry's identity: the same line with other metadata is another entry.
+        if (held.get(e.ts)?.some((h) => h.line.equals(e.line) && sameMetadata(h.metadata, e.metadata))) {
           duplicates++;
           continue;
         }
@@ -278,10 +286,10 @@ export class Stream {
   }
 
   /**
-   * Lines held in memory at any timestamp `entries` carries, by timestamp. Only blocks whose time range
+   * Entries held in memory at any timestamp `entries` carries, by timestamp. Only blocks whose time range
    * meets the entries' range are decompressed.
    */
-  private heldAt(entries: IngestEntry[]): Map<bigint, Buffer[]> {
+  private heldAt(entries: IngestEntry[]): Map<bigint, HeldEntry[]> {
     const wanted = new Set<bigint>();
     let lo = entries[0]!.ts;
     let hi = lo;
@@ -290,23 +298,24 @@ export class Stream {
       if (e.ts < lo) lo = e.ts;
       if (e.ts > hi) hi = e.ts;
     }
-    const held = new Map<bigint, Buffer[]>();
-    const add = (ts: bigint, line: Buffer) => {
+    const held = new Map<bigint, HeldEntry[]>();
+    const add = (ts: bigint, line: Buffer, metadata: Record<string, string> | null | undefined) => {
       if (!wanted.has(ts)) return;
+      const h = { line, metadata };
       const same = held.get(ts);
-      if (same) same.push(line);
-      else held.set(ts, [line]);
+      if (same) same.push(h);
+      else held.set(ts, [h]);
     };
     const blocks = [...this.recentlyFlushed.flatMap((c) => c.blocks), ...this.allBlocks()];
     for (const block of blocks) {
       if (block.maxTs < lo || block.minTs > hi) continue;
       const b = decodeMemBlock(block, this.canonical, 0);
-      for (let i = 0; i < b.count; i++) add(b.ts[i]!, b.lines.subarray(b.lineOffsets[i]!, b.lineOffsets[i + 1]!));
+      for (let i = 0; i < b.count; i++) add(b.ts[i]!, b.lines.subarray(b.lineOffsets[i]!, b.lineOffsets[i + 1]!), b.metadata?.[i]);
     }
     // Head lines are copied: the head's buffer is reused once it is cut.
     for (let i = 0; i < this.head.count; i++) {
       const t = this.head.tsAt(i);
-      if (wanted.has(t)) add(t, Buffer.from(this.head.lineAt(i)));
+      if (wanted.has(t)) add(t, Buffer.from(this.head.lineAt(i)), this.head.metadataAt(i));
     }
     return held;
   }

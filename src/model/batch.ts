@@ -1,3 +1,5 @@
+import { sameMetadata } from './entry.js';
+
 /**
  * A run of one stream's entries in columnar form: what a decoded chunk block is, what the ingester's
  * head hands to queries, and what the LogQL engine consumes. Timestamps ascend within a batch.
@@ -62,4 +64,17 @@ export function sliceBatch(b: EntryBatch, i: number, j: number): EntryBatch {
   const out: EntryBatch = { count: j - i, ts: b.ts.subarray(i, j), lineOffsets: offsets, lines: b.lines.subarray(base, b.lineOffsets[j]!) };
   if (b.metadata) out.metadata = b.metadata.slice(i, j);
   return out;
+}
+
+/**
+ * Whether entry i of x and entry j of y have the same line bytes and structured metadata: with equal
+ * timestamps, the same entry (what the merges of chunks and memory drop as a duplicate).
+ */
+export function sameContent(x: EntryBatch, i: number, y: EntryBatch, j: number): boolean {
+  const xs = x.lineOffsets[i]!;
+  const xe = x.lineOffsets[i + 1]!;
+  const ys = y.lineOffsets[j]!;
+  const ye = y.lineOffsets[j + 1]!;
+  if (xe - xs !== ye - ys || x.lines.compare(y.lines, ys, ye, xs, xe) !== 0) return false;
+  return (x.metadata === undefined && y.metadata === undefined) || sameMetadata(x.metadata?.[i], y.metadata?.[j]);
 }

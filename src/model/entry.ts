@@ -32,3 +32,21 @@ export function metadataBytes(md: Record<string, string> | undefined | null): nu
   for (const k in md) n += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(md[k]!, 'utf8');
   return n;
 }
+
+/**
+ * Whether two entries' structured metadata are the same: part of an entry's identity, so two entries
+ * with the same timestamp and line but other metadata are two entries. No metadata and an empty set
+ * are the same; the order of keys is not significant.
+ */
+export function sameMetadata(a: Record<string, string> | undefined | null, b: Record<string, string> | undefined | null): boolean {
+  if (a === b) return true;
+  let n = 0;
+  if (a) {
+    for (const k in a) {
+      if (!b || !Object.prototype.hasOwnProperty.call(b, k) || b[k] !== a[k]) return false;
+      n++;
+    }
+  }
+  if (b) for (const _ in b) if (--n < 0) return false;
+  return true;
+}

@@ -1,4 +1,4 @@
-import { lowerBound, sliceBatch, type EntryBatch } from '../model/batch.js';
+import { lowerBound, sameContent, sliceBatch, type EntryBatch } from '../model/batch.js';
 
 /** The entries of `b` in [start, end), sharing memory with `b` where possible; null when none. */
 export function trimBatch(b: EntryBatch, start: bigint, end: bigint): EntryBatch | null {
@@ -34,18 +34,10 @@ function cmpTs(x: Cursor, i: number, y: Cursor, j: number): number {
   return x.lo[2 * i + L]! - y.lo[2 * j + L]!;
 }
 
-function sameLine(x: EntryBatch, i: number, y: EntryBatch, j: number): boolean {
-  const xs = x.lineOffsets[i]!;
-  const xe = x.lineOffsets[i + 1]!;
-  const ys = y.lineOffsets[j]!;
-  const ye = y.lineOffsets[j + 1]!;
-  if (xe - xs !== ye - ys) return false;
-  return x.lines.compare(y.lines, ys, ye, xs, xe) === 0;
-}
 
 /**
  * Merges ascending batches that overlap in time into one ascending batch, dropping entries identical in
- * timestamp and line (the same entry can sit in a flushed chunk and still in memory, or in two chunks
+ * timestamp, line and structured metadata (the same entry can sit in a flushed chunk and still in memory, or in two chunks
  * after a crash between flush and checkpoint). Timestamps are compared as 32-bit halves and line bytes
  * are copied in runs, so the merge allocates nothing per entry.
  */
@@ -100,7 +92,7 @@ export function mergeBatches(batches: EntryBatch[]): EntryBatch {
     const i = best.pos++;
     if (last !== null && cmpTs(best, i, last, lastI) === 0) {
       let dup = false;
-      for (let d = 0; d < dups && !dup; d++) dup = sameLine(best.b, i, dupB[d]!.b, dupI[d]!);
+      for (let d = 0; d < dups && !dup; d++) dup = sameContent(best.b, i, dupB[d]!.b, dupI[d]!);
       if (dup) {
         // The run breaks here: the duplicate is not copied.
         flush();

@@ -1,4 +1,4 @@
-import type { EntryBatch } from '../model/batch.js';
+import { sameContent, type EntryBatch } from '../model/batch.js';
 
 /** One time-ordered source of a stream's entries: a chunk (block by block) or a batch still in memory. */
 export interface MergePiece {
@@ -111,13 +111,6 @@ function runEnd(c: Cursor, other: Cursor | null, wm: bigint | null, reverse: boo
   return lo - 1;
 }
 
-function sameLine(x: EntryBatch, i: number, y: EntryBatch, j: number): boolean {
-  const xs = x.lineOffsets[i]!;
-  const xe = x.lineOffsets[i + 1]!;
-  const ys = y.lineOffsets[j]!;
-  const ye = y.lineOffsets[j + 1]!;
-  return xe - xs === ye - ys && x.lines.compare(y.lines, ys, ye, xs, xe) === 0;
-}
 
 /** Merged entries waiting to become a batch, as runs of consecutive indexes of one source batch. */
 class Out {
@@ -203,7 +196,7 @@ class Out {
 
 /**
  * Merges the pieces of one stream into non-overlapping ascending batches — oldest first, or newest
- * first when `reverse` — dropping entries identical in timestamp and line (the same entry flushed and
+ * first when `reverse` — dropping entries identical in timestamp, line and structured metadata (the same entry flushed and
  * still in memory, or in two chunks after a crash between flush and checkpoint). It streams: a piece
  * is opened only once the merge reaches its time range, so memory holds the current block of each
  * overlapping piece, never a whole run of chunks, and a consumer that stops early leaves later
@@ -297,7 +290,7 @@ export async function* mergePieces(pieces: MergePiece[], reverse: boolean): Asyn
       }
       if (sameTs) {
         let dup = false;
-        for (let d = 0; d < dupB.length && !dup; d++) dup = sameLine(b, i, dupB[d]!, dupI[d]!);
+        for (let d = 0; d < dupB.length && !dup; d++) dup = sameContent(b, i, dupB[d]!, dupI[d]!);
         if (!dup) {
           dupB.push(b);
           dupI.push(i);

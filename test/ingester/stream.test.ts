@@ -128,3 +128,47 @@ describe('Stream duplicate memory across a flush', () => {
     expect(r.accepted.map((x) => x.line.toString())).toEqual(['new at same time']);
   });
 });
+
+describe('Stream duplicate check with structured metadata', () => {
+  const m = (ts: bigint, line: string, metadata?: Record<string, string>): IngestEntry => (metadata ? { ts, line: Buffer.from(line), metadata } : { ts, line: Buffer.from(line) });
+  const held = (s: Stream) =>
+    s
+      .pieces(0n, 1n << 62n)
+      .map((p) => openPiece(p, 'test'))
+      .flatMap((b) => Array.from({ length: b.count }, (_, i) => `${b.ts[i]}:${b.lines.toString('utf8', b.lineOffsets[i]!, b.lineOffsets[i + 1]!)}:${JSON.stringify(b.metadata?.[i] ?? null)}`));
+
+  it('keeps entries that differ only in metadata and drops exact duplicates, in the head, in blocks and in one push', () => {
+    const s = newStream();
+    const long = 'y'.repeat(400);
+    s.append([m(1n, long, { t: '1' }), m(2n, long), m(3n, long, { t: '3', u: 'x' })], 0);
+    expect(s.blocks.length + s.closed.length).toBeGreaterThan(0);
+    const r = s.append(
+      [
+        m(1n, long, { t: '1' }), // duplicate (in a block)
+        m(1n, long, { t: '2' }), // other value
+        m(1n, long), // no metadata against metadata
+        m(2n, long, {}), // an empty set is no metadata: duplicate
+        m(2n, long, { t: '' }), // a key with an empty value is still a key
+        m(3n, long, { u: 'x', t: '3' }), // same set, other key order: duplicate (in the head)
+        m(3n, long, { t: '3' }), // a subset
+        m(4n, 'in push', { k: 'a' }),
+        m(4n, 'in push', { k: 'b' }),
+        m(4n, 'in push', { k: 'a' }), // duplicate of an earlier entry of this push
+      ],
+      0,
+    );
+    expect(r.duplicates).toBe(4);
+    expect(r.accepted.map((x) => `${x.ts}:${JSON.stringify(x.metadata ?? null)}`)).toEqual(['1:{"t":"2"}', '1:null', '2:{"t":""}', '3:{"t":"3"}', '4:{"k":"a"}', '4:{"k":"b"}']);
+    expect(held(s).filter((l) => l.startsWith('1:'))).toHaveLength(3);
+  });
+
+  it('still tells metadata apart after the chunk was flushed', () => {
+    const s = newStream();
+    s.append([m(10n, 'line', { a: '1' })], 0);
+    s.closeChunk();
+    s.flushed(s.closed[0]!);
+    const r = s.append([m(10n, 'line', { a: '1' }), m(10n, 'line', { a: '2' }), m(10n, 'line')], 0);
+    expect(r.duplicates).toBe(1);
+    expect(r.accepted.map((x) => JSON.stringify(x.metadata ?? null))).toEqual(['{"a":"2"}', 'null']);
+  });
+});

@@ -14,13 +14,18 @@ function rows(b: EntryBatch): E[] {
   });
 }
 
-/** The merge by definition: stable sort by time (batch order breaks ties), then drop exact repeats at one time. */
+const metaKey = (m: Record<string, string> | undefined) => JSON.stringify(Object.entries(m ?? {}).sort());
+
+/**
+ * The merge by definition: stable sort by time (batch order breaks ties), then drop exact repeats at one
+ * time: same line and same structured metadata (none and empty alike, key order aside).
+ */
 function reference(batches: E[][]): E[] {
   const all = batches.flatMap((b, bi) => b.map((e, i) => ({ e, bi, i })));
   all.sort((x, y) => (x.e.ts < y.e.ts ? -1 : x.e.ts > y.e.ts ? 1 : 0));
   const out: E[] = [];
   for (const { e } of all) {
-    if (out.some((o) => o.ts === e.ts && o.line === e.line)) continue;
+    if (out.some((o) => o.ts === e.ts && o.line === e.line && metaKey(o.metadata) === metaKey(e.metadata))) continue;
     out.push(e);
   }
   return out;
@@ -42,9 +47,12 @@ describe('mergeBatches', () => {
         for (let i = 0; i < n; i++) {
           t += BigInt(Math.floor(rand() * 3)) * (rand() < 0.3 ? 1n << 32n : 1n);
           const e: E = { ts: t, line: `l${Math.floor(rand() * 3)}${'x'.repeat(Math.floor(rand() * 3))}` };
-          if (rand() < 0.2) e.metadata = { trace: String(i) };
+          const r = rand();
+          if (r < 0.15) e.metadata = { trace: String(i % 2) };
+          else if (r < 0.2) e.metadata = { span: '1', trace: String(i % 2) };
+          else if (r < 0.25) e.metadata = { trace: String(i % 2), span: '1' };
           // A batch never repeats an entry itself (the ingester drops duplicates within a stream).
-          if (!es.some((x) => x.ts === e.ts && x.line === e.line)) es.push(e);
+          if (!es.some((x) => x.ts === e.ts && x.line === e.line && metaKey(x.metadata) === metaKey(e.metadata))) es.push(e);
         }
         input.push(es);
       }
@@ -54,6 +62,29 @@ describe('mergeBatches', () => {
       expect(got.map((e) => [e.ts, e.line]), `round ${round}`).toEqual(want.map((e) => [e.ts, e.line]));
       if (input.some((es) => es.some((e) => e.metadata))) expect(got.map((e) => e.metadata ?? null)).toEqual(want.map((e) => e.metadata ?? null));
     }
+  });
+
+  it('keeps entries that differ only in structured metadata, drops exact repeats whatever the key order', () => {
+    const a = batchFromEntries([
+      { ts: 1n, line: 'x', metadata: { t: '1', u: '2' } },
+      { ts: 1n, line: 'x', metadata: { t: '2' } },
+      { ts: 2n, line: 'y' },
+    ]);
+    const b = batchFromEntries([
+      { ts: 1n, line: 'x', metadata: { u: '2', t: '1' } },
+      { ts: 1n, line: 'x' },
+      { ts: 2n, line: 'y', metadata: {} },
+      { ts: 2n, line: 'y', metadata: { t: '' } },
+    ]);
+    // A batch without any metadata against one with some.
+    const c = batchFromEntries([{ ts: 1n, line: 'x' }, { ts: 2n, line: 'y' }]);
+    expect(rows(mergeBatches([a, b, c])).map((e) => `${e.ts}:${e.line}:${metaKey(e.metadata)}`)).toEqual([
+      '1:x:[["t","1"],["u","2"]]',
+      '1:x:[["t","2"]]',
+      '1:x:[]',
+      '2:y:[]',
+      '2:y:[["t",""]]',
+    ]);
   });
 
   it('returns a single live batch as it is', () => {

@@ -4,7 +4,7 @@ import { mergeBatches } from '../../src/querier/batch-ops.js';
 import { mergePieces, type MergePiece } from '../../src/querier/piece-merge.js';
 import { prng } from '../../bench/generate.js';
 
-type E = { ts: bigint; line: string };
+type E = { ts: bigint; line: string; metadata?: Record<string, string> };
 
 /** A piece made of ascending, strictly non-overlapping blocks, recording how far it was read. */
 function piece(blocks: E[][], log: string[], name: string): MergePiece {
@@ -28,7 +28,15 @@ function piece(blocks: E[][], log: string[], name: string): MergePiece {
 
 async function collect(it: AsyncIterable<EntryBatch>): Promise<E[][]> {
   const out: E[][] = [];
-  for await (const b of it) out.push(Array.from({ length: b.count }, (_, i) => ({ ts: b.ts[i]!, line: lineAt(b, i) })));
+  for await (const b of it)
+    out.push(
+      Array.from({ length: b.count }, (_, i) => {
+        const e: E = { ts: b.ts[i]!, line: lineAt(b, i) };
+        const m = b.metadata?.[i];
+        if (m) e.metadata = m;
+        return e;
+      }),
+    );
   return out;
 }
 
@@ -43,8 +51,10 @@ function randomPieces(rand: () => number): E[][][] {
       const es: E[] = [];
       const ne = 1 + Math.floor(rand() * 8);
       for (let k = 0; k < ne; k++) {
-        const e = { ts: t, line: `v${Math.floor(rand() * 2)}` };
-        if (!es.some((x) => x.ts === e.ts && x.line === e.line)) es.push(e);
+        const e: E = { ts: t, line: `v${Math.floor(rand() * 2)}` };
+        const r = rand();
+        if (r < 0.25) e.metadata = { m: String(Math.floor(rand() * 2)) };
+        if (!es.some((x) => x.ts === e.ts && x.line === e.line && (x.metadata?.m ?? '') === (e.metadata?.m ?? ''))) es.push(e);
         if (rand() < 0.7) t += BigInt(1 + Math.floor(rand() * 4));
       }
       blocks.push(es);
@@ -63,10 +73,10 @@ describe('mergePieces', () => {
       const input = randomPieces(rand);
       const log: string[] = [];
       const full = mergeBatches(input.flat().map((b) => batchFromEntries(b)));
-      const want = Array.from({ length: full.count }, (_, i) => `${full.ts[i]}:${lineAt(full, i)}`);
+      const want = Array.from({ length: full.count }, (_, i) => `${full.ts[i]}:${lineAt(full, i)}:${full.metadata?.[i]?.m ?? '-'}`);
       const fwd = await collect(mergePieces(input.map((b, k) => piece(b, log, `p${k}`)), false));
       const back = await collect(mergePieces(input.map((b, k) => piece(b, log, `p${k}`)), true));
-      const str = (bs: E[][]) => bs.flat().map((e) => `${e.ts}:${e.line}`);
+      const str = (bs: E[][]) => bs.flat().map((e) => `${e.ts}:${e.line}:${e.metadata?.m ?? '-'}`);
       expect(str(fwd), `round ${round}`).toEqual(want);
       // Newest first: the same entries once the batch order is turned round (equal times keep their set).
       expect(str([...back].reverse()).sort(), `round ${round}`).toEqual([...want].sort());
@@ -76,6 +86,28 @@ describe('mergePieces', () => {
       }
       for (let k = 1; k < fwd.length; k++) expect(fwd[k]![0]!.ts > fwd[k - 1]!.at(-1)!.ts).toBe(true);
       for (let k = 1; k < back.length; k++) expect(back[k]!.at(-1)!.ts < back[k - 1]![0]!.ts).toBe(true);
+    }
+  });
+
+  it('drops an entry repeated across pieces only when its structured metadata is the same too', async () => {
+    const log: string[] = [];
+    const chunk = piece([[{ ts: 5n, line: 'a', metadata: { k: '1' } }, { ts: 6n, line: 'b' }]], log, 'chunk');
+    const memory = piece(
+      [
+        [
+          { ts: 5n, line: 'a', metadata: { k: '1' } },
+          { ts: 5n, line: 'a', metadata: { k: '2' } },
+          { ts: 5n, line: 'a' },
+          { ts: 6n, line: 'b', metadata: { k: '1' } },
+          { ts: 6n, line: 'b' },
+        ],
+      ],
+      log,
+      'memory',
+    );
+    for (const reverse of [false, true]) {
+      const got = (await collect(mergePieces([chunk, memory], reverse))).flat().map((e) => `${e.ts}:${e.line}:${e.metadata?.k ?? '-'}`);
+      expect(got.sort()).toEqual(['5:a:-', '5:a:1', '5:a:2', '6:b:-', '6:b:1']);
     }
   });
 
