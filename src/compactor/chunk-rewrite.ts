@@ -6,6 +6,7 @@
  */
 import { assembleChunk, encodeBlock, type EncodedBlock } from '../chunk/chunk.js';
 import type { EntryBatch } from '../model/batch.js';
+import { sameMetadata } from '../model/entry.js';
 import type { StreamPolicy } from './compaction-policy.js';
 
 export interface RewrittenChunk {
@@ -64,7 +65,7 @@ export function rewriteEntries(inputs: EntryBatch[], policy: StreamPolicy, sizes
     if (r.ts !== runTs) {
       runTs = r.ts;
       run = [];
-    } else if (run.some((k) => k.line.equals(line) && sameMeta(k.meta, meta))) {
+    } else if (run.some((k) => k.line.equals(line) && sameMetadata(k.meta, meta))) {
       duplicates++;
       continue;
     }
@@ -76,14 +77,6 @@ export function rewriteEntries(inputs: EntryBatch[], policy: StreamPolicy, sizes
 
 function nonEmpty(m: Meta): Meta {
   return m && Object.keys(m).length > 0 ? m : null;
-}
-
-function sameMeta(a: Meta, b: Meta): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
 }
 
 /** Collects ascending entries into blocks and blocks into chunks, as the ingester's stream does. */
