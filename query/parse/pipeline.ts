@@ -305,6 +305,7 @@ function parseLabelFilterPrimary(c: Cursor): LabelFilterExpr {
   c.next();
   const op = opTok.text;
   if (op === '=~' || op === '!~') {
+    if (c.atIdent('ip') && c.atOp('(', 1)) c.fail(c.peek().pos, `syntax error: unexpected ip, expecting STRING: ip() label filters only work with = and !=, not ${op} (like ${name.text} = ip("10.0.0.0/8"))`);
     const v = c.expectString();
     checkRegexAt(c, v, v.value, true);
     return { kind: 'string', matcher: { name: name.text, op, value: v.value } };

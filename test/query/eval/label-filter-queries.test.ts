@@ -156,6 +156,11 @@ describe('parse errors carry Loki\'s phrases', () => {
     }
   });
 
+  it('a regex operator before ip() is refused the same way', () => {
+    expect(parseFails('{app="api"} | peer =~ ip("10.0.0.0/8")')).toContain('col 23: syntax error: unexpected ip, expecting STRING');
+    expect(parseFails('{app="api"} | peer !~ ip("10.0.0.0/8")')).toContain('syntax error: unexpected ip, expecting STRING');
+  });
+
   it('an invalid pattern is `ip: invalid pattern`, with what was wrong', () => {
     expect(parseFails('{app="api"} | peer = ip("10.0.0.0/33")')).toMatch(/col 25: ip: invalid pattern: "10\.0\.0\.0\/33": invalid prefix length "33"/);
     expect(parseFails('{app="api"} | peer != ip("300.1.1.1")')).toContain('ip: invalid pattern: "300.1.1.1"');
