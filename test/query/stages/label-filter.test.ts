@@ -119,6 +119,14 @@ describe('label filter conversions and errors (Loki 3.x)', () => {
     ]);
   });
 
+  it('an empty value is present, so it fails to convert (unlike a missing label)', () => {
+    const lines = [{ line: 'x', metadata: { n: '' } }, { line: 'y', metadata: { n: '7' } }, { line: 'z' }];
+    const marks = (f: LabelFilterExpr) => run([lf(f)], lines).map((o) => [o.index, o.labels.__error_details__]);
+    expect(marks(num('n', '>', 1))).toEqual([[0, 'strconv.ParseFloat: parsing "": invalid syntax'], [1, undefined]]);
+    expect(marks(dur('n', '>', S))).toEqual([[0, 'time: invalid duration ""'], [1, 'time: missing unit in duration "7"']]);
+    expect(marks(bytes('n', '>', 1))).toEqual([[0, 'strconv.ParseFloat: parsing "": invalid syntax'], [1, undefined]]);
+  });
+
   it('compares durations to the nanosecond', () => {
     // Only `took=soon` of LINES survives an hour: it cannot convert.
     expect(idx([logfmt, lf(dur('took', '>', 3600n * S))])).toEqual([2]);
