@@ -16,6 +16,8 @@ import { parseTemplate, TemplateParseError } from '../template/parser.js';
 import { quoteShort } from '../parse-error.js';
 import type { Cursor } from './cursor.js';
 import { checkIPPattern } from './ip-pattern.js';
+import { goQuote } from '../go-values.js';
+import { parseIPPattern } from '../stages/ip-search.js';
 import { checkPattern } from './pattern-check.js';
 import { checkRegexAt, isMatchOp, parseMatcherRest } from './selector.js';
 import { isNaNOrInf, nanOrInfValue } from './signed-number.js';
@@ -36,6 +38,7 @@ const STAGE_EXPECTED =
 const STAGE_KEYWORDS = new Set([
   'json', 'logfmt', 'regexp', 'pattern', 'unpack', 'decolorize', 'line_format', 'label_format', 'drop', 'keep', 'unwrap',
 ]);
+const STRICT_IP_PATTERN = 'the pattern is read exactly, without spaces: an address (10.0.0.1), a CIDR range (10.0.0.0/8) or a range (10.0.0.1-10.0.0.9)';
 const LINE_FILTER_OPS = new Set(['|=', '!=', '|~', '!~']);
 
 function isFilterOp(t: Token): boolean {
@@ -302,26 +305,27 @@ function parseLabelFilterPrimary(c: Cursor): LabelFilterExpr {
   c.next();
   const op = opTok.text;
   if (op === '=~' || op === '!~') {
+    if (c.atIdent('ip') && c.atOp('(', 1)) c.fail(c.peek().pos, `syntax error: unexpected ip, expecting STRING: ip() label filters only work with = and !=, not ${op} (like ${name.text} = ip("10.0.0.0/8"))`);
     const v = c.expectString();
     checkRegexAt(c, v, v.value, true);
     return { kind: 'string', matcher: { name: name.text, op, value: v.value } };
   }
-  const equality = op === '=' || op === '!=' || op === '==';
+  // As in Loki, strings and ip() take only = and != (`==` is for numbers, durations and sizes).
+  const equality = op === '=' || op === '!=';
   const v = c.peek();
   if (v.type === 'string') {
     if (!equality) {
-      c.fail(v.pos, `label filter ${name.text} ${op} needs a number, duration or size; a string value only works with =, !=, =~ or !~`);
+      c.fail(v.pos, `syntax error: unexpected STRING: label filter ${name.text} ${op} needs a number, duration or size; a string value only works with =, !=, =~ or !~ (like ${name.text}="…")`);
     }
     c.next();
     return { kind: 'string', matcher: { name: name.text, op: op === '!=' ? '!=' : '=', value: v.value! } };
   }
   if (v.type === 'ident' && v.text === 'ip' && c.atOp('(', 1)) {
-    if (!equality) c.fail(opTok.pos, `ip() label filters only work with = and !=, not ${op}`);
+    if (!equality) c.fail(v.pos, `syntax error: unexpected ip: ip() label filters only work with = and !=, not ${op} (like ${name.text} = ip("10.0.0.0/8") or ${name.text} != ip("10.0.0.0/8"))`);
     c.next();
     c.next();
     const s = c.expectString('STRING (an address, CIDR or range)');
-    const problem = checkIPPattern(s.value);
-    if (problem !== undefined) c.fail(s.pos, problem);
+    if (parseIPPattern(s.value) === undefined) c.fail(s.pos, `ip: invalid pattern: ${goQuote(s.value)}: ${checkIPPattern(s.value) ?? STRICT_IP_PATTERN}`);
     c.expectOp(')');
     return { kind: 'ip', name: name.text, op: op === '!=' ? '!=' : '=', pattern: s.value };
   }

@@ -1,14 +1,21 @@
 /**
  * Label filters: `level="error"`, `status >= 400`, `latency > 250ms`, `size > 20MB`, `addr = ip("10.0.0.0/8")`,
- * combined with `and`/`or`. String matchers see a missing label as "". Number, duration and bytes filters drop
- * entries that lack the label, keep entries whose value does not parse (marking them
- * `__error__="LabelFilterErr"` so the user sees why), and let through entries that already carry an error: as in
- * Loki, only a string matcher (`__error__=""`) filters errors out.
+ * combined with `and`/`or`. Loki 3.x's rules, which decide whether a query fails:
+ * - String matchers see a missing label as "" and are the only filters that can drop an entry for its
+ *   `__error__` (`| __error__=""`).
+ * - Number, duration and bytes filters drop an entry that lacks the label. A value that does not convert keeps
+ *   the entry and marks it `__error__="LabelFilterErr"` with Go's message in `__error_details__` — unless it
+ *   already carries an error, which stays (the first failure owns the details). Entries with an earlier error
+ *   are still compared when their value converts.
+ * - `ip()` keeps every entry that already carries an error, drops one without the label, and otherwise looks
+ *   for an address anywhere in the value.
+ * - `and`/`or` evaluate left to right and stop as soon as the outcome is known, so a comparison that an earlier
+ *   one made irrelevant never marks the entry.
  */
 import type { CompareOp, LabelFilterExpr } from '../ast.js';
+import { GoParseError, goParseBytes, goParseDuration, goParseFloat } from '../go-values.js';
 import { compileMatcher } from '../regex.js';
-import { parseGoDuration, parseGoFloat, parseHumanBytes } from '../units.js';
-import { compileIPPattern } from './ip-match.js';
+import { compileIPSearch } from './ip-search.js';
 import type { LabelsBuilder } from './labels-builder.js';
 import type { EntryState, Stage } from './stage.js';
 
@@ -33,19 +40,16 @@ function compare<T extends number | bigint>(op: CompareOp, a: T, b: T): boolean 
   }
 }
 
-function valueFilter<T extends number | bigint>(name: string, parse: (s: string) => T, test: (v: T) => boolean): LabelPredicate {
+function valueFilter<T extends number | bigint>(name: string, convert: (s: string) => T | GoParseError, op: CompareOp, want: T): LabelPredicate {
   return (lbs) => {
-    if (lbs.hasError()) return true;
     const raw = lbs.get(name);
     if (raw === undefined) return false;
-    let v: T;
-    try {
-      v = parse(raw);
-    } catch (e) {
-      lbs.setError(LABEL_FILTER_ERR, (e as Error).message);
+    const v = convert(raw);
+    if (v instanceof GoParseError) {
+      if (!lbs.hasError()) lbs.setError(LABEL_FILTER_ERR, v.message);
       return true;
     }
-    return test(v);
+    return compare(op, v, want);
   };
 }
 
@@ -66,23 +70,21 @@ export function compileLabelFilter(expr: LabelFilterExpr): LabelPredicate {
       const m = compileMatcher(expr.matcher);
       return (lbs) => m(lbs.get(name) ?? '');
     }
-    case 'number': {
-      const { op, value } = expr;
-      return valueFilter(expr.name, parseGoFloat, (v) => compare(op, v, value));
-    }
-    case 'duration': {
-      const { op, value } = expr;
-      return valueFilter(expr.name, parseGoDuration, (v) => compare(op, v, value));
-    }
-    case 'bytes': {
-      const { op, value } = expr;
-      return valueFilter(expr.name, parseHumanBytes, (v) => compare(op, v, value));
-    }
+    case 'number':
+      return valueFilter(expr.name, goParseFloat, expr.op, expr.value);
+    case 'duration':
+      return valueFilter(expr.name, goParseDuration, expr.op, expr.value);
+    case 'bytes':
+      return valueFilter(expr.name, goParseBytes, expr.op, expr.value);
     case 'ip': {
       const name = expr.name;
-      const inRange = compileIPPattern(expr.pattern);
+      const found = compileIPSearch(expr.pattern);
       const want = expr.op === '=';
-      return (lbs) => inRange(lbs.get(name) ?? '') === want;
+      return (lbs) => {
+        if (lbs.hasError()) return true;
+        const v = lbs.get(name);
+        return v !== undefined && found(v) === want;
+      };
     }
   }
 }

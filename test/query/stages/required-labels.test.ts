@@ -223,7 +223,9 @@ describe('required labels', () => {
     expect(hinted[0]).toEqual(runAll(stages, batch, null)[0]);
     expect(hinted[0]!.request_id).toBe('r1');
     expect(hinted[1]).toEqual({ ...STREAM, level_extracted: 'y', status: '500' });
-    expect(hinted[2]!.__error__).toBe('JSONParserErr');
+    // garbage: JSONParserErr and no status, so the comparison drops it (Loki 3.x), hinted or not.
+    expect(hinted[2]).toBeNull();
+    expect(runAll(stages, batch, null)[2]).toBeNull();
   });
 
   it('mutated generated lines: hinted parsers give what the full parser gives on the shortest complete prefix', () => {
