@@ -4,6 +4,8 @@
  * go-humanize's ParseBytes for bytes(). A failure is reported as a message, never thrown: it becomes the
  * series' `__error_details__`.
  */
+import { goParseFloat, goParseFloatError } from '../parse/go-float.js';
+
 export type Conversion = 'float' | 'duration' | 'duration_seconds' | 'bytes';
 
 export type Converted = { ok: true; value: number } | { ok: false; error: string };
@@ -20,32 +22,10 @@ export function convertUnwrapped(raw: string, conversion: Conversion): Converted
   }
 }
 
-const DECIMAL_RE = /^[+-]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+)?$/;
-const HEX_FLOAT_RE = /^([+-]?)0[xX]((?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+))[pP]([+-]?\d+)$/;
-const SPECIAL_RE = /^([+-]?)(inf|infinity|nan)$/i;
-
-/** strconv.ParseFloat(s, 64): decimal, exponent, hex with a p exponent, inf/infinity/nan; nothing else. */
+/** strconv.ParseFloat(s, 64), as Loki reads an unwrapped value (see go-float.ts). */
 export function parseGoFloat(s: string): Converted {
-  const special = SPECIAL_RE.exec(s);
-  if (special) {
-    const word = special[2]!.toLowerCase();
-    if (word === 'nan') return special[1] === '' ? { ok: true, value: NaN } : invalid(s);
-    return { ok: true, value: special[1] === '-' ? -Infinity : Infinity };
-  }
-  if (DECIMAL_RE.test(s) && !s.includes('_')) return { ok: true, value: Number(s) };
-  const hex = HEX_FLOAT_RE.exec(s);
-  if (hex) {
-    const [intPart = '', fracPart = ''] = hex[2]!.split('.');
-    let mant = 0;
-    for (const c of intPart + fracPart) mant = mant * 16 + parseInt(c, 16);
-    const v = mant * Math.pow(2, Number(hex[3]) - 4 * fracPart.length);
-    return { ok: true, value: hex[1] === '-' ? -v : v };
-  }
-  return invalid(s);
-}
-
-function invalid(s: string): Converted {
-  return { ok: false, error: `strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax` };
+  const f = goParseFloat(s);
+  return f.ok ? f : { ok: false, error: goParseFloatError(s, f.reason) };
 }
 
 const DURATION_UNIT_NS: Record<string, bigint> = {
