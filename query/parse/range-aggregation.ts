@@ -94,7 +94,8 @@ export function parseRangeAggregation(c: Cursor): RangeAggregationExpr {
     c.expectOp(',');
   } else if ((c.peek().type === 'number' || c.atOp('-')) && (c.atOp(',', 1) || c.atOp(',', 2))) {
     const p = c.peek();
-    c.fail(p.pos, `parameter ${p.text} not supported for operation ${op}: ${op} does not take a parameter; only quantile_over_time does`);
+    const text = c.text.slice(p.pos, c.peek(c.atOp(',', 1) ? 0 : 1).end).replace(/\s+/g, '');
+    c.fail(p.pos, `parameter ${text} not supported for operation ${op}: ${op} does not take a parameter; only quantile_over_time does`);
   }
   const parts: RangeParts = { matchers: [], stages: [] };
   parseLogRangeInto(c, parts);

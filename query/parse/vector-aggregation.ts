@@ -47,7 +47,8 @@ export function parseVectorAggregation(c: Cursor): VectorAggregationExpr {
     c.expectOp(',');
   } else if ((c.peek().type === 'number' || c.atOp('-')) && (c.atOp(',', 1) || c.atOp(',', 2))) {
     const p = c.peek();
-    c.fail(p.pos, `unsupported parameter for operation ${op}(${p.text},: ${op} does not take a parameter; only topk, bottomk and approx_topk do`);
+    const text = c.text.slice(p.pos, c.peek(c.atOp(',', 1) ? 0 : 1).end).replace(/\s+/g, '');
+    c.fail(p.pos, `unsupported parameter for operation ${op}(${text},: ${op} does not take a parameter; only topk, bottomk and approx_topk do`);
   }
   const inner = parseExpression(c);
   const expr = requireVector(c, inner, op);

@@ -59,6 +59,7 @@ describe('topk and bottomk k', () => {
     const e = parseFails(`sum(5, ${R})`);
     expect(e.message).toContain('unsupported parameter for operation sum(5,');
     expect(parseFails(`avg by (a) (2, ${R})`).message).toContain('unsupported parameter for operation avg(2,');
+    expect(parseFails(`max(- 3, ${R})`).message).toContain('unsupported parameter for operation max(-3,');
   });
 });
 
@@ -88,5 +89,6 @@ describe('quantile_over_time φ', () => {
   it('is the only range aggregation with a parameter', () => {
     expect(parseFails(`rate(5, {a="b"}[1m])`).message).toContain('parameter 5 not supported for operation rate');
     expect(parseFails(`sum_over_time(0.5, ${U})`).message).toContain('parameter 0.5 not supported for operation sum_over_time');
+    expect(parseFails(`avg_over_time(-2, ${U})`).message).toContain('parameter -2 not supported for operation avg_over_time');
   });
 });
