@@ -1,11 +1,11 @@
 /**
- * The three kinds of numeric literal LogQL has — plain numbers, durations (`1h30m`) and byte sizes (`20MB`) —
- * told apart by their suffix, and printed back in a form that parses to the same value.
+ * The numeric literals with a unit — durations (`1h30m`) and byte sizes (`20MB`) — told apart by their suffix,
+ * and all three kinds (plain numbers too, read in number-literal.ts) printed back in a form that parses to the
+ * same value.
  */
 import { NS_PER_SEC, parseDuration } from '../../src/model/time.js';
 
 export type NumericLiteral =
-  | { type: 'number'; value: number }
   | { type: 'duration'; value: bigint }
   | { type: 'bytes'; value: number };
 
