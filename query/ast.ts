@@ -175,12 +175,12 @@ export interface RangeAggregationExpr {
   grouping?: Grouping;
 }
 
-export type VectorOp = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'sort' | 'sort_desc';
+export type VectorOp = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'approx_topk' | 'sort' | 'sort_desc';
 
 export interface VectorAggregationExpr {
   kind: 'vector_agg';
   op: VectorOp;
-  /** k of topk/bottomk. */
+  /** k of topk/bottomk/approx_topk. */
   param?: number;
   grouping?: Grouping;
   expr: SampleExpr;

@@ -7,6 +7,7 @@
 import { parseErrorAt } from './parse-error.js';
 import { decodeGoEscapes, StringEscapeError } from './parse/go-string.js';
 import { classifyNumeric } from './parse/units.js';
+import { readNumberLiteral } from './parse/number-literal.js';
 import { TimeParseError } from '../src/model/time.js';
 
 export type TokenType = 'ident' | 'string' | 'number' | 'duration' | 'bytes' | 'flag' | 'op' | 'eof';
@@ -62,12 +63,39 @@ const ONE_CHAR: Record<number, string> = {
   [C.Percent]: '%', [C.Caret]: '^', [C.Pipe]: '|', [C.Eq]: '=', [C.Gt]: '>', [C.Lt]: '<',
 };
 
+/** Go's float syntax, which Loki's literals follow: hexadecimal only as a float with a p exponent. */
+const NUMBER_FORMS = 'numbers look like 42, 0.5, 1e3, 1_000 or 0x1p3 (a hexadecimal number needs a p exponent; 0x1A, 0b1010, 0o17 are not numbers)';
+
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   const n = text.length;
   let i = 0;
   const fail = (offset: number, detail: string): never => {
     throw parseErrorAt(text, offset, detail);
+  };
+  /** A run like `42`, `0x1p3`, `1h30m` or `20MB`: a number by Go's rules first, else a duration or a size. */
+  const pushNumeric = (raw: string, start: number, end: number): void => {
+    const num = readNumberLiteral(raw);
+    if (num?.ok) {
+      tokens.push({ type: 'number', text: raw, pos: start, end, num: num.value });
+      return;
+    }
+    let lit: ReturnType<typeof classifyNumeric>;
+    try {
+      lit = classifyNumeric(raw);
+    } catch (e) {
+      // A duration past the int64 nanoseconds every time is held in (like offset 100000000h).
+      if (e instanceof TimeParseError) fail(start, e.message);
+      throw e;
+    }
+    if (lit === undefined) {
+      if (num) fail(start, `invalid number ${JSON.stringify(raw)}: ${num.error}; ${NUMBER_FORMS}`);
+      fail(start, `invalid number, duration or size ${JSON.stringify(raw)}: ${NUMBER_FORMS}; durations use the units ns, us, ms, s, m, h, d, w, y (like 5m or 1h30m); sizes use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB (like 20MB)`);
+    } else if (lit.type === 'duration') {
+      tokens.push({ type: 'duration', text: raw, pos: start, end, dur: lit.value });
+    } else {
+      tokens.push({ type: lit.type, text: raw, pos: start, end, num: lit.value });
+    }
   };
 
   while (i < n) {
@@ -96,11 +124,14 @@ export function tokenize(text: string): Token[] {
     }
 
     if (isDigit(c) || (c === C.Dot && isDigit(text.charCodeAt(i + 1)))) {
+      // The sign of an exponent is part of the number: after e/E in a decimal run (`1e-3`), after p/P in a
+      // hexadecimal one (`0x1p-3`), where e is a digit.
+      const hex = c === C.D0 && (text.charCodeAt(i + 1) | 0x20) === 120;
       let plainSoFar = true;
       while (i < n) {
         const d = text.charCodeAt(i);
-        // The sign of an exponent (`1e-3`) is part of the number, but only in a plain decimal run.
-        if ((d === 101 || d === 69) && plainSoFar) {
+        const exp = hex ? d === 112 || d === 80 : (d === 101 || d === 69) && plainSoFar;
+        if (exp) {
           const s = text.charCodeAt(i + 1);
           if ((s === C.Plus || s === C.Minus) && isDigit(text.charCodeAt(i + 2))) {
             i += 3;
@@ -108,28 +139,11 @@ export function tokenize(text: string): Token[] {
           }
         }
         if (!isNumericPart(d)) break;
-        if (!isDigit(d) && d !== C.Dot) plainSoFar = false;
+        if (!isDigit(d) && d !== C.Dot && d !== C.Underscore) plainSoFar = false;
         i++;
       }
       const raw = text.slice(start, i);
-      let lit: ReturnType<typeof classifyNumeric>;
-      try {
-        lit = classifyNumeric(raw);
-      } catch (e) {
-        // A duration past the int64 nanoseconds every time is held in (like offset 100000000h).
-        if (e instanceof TimeParseError) fail(start, e.message);
-        throw e;
-      }
-      if (lit === undefined) {
-        fail(
-          start,
-          `invalid number, duration or size ${JSON.stringify(raw)}: numbers look like 42, 0.5 or 1e3; durations use the units ns, us, ms, s, m, h, d, w, y (like 5m or 1h30m); sizes use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB (like 20MB)`,
-        );
-      } else if (lit.type === 'duration') {
-        tokens.push({ type: 'duration', text: raw, pos: start, end: i, dur: lit.value });
-      } else {
-        tokens.push({ type: lit.type, text: raw, pos: start, end: i, num: lit.value });
-      }
+      pushNumeric(raw, start, i);
       continue;
     }
 

@@ -16,11 +16,13 @@ export function arithmetic(op: ArithmeticOp, l: number, r: number): number {
       return l - r;
     case '*':
       return l * r;
+    // Loki, unlike Prometheus, answers NaN for any division or modulo by zero (not ±Inf), for scalars and
+    // vectors alike.
     case '/':
-      return l / r;
+      return r === 0 ? NaN : l / r;
     case '%':
       // JS % is C's fmod, as Go's math.Mod.
-      return l % r;
+      return r === 0 ? NaN : l % r;
     case '^':
       return goPow(l, r);
   }

@@ -6,19 +6,18 @@ import { labelsKey } from './label-set.js';
 import { SeriesSet, isScalar, type EvalValue, type Series } from './series-set.js';
 
 /**
- * A binary operation over two evaluated operands, with Prometheus semantics: scalar–scalar gives a
+ * A binary operation over two evaluated operands, with Prometheus semantics where Loki keeps them: scalar–scalar gives a
  * scalar; vector–scalar applies to every sample; vector–vector matches samples per step by their labels
  * (all of them, or `on(…)`/`ignoring(…)`), one-to-one unless `group_left`/`group_right` makes one side
- * the "one" side of a many-to-one match. Comparisons filter unless `bool` turns them into 0/1.
+ * the "one" side of a many-to-one match. Comparisons filter unless `bool` turns them into 0/1; between two
+ * scalars they always give 0/1. Division and modulo by zero give NaN, as in Loki.
  */
 export function evalBinary(expr: BinaryExpr, lhs: EvalValue, rhs: EvalValue): EvalValue {
   const { op } = expr;
   if (isScalar(lhs) && isScalar(rhs)) {
     if (isSetOp(op)) throw new QueryEvalError(`set operator "${op}" not allowed in binary scalar expression`);
-    if (isComparison(op)) {
-      if (!expr.bool) throw new QueryEvalError('comparisons between scalars must use BOOL modifier');
-      return { kind: 'scalar', value: compare(op, lhs.value, rhs.value) ? 1 : 0 };
-    }
+    // Loki folds two literals into one at parse time, comparisons included: 1 or 0, with or without bool.
+    if (isComparison(op)) return { kind: 'scalar', value: compare(op, lhs.value, rhs.value) ? 1 : 0 };
     return { kind: 'scalar', value: arithmetic(op, lhs.value, rhs.value) };
   }
   if (isScalar(lhs) || isScalar(rhs)) {

@@ -21,18 +21,45 @@ export function quantile(phi: number, values: Float64Array | number[]): number {
 }
 
 /**
- * rate_counter: the increase of a counter over the window, adding back the value before each reset (a
- * sample lower than its predecessor), divided by the range in seconds. Fewer than two samples give 0.
- * No extrapolation to the window edges: see the report for how this relates to Loki.
+ * rate_counter: Prometheus' rate() over the window's samples, a counter's per-second increase.
+ * - A sample lower than the one before it is a counter reset: the value before the drop is added back.
+ * - The increase between the first and last sample is extrapolated towards the window's edges: all the way
+ *   when the gap to an edge is under 1.1 average sample intervals (another sample would have been there),
+ *   else by half an interval; at the start never past the point where the counter would have been zero.
+ * - Divided by the range in seconds. Fewer than two samples give 0, as in Loki.
+ * `times` are nanoseconds on the same clock as the window `(windowStart, windowEnd]`.
  */
-export function counterRate(values: Float64Array, from: number, to: number, rangeSeconds: number): number {
+export function counterRate(
+  times: Float64Array,
+  values: Float64Array,
+  from: number,
+  to: number,
+  windowStart: number,
+  windowEnd: number,
+  rangeSeconds: number,
+): number {
   if (to - from < 2) return 0;
-  let increase = values[to - 1]! - values[from]!;
-  let prev = 0;
-  for (let i = from; i < to; i++) {
+  const first = values[from]!;
+  let increase = values[to - 1]! - first;
+  let prev = first;
+  for (let i = from + 1; i < to; i++) {
     const v = values[i]!;
     if (v < prev) increase += prev;
     prev = v;
   }
-  return increase / rangeSeconds;
+  const firstT = times[from]!;
+  const lastT = times[to - 1]!;
+  const sampled = (lastT - firstT) / 1e9;
+  const average = sampled / (to - from - 1);
+  const threshold = average * 1.1;
+  let toStart = (firstT - windowStart) / 1e9;
+  let toEnd = (windowEnd - lastT) / 1e9;
+  if (toStart >= threshold) toStart = average / 2;
+  if (increase > 0 && first >= 0) {
+    // Extrapolating further back would mean the counter was negative before the first sample.
+    const toZero = sampled * (first / increase);
+    if (toZero < toStart) toStart = toZero;
+  }
+  if (toEnd >= threshold) toEnd = average / 2;
+  return (increase * ((sampled + toStart + toEnd) / sampled)) / rangeSeconds;
 }

@@ -44,7 +44,10 @@ export function rangeResult(expr: RangeAggregationExpr, stepStores: Iterable<Ste
       if (hi === lo) continue;
       if (hasErrorLabel(store.labels)) throw new PipelineError(store.labels);
       s.present[i] = 1;
-      s.values[i] = expr.op === 'quantile_over_time' ? quantile(expr.param!, store.val.subarray(lo, hi)) : counterRate(store.val, lo, hi, rangeSeconds);
+      s.values[i] =
+        expr.op === 'quantile_over_time'
+          ? quantile(expr.param!, store.val.subarray(lo, hi))
+          : counterRate(store.rel, store.val, lo, hi, ends[i]! - rangeN, ends[i]!, rangeSeconds);
     }
   }
   out.prune();

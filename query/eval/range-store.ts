@@ -110,7 +110,9 @@ export class StepStore {
       case 'var': {
         const n = w.size;
         const mean = w.varMean();
-        const m2 = w.m2;
+        // Welford over a window holding NaN or ±Inf gives NaN, as Loki computes it; the window keeps its
+        // squared deviations over the finite values only, so the NaN is carried by the mean.
+        const m2 = Number.isNaN(mean) ? NaN : w.m2;
         if (first) {
           this.a[step] = mean;
           this.b[step] = m2;

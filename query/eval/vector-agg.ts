@@ -8,7 +8,7 @@ import { selectTopK } from './topk.js';
 const NO_GROUPING: Grouping = { without: false, labels: [] };
 
 /**
- * sum/avg/min/max/count/stddev/stdvar/topk/bottomk/sort/sort_desc of a vector, at each step, per group.
+ * sum/avg/min/max/count/stddev/stdvar/topk/bottomk/approx_topk/sort/sort_desc of a vector, at each step, per group.
  * Input series are visited in label order so that results (ties in topk, float rounding) do not depend on
  * the order in which storage returned the streams. The per-group arithmetic follows Loki's own evaluator
  * (incremental mean for avg, Welford for stddev/stdvar).
@@ -19,6 +19,9 @@ export function evalVectorAggregation(expr: VectorAggregationExpr, input: Series
   switch (expr.op) {
     case 'topk':
     case 'bottomk':
+    // Loki approximates with a count-min sketch only to spread the work over shards; on narvi's data the
+    // exact answer is affordable, and it is what the sketch gives whenever it is exact.
+    case 'approx_topk':
       return topBottom(expr, series, steps);
     case 'sort':
     case 'sort_desc':

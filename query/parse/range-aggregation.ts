@@ -7,7 +7,7 @@ import type { Cursor } from './cursor.js';
 import { atGrouping, parseGrouping } from './grouping.js';
 import { parsePipelineInto, type LogParts } from './pipeline.js';
 import { parseSelectorMatchers } from './selector.js';
-import { parseSignedNumber } from './signed-number.js';
+import { isNaNOrInf, parseSignedNumber } from './signed-number.js';
 
 export const RANGE_OPS: ReadonlySet<string> = new Set<RangeOp>([
   'count_over_time', 'rate', 'bytes_over_time', 'bytes_rate', 'absent_over_time', 'sum_over_time', 'avg_over_time',
@@ -82,13 +82,20 @@ export function parseRangeAggregation(c: Cursor): RangeAggregationExpr {
   let param: number | undefined;
   if (op === 'quantile_over_time') {
     const t = c.peek();
-    if (t.type !== 'number' && !c.atOp('-') && !c.atOp('+')) {
-      c.fail(t.pos, 'quantile_over_time needs the quantile as its first argument, like quantile_over_time(0.99, {…} | unwrap latency [1m])');
+    if (t.type !== 'number' && !c.atOp('-') && !c.atOp('+') && !(t.type === 'ident' && isNaNOrInf(t.text) && c.atOp(',', 1))) {
+      c.fail(t.pos, 'parameter required for operation quantile_over_time: quantile_over_time needs the quantile as its first argument, like quantile_over_time(0.99, {…} | unwrap latency [1m])');
     }
-    param = parseSignedNumber(c, 'NUMBER (the quantile)').value;
+    const phi = parseSignedNumber(c, 'NUMBER (the quantile)');
+    // Loki itself answers ±Inf for such a φ; a φ like 95 is nearly always meant as 0.95, so it is refused.
+    if (!(phi.value >= 0 && phi.value <= 1)) {
+      c.fail(phi.pos, `quantile_over_time: quantile value should be between 0 and 1, got ${phi.text.replace(/\s+/g, '')} (φ is a fraction: write 0.95 for the 95th percentile)`);
+    }
+    param = phi.value;
     c.expectOp(',');
   } else if ((c.peek().type === 'number' || c.atOp('-')) && (c.atOp(',', 1) || c.atOp(',', 2))) {
-    c.fail(c.peek().pos, `${op} does not take a parameter; only quantile_over_time does`);
+    const p = c.peek();
+    const text = c.text.slice(p.pos, c.peek(c.atOp(',', 1) ? 0 : 1).end).replace(/\s+/g, '');
+    c.fail(p.pos, `parameter ${text} not supported for operation ${op}: ${op} does not take a parameter; only quantile_over_time does`);
   }
   const parts: RangeParts = { matchers: [], stages: [] };
   parseLogRangeInto(c, parts);

@@ -1,16 +1,14 @@
 /**
- * The three kinds of numeric literal LogQL has — plain numbers, durations (`1h30m`) and byte sizes (`20MB`) —
- * told apart by their suffix, and printed back in a form that parses to the same value.
+ * The numeric literals with a unit — durations (`1h30m`) and byte sizes (`20MB`) — told apart by their suffix,
+ * and all three kinds (plain numbers too, read in number-literal.ts) printed back in a form that parses to the
+ * same value.
  */
 import { NS_PER_SEC, parseDuration } from '../../src/model/time.js';
 
 export type NumericLiteral =
-  | { type: 'number'; value: number }
   | { type: 'duration'; value: bigint }
   | { type: 'bytes'; value: number };
 
-const NUMBER_RE = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const HEX_RE = /^0[xX][0-9a-fA-F]+$/;
 const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|μs|ms|s|m|h|d|w|y))+$/;
 const BYTES_RE = /^(\d+(?:\.\d+)?)([kmgtpe]i?b?|b)$/i;
 
@@ -18,12 +16,11 @@ const BYTE_UNIT: Record<string, number> = { b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e1
 const BYTE_UNIT_BINARY: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
 
 /**
- * Classifies a run like `400`, `1.5e3`, `1h30m`, `20MB`. Durations win over sizes for the shared letter `m`, as
- * in Loki (`1m` is a minute, `1MB` a megabyte). Returns undefined when the run is none of them.
+ * Classifies a run like `1h30m` or `20MB` that is not a plain number (those follow Go's rules, see
+ * number-literal.ts). Durations win over sizes for the shared letter `m`, as in Loki (`1m` is a minute,
+ * `1MB` a megabyte). Returns undefined when the run is neither.
  */
 export function classifyNumeric(text: string): NumericLiteral | undefined {
-  if (NUMBER_RE.test(text)) return { type: 'number', value: Number(text) };
-  if (HEX_RE.test(text)) return { type: 'number', value: Number.parseInt(text.slice(2), 16) };
   if (DURATION_RE.test(text)) return { type: 'duration', value: parseDuration(text.replace(/μ/g, 'µ')) };
   const b = BYTES_RE.exec(text);
   if (b) {

@@ -7,11 +7,22 @@ import type { Cursor } from './cursor.js';
 import { parseExpression } from './expression.js';
 import { atGrouping, parseGrouping } from './grouping.js';
 import { checkRegexAt } from './selector.js';
-import { parseSignedNumber } from './signed-number.js';
+import { isNaNOrInf, parseSignedNumber } from './signed-number.js';
 
 export const VECTOR_OPS: ReadonlySet<string> = new Set<VectorOp>([
-  'sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'topk', 'bottomk', 'sort', 'sort_desc',
+  'sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'topk', 'bottomk', 'approx_topk', 'sort', 'sort_desc',
 ]);
+
+/** The aggregations that take the number of series k as their first argument. */
+const K_OPS: ReadonlySet<string> = new Set<VectorOp>(['topk', 'bottomk', 'approx_topk']);
+
+/** Go's strconv.Atoi, with which Loki reads k: decimal digits with an optional sign, within int64. */
+function goAtoi(text: string): number | undefined {
+  if (!/^[+-]?[0-9]+$/.test(text)) return undefined;
+  const n = BigInt(text);
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) return undefined;
+  return Number(n);
+}
 
 /** A vector-valued operand: not a log query, not a plain number. */
 function requireVector(c: Cursor, e: Expr, what: string): SampleExpr {
@@ -31,17 +42,13 @@ export function parseVectorAggregation(c: Cursor): VectorAggregationExpr {
   }
   c.expectOp('(');
   let param: number | undefined;
-  if (op === 'topk' || op === 'bottomk') {
-    const t = c.peek();
-    if (t.type !== 'number' && !c.atOp('-') && !c.atOp('+')) {
-      c.fail(t.pos, `${op} needs the number of series as its first argument, like ${op}(5, sum by (app) (rate({…} [5m])))`);
-    }
-    const k = parseSignedNumber(c, 'NUMBER');
-    if (!Number.isInteger(k.value) || k.value <= 0) c.fail(k.pos, `${op}: the number of series must be an integer greater than 0, got ${k.text}`);
-    param = k.value;
+  if (K_OPS.has(op)) {
+    param = parseK(c, op);
     c.expectOp(',');
   } else if ((c.peek().type === 'number' || c.atOp('-')) && (c.atOp(',', 1) || c.atOp(',', 2))) {
-    c.fail(c.peek().pos, `${op} does not take a parameter; only topk and bottomk do`);
+    const p = c.peek();
+    const text = c.text.slice(p.pos, c.peek(c.atOp(',', 1) ? 0 : 1).end).replace(/\s+/g, '');
+    c.fail(p.pos, `unsupported parameter for operation ${op}(${text},: ${op} does not take a parameter; only topk, bottomk and approx_topk do`);
   }
   const inner = parseExpression(c);
   const expr = requireVector(c, inner, op);
@@ -53,10 +60,28 @@ export function parseVectorAggregation(c: Cursor): VectorAggregationExpr {
     grouping = parseGrouping(c);
   }
   if (grouping && (op === 'sort' || op === 'sort_desc')) c.fail(groupingPos, `grouping not allowed for ${op}: sort and sort_desc order the whole result`);
+  if (grouping && op === 'approx_topk') {
+    c.fail(groupingPos, 'grouping not allowed for approx_topk aggregation: approx_topk ranks the whole vector; group in an inner aggregation instead, like approx_topk(5, sum by (app) (rate({…} [5m])))');
+  }
   const e: VectorAggregationExpr = { kind: 'vector_agg', op, expr };
   if (param !== undefined) e.param = param;
   if (grouping) e.grouping = grouping;
   return c.mark(e, opTok.pos);
+}
+
+/** k of topk/bottomk/approx_topk, checked as Loki checks it, with Loki's wording in the messages. */
+function parseK(c: Cursor, op: VectorOp): number {
+  const t = c.peek();
+  const numberLike = t.type === 'number' || c.atOp('-') || c.atOp('+') || (t.type === 'ident' && isNaNOrInf(t.text) && c.atOp(',', 1));
+  if (!numberLike) {
+    c.fail(t.pos, `parameter required for operation ${op}: ${op} needs the number of series as its first argument, like ${op}(5, sum by (app) (rate({…} [5m])))`);
+  }
+  const k = parseSignedNumber(c, 'NUMBER');
+  const text = k.text.replace(/\s+/g, '');
+  const n = goAtoi(text);
+  if (n === undefined) c.fail(k.pos, `invalid parameter ${op}(${text},: the number of series must be a whole number, like ${op}(5, …)`);
+  if (n <= 0) c.fail(k.pos, `invalid parameter (must be greater than 0) ${op}(${text}: the number of series must be at least 1`);
+  return n;
 }
 
 export function parseVectorCall(c: Cursor): Expr {

@@ -36,7 +36,7 @@ function template(r: Prng): string {
 }
 
 const DURATIONS: Pool = [['1s', '1m', '5m', '1h', '30s', '1h30m', '500ms', '1d', '10m'], ['0s', '2562047h', '2562048h', '100000000h', '1y', '-1m', '1.5.5s', '1'.repeat(400) + '.5s', '9'.repeat(30) + 'ns']];
-const NUMBERS: Pool = [['1', '0', '-1', '0.5', '1e3', '0x1F', '42', '2'], ['NaN', 'Inf', '-Inf', '1e308', '1e-320', '9223372036854775808', '1e999']];
+const NUMBERS: Pool = [['1', '0', '-1', '0.5', '1e3', '0x1p4', '42', '2', '1_000'], ['NaN', 'Inf', '-Inf', '1e308', '1e-320', '9223372036854775808', '1e999', '0x1F', '0b101', '1__0']];
 const RANGE_OPS = ['count_over_time', 'rate', 'bytes_over_time', 'bytes_rate', 'absent_over_time'];
 const UNWRAP_OPS = ['sum_over_time', 'avg_over_time', 'min_over_time', 'max_over_time', 'first_over_time', 'last_over_time', 'stddev_over_time', 'stdvar_over_time', 'rate_counter'];
 const VECTOR_OPS = ['sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'sort', 'sort_desc'];
@@ -142,7 +142,7 @@ export function metricQuery(r: Prng, depth = 0): string {
       return `${op}${by} (${metricQuery(r, depth + 1)})`;
     }
     case 5:
-      return `${r.pick(['topk', 'bottomk'])}(${r.chance(0.9) ? r.pick(['1', '3']) : r.pick(['0', '-1', '1.5'])}, ${metricQuery(r, depth + 1)})`;
+      return `${r.pick(['topk', 'bottomk', 'approx_topk'])}(${r.chance(0.9) ? r.pick(['1', '3']) : r.pick(['0', '-1', '1.5'])}, ${metricQuery(r, depth + 1)})`;
     case 6: {
       const op = r.pick(BIN_OPS);
       const matching = r.chance(0.2) ? ` ${r.pick(['on', 'ignoring'])}(app)${r.chance(0.5) ? ` ${r.pick(['group_left', 'group_right'])}(a)` : ''}` : '';

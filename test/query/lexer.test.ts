@@ -161,7 +161,9 @@ describe('numbers, durations and sizes', () => {
     ['1E3', 1000],
     ['1.5e-3', 0.0015],
     ['2e+2', 200],
-    ['0x1F', 31],
+    ['0x1Fp0', 31],
+    ['0x1.8p3', 12],
+    ['1_000', 1000],
     ['007', 7],
   ])('%s is the number %d', (text, value) => {
     const t = only(text);

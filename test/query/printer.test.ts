@@ -62,7 +62,7 @@ describe('printExpr: canonical layout', () => {
     ['(2 ^ 3) ^ 2', '(2 ^ 3) ^ 2'],
     ['2 ^ (3 ^ 2)', '2 ^ 3 ^ 2'],
     ['1e3', '1000'],
-    ['0x10', '16'],
+    ['0x1p4', '16'],
     ['vector( -1 )', 'vector(-1)'],
     ['label_replace(rate({app="api"}[1m]),"d","$1","s","(.*)")', 'label_replace(rate({app="api"}[1m]), "d", "$1", "s", "(.*)")'],
     ['# comment\nsum(\n  rate({app="api"}[1m]) # more\n)', 'sum(rate({app="api"}[1m]))'],

@@ -177,9 +177,12 @@ describe('unwrap range aggregations', () => {
   });
 
   it('rate_counter adds back the value before each reset', async () => {
-    // Counter 3 → 1 (reset, +3) → 4 → 1 (reset, +4) → 5: increase = 5 − 3 + 3 + 4 = 9 over 10s.
+    // Counter 3 → 1 (reset, +3) → 4 → 1 (reset, +4) → 5 at 1s…8s: increase = 5 − 3 + 3 + 4 = 9. Extrapolated
+    // as Prometheus does: sampled 7s, avg 1.75s, threshold 1.925s; 1s to the window start (zero point
+    // 7·3/9 ≈ 2.3s is further), 2s to its end ≥ threshold → 0.875s. 9 · (7 + 1 + 0.875) / 7 / 10.
     const m = matrixOf(await rangeQuery(q('rate_counter'), src(), 10, 20, 10));
-    expect(m['{app="a"}']![0]).toEqual([10, 0.9]);
+    expect(m['{app="a"}']![0]![0]).toBe(10);
+    expect(m['{app="a"}']![0]![1]).toBeCloseTo((9 * 8.875) / 7 / 10, 12);
     // A single sample has no rate.
     expect(m['{app="a"}']![1]).toEqual([20, 0]);
   });

@@ -22,7 +22,17 @@ describe('unwrapped value conversion', () => {
     expect(ok('NaN', 'float')).toBeNaN();
     expect(ok('0x1p-2', 'float')).toBe(0.25);
     expect(ok('0x1.8p1', 'float')).toBe(3);
-    for (const s of [' 1', '1 ', '0x10', '1_000', 'abc', '1e', '--1', '']) expect(bad(s, 'float'), s).toMatch(/invalid syntax/);
+    for (const s of [' 1', '1 ', '0x10', '1__000', '_1', '1_', 'abc', '1e', '--1', '', '+NaN', '0b101']) expect(bad(s, 'float'), s).toMatch(/invalid syntax/);
+  });
+
+  it('takes underscores between digits and refuses values beyond float64, as Go does', () => {
+    expect(ok('1_000', 'float')).toBe(1000);
+    expect(ok('1_000.5e1_0', 'float')).toBe(10005000000000);
+    expect(ok('0x_1p3', 'float')).toBe(8);
+    expect(bad('1e400', 'float')).toBe('strconv.ParseFloat: parsing "1e400": value out of range');
+    expect(bad('-0x1p1024', 'float')).toBe('strconv.ParseFloat: parsing "-0x1p1024": value out of range');
+    // Underflow is no error: the value rounds to zero.
+    expect(ok('1e-400', 'float')).toBe(0);
   });
 
   it('parses Go durations to seconds', () => {
