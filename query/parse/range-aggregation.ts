@@ -63,15 +63,27 @@ function parseLogRangeInto(c: Cursor, parts: RangeParts): void {
   }
 }
 
+/**
+ * Loki reads everything from `[` to the next `]` as one duration, so a bad range fails with the duration parser's
+ * words about that text, or with its complaint about the missing `]`.
+ */
+function lokiRangeError(c: Cursor, open: number): string {
+  const close = c.text.indexOf(']', open + 1);
+  if (close < 0) return "missing closing ']' in duration";
+  const body = c.text.slice(open + 1, close);
+  return body === '' ? 'empty duration string' : `not a valid duration string: ${JSON.stringify(body)}`;
+}
+
 function parseRange(c: Cursor): bigint {
-  c.next();
+  const open = c.next().pos;
   const d = c.peek();
-  if (d.type === 'number') c.fail(d.pos, `range [${d.text}] needs a unit, like [${d.text}s] or [5m]`);
-  if (d.type !== 'duration') c.unexpected(d, 'DURATION, like [5m]');
+  if (d.type === 'number') c.fail(d.pos, `${lokiRangeError(c, open)}: range [${d.text}] needs a unit, like [${d.text}s] or [5m]`);
+  if (d.type !== 'duration') c.fail(d.pos, `${lokiRangeError(c, open)}: syntax error: unexpected ${c.nameOf(d)}, expecting DURATION, like [5m]`);
   c.next();
   if (d.dur! <= 0n) c.fail(d.pos, `range [${d.text}] must be greater than zero`);
-  if (c.atOp(':')) c.fail(c.peek().pos, 'subqueries like [5m:1m] are not supported');
-  c.expectOp(']');
+  if (c.atOp(':')) c.fail(c.peek().pos, `${lokiRangeError(c, open)}: subqueries like [5m:1m] are not supported`);
+  if (!c.atOp(']')) c.fail(c.peek().pos, `${lokiRangeError(c, open)}: syntax error: unexpected ${c.nameOf(c.peek())}, expecting ]`);
+  c.next();
   return d.dur!;
 }
 
@@ -88,13 +100,15 @@ export function parseRangeAggregation(c: Cursor): RangeAggregationExpr {
     param = parseSignedNumber(c, 'NUMBER (the quantile)').value;
     c.expectOp(',');
   } else if ((c.peek().type === 'number' || c.atOp('-')) && (c.atOp(',', 1) || c.atOp(',', 2))) {
-    c.fail(c.peek().pos, `${op} does not take a parameter; only quantile_over_time does`);
+    const t = c.peek();
+    const written = c.text.slice(t.pos, (c.atOp(',', 1) ? t : c.peek(1)).end);
+    c.fail(t.pos, `parameter ${written} not supported for operation ${op}: ${op} does not take a parameter; only quantile_over_time does`);
   }
   const parts: RangeParts = { matchers: [], stages: [] };
   parseLogRangeInto(c, parts);
   if (parts.range === undefined) {
     if (!c.atOp(')')) c.unexpected(c.peek(), '| or [ (the range, like [5m])');
-    c.fail(c.peek().pos, `${op} needs a range after the log query, like ${op}({app="x"} [5m])`);
+    c.unexpectedWith(c.peek(), `${op} needs a range after the log query, like ${op}({app="x"} [5m])`);
   }
   c.expectOp(')', parts.unwrap ? ') or |' : ') or | or offset');
   let grouping: Grouping | undefined;

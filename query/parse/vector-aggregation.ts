@@ -1,6 +1,7 @@
 /** Vector aggregations (`sum by (a) (…)`, `topk(5, …)`) and the functions `vector(…)` and `label_replace(…)`. */
 import type { Expr, Grouping, SampleExpr, VectorAggregationExpr, VectorOp } from '../ast.js';
 import type { Token } from '../lexer.js';
+import { ParseError } from '../parse-error.js';
 import { isValidLabelName } from '../../src/model/labels.js';
 import { isScalar, LOG_NEEDS_RANGE } from './binary.js';
 import type { Cursor } from './cursor.js';
@@ -15,7 +16,8 @@ export const VECTOR_OPS: ReadonlySet<string> = new Set<VectorOp>([
 
 /** A vector-valued operand: not a log query, not a plain number. */
 function requireVector(c: Cursor, e: Expr, what: string): SampleExpr {
-  if (e.kind === 'log') c.fail(c.startOf(e), `${what} ${LOG_NEEDS_RANGE}`);
+  // Loki's grammar takes a log query there only as the left operand of an operator, so it stumbles on what follows.
+  if (e.kind === 'log') c.fail(c.startOf(e), `syntax error: unexpected ${c.nameOf(c.peek())}: ${what} ${LOG_NEEDS_RANGE}`);
   if (isScalar(e)) c.fail(c.startOf(e), `${what} needs a vector, such as rate({…} [5m]) or vector(1), not a number`);
   return e;
 }
@@ -41,7 +43,9 @@ export function parseVectorAggregation(c: Cursor): VectorAggregationExpr {
     param = k.value;
     c.expectOp(',');
   } else if ((c.peek().type === 'number' || c.atOp('-')) && (c.atOp(',', 1) || c.atOp(',', 2))) {
-    c.fail(c.peek().pos, `${op} does not take a parameter; only topk and bottomk do`);
+    const t = c.peek();
+    const written = c.text.slice(t.pos, (c.atOp(',', 1) ? t : c.peek(1)).end);
+    c.fail(t.pos, `unsupported parameter for operation ${op}(${written},: ${op} does not take a parameter; only topk and bottomk do`);
   }
   const inner = parseExpression(c);
   const expr = requireVector(c, inner, op);
@@ -52,7 +56,13 @@ export function parseVectorAggregation(c: Cursor): VectorAggregationExpr {
     groupingPos = pos;
     grouping = parseGrouping(c);
   }
-  if (grouping && (op === 'sort' || op === 'sort_desc')) c.fail(groupingPos, `grouping not allowed for ${op}: sort and sort_desc order the whole result`);
+  if (grouping && (op === 'sort' || op === 'sort_desc')) {
+    // As in Loki, an empty `by ()`/`without ()` is harmless and dropped.
+    if (grouping.labels.length > 0) {
+      c.fail(groupingPos, `sort and sort_desc doesn't allow grouping by: grouping not allowed for ${op}: sort and sort_desc order the whole result`);
+    }
+    grouping = undefined;
+  }
   const e: VectorAggregationExpr = { kind: 'vector_agg', op, expr };
   if (param !== undefined) e.param = param;
   if (grouping) e.grouping = grouping;
@@ -85,6 +95,11 @@ export function parseLabelReplace(c: Cursor): Expr {
   c.expectOp(')');
   const [dst, replacement, src, regex] = args as [string, string, string, string];
   if (!isValidLabelName(dst)) c.fail(dstTok!.pos, `invalid destination label name ${JSON.stringify(dst)} in label_replace: names match [a-zA-Z_][a-zA-Z0-9_]*`);
-  checkRegexAt(c, regexTok!, regex, true);
+  try {
+    checkRegexAt(c, regexTok!, regex, true);
+  } catch (e) {
+    if (e instanceof ParseError) c.fail(regexTok!.pos, `invalid regex in label_replace: ${e.detail.replace(/^invalid regex /, '')}`);
+    throw e;
+  }
   return c.mark({ kind: 'label_replace', expr, dst, replacement, src, regex }, t.pos);
 }
