@@ -52,7 +52,7 @@ export function parseVectorAggregation(c: Cursor): VectorAggregationExpr {
   c.expectOp(')', ') or a binary operator');
   if (atGrouping(c)) {
     const pos = c.peek().pos;
-    if (grouping) c.fail(pos, `${op}: give by/without either before or after the parentheses, not both`);
+    if (grouping) c.unexpectedWith(c.peek(), `${op}: give by/without either before or after the parentheses, not both`);
     groupingPos = pos;
     grouping = parseGrouping(c);
   }
