@@ -71,7 +71,7 @@ function parseStageAfterPipe(c: Cursor, parts: LogParts, allowUnwrap: boolean): 
   const t = c.peek();
   const isKeyword = t.type === 'ident' && STAGE_KEYWORDS.has(t.text) && !isFilterOp(c.peek(1));
   if (parts.unwrap) {
-    if (isKeyword) c.fail(t.pos, `only label filters can follow unwrap, found ${t.text}`);
+    if (isKeyword) c.unexpectedWith(t, `only label filters can follow unwrap, found ${t.text}`);
     if (t.type !== 'ident' && !c.atOp('(')) c.unexpected(t, 'a label filter like __error__=""');
     parts.unwrap.postFilters.push(parseLabelFilter(c));
     return;
@@ -81,7 +81,8 @@ function parseStageAfterPipe(c: Cursor, parts: LogParts, allowUnwrap: boolean): 
     return;
   }
   if (t.type === 'ident') {
-    if (endsStage(c.peek(1))) c.fail(t.pos, `unknown pipeline stage ${JSON.stringify(t.text)}: expecting ${STAGE_EXPECTED}`);
+    // Loki reads the word as the start of a label filter and stumbles on what follows it.
+    if (endsStage(c.peek(1))) c.fail(t.pos, `syntax error: unexpected ${c.nameOf(c.peek(1))}: unknown pipeline stage ${JSON.stringify(t.text)}: expecting ${STAGE_EXPECTED}`);
     parts.stages.push({ kind: 'label_filter', expr: parseLabelFilter(c) });
     return;
   }
@@ -145,7 +146,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
       return;
     case 'unwrap':
       if (!allowUnwrap) {
-        c.fail(kw.pos, 'unwrap is only allowed inside a range aggregation such as sum_over_time({…} | unwrap latency [1m])');
+        c.unexpectedWith(kw, 'unwrap is only allowed inside a range aggregation such as sum_over_time({…} | unwrap latency [1m])');
       }
       parts.unwrap = parseUnwrap(c);
       parts.unwrapPos = kw.pos;

@@ -49,7 +49,7 @@ function parseLogRangeInto(c: Cursor, parts: RangeParts): void {
   }
   parsePipelineInto(c, parts, true);
   if (c.atOp('[')) {
-    if (parts.range !== undefined) c.fail(c.peek().pos, 'the range is given twice');
+    if (parts.range !== undefined) c.unexpectedWith(c.peek(), 'the range is given twice');
     parts.range = parseRange(c);
     if (c.atIdent('offset')) {
       c.next();
@@ -59,7 +59,7 @@ function parseLogRangeInto(c: Cursor, parts: RangeParts): void {
       parts.offset = d.dur!;
     }
     parsePipelineInto(c, parts, true);
-    if (c.atOp('[')) c.fail(c.peek().pos, 'the range is given twice');
+    if (c.atOp('[')) c.unexpectedWith(c.peek(), 'the range is given twice');
   }
 }
 

@@ -60,6 +60,12 @@ const PARSE_CASES: Case[] = [
   { q: '{a="b"}[5m]', loki: 'syntax error: unexpected RANGE', narvi: 'only allowed inside a range aggregation', at: [1, 8] },
   { q: '5m', loki: 'syntax error: unexpected DURATION', narvi: 'belongs inside a range aggregation' },
   { q: `${R} offset 1h`, loki: 'syntax error: unexpected offset', narvi: 'offset belongs inside the range aggregation' },
+  { q: 'count_over_time({a="b"}[1m] [1m])', loki: 'syntax error: unexpected RANGE', narvi: 'the range is given twice', at: [1, 29] },
+  // pipelines: a word Loki reads as the start of a label filter, unwrap where it has no place
+  { q: '{a="b"} | foo', loki: 'syntax error: unexpected $end', narvi: 'unknown pipeline stage "foo"', at: [1, 11] },
+  { q: '{a="b"} | foo | json', loki: 'syntax error: unexpected |', narvi: 'unknown pipeline stage "foo"' },
+  { q: '{a="b"} | unwrap x', loki: 'syntax error: unexpected unwrap', narvi: 'unwrap is only allowed inside a range aggregation', at: [1, 11] },
+  { q: 'sum_over_time({a="b"} | unwrap x | json [1m])', loki: 'syntax error: unexpected json', narvi: 'only label filters can follow unwrap, found json' },
   // parameters, grouping and unwrap rules of aggregations
   { q: 'rate(5, {a="b"}[1m])', loki: 'parameter 5 not supported for operation rate', narvi: 'rate does not take a parameter; only quantile_over_time does', at: [1, 6] },
   { q: 'sum_over_time(50,{a="b"} | unwrap x [5m])', loki: 'parameter 50 not supported for operation sum_over_time', narvi: 'does not take a parameter' },
