@@ -66,6 +66,13 @@ const PARSE_CASES: Case[] = [
   { q: '{a="b"} | foo | json', loki: 'syntax error: unexpected |', narvi: 'unknown pipeline stage "foo"' },
   { q: '{a="b"} | unwrap x', loki: 'syntax error: unexpected unwrap', narvi: 'unwrap is only allowed inside a range aggregation', at: [1, 11] },
   { q: 'sum_over_time({a="b"} | unwrap x | json [1m])', loki: 'syntax error: unexpected json', narvi: 'only label filters can follow unwrap, found json' },
+  { q: 'sum_over_time({a="b"} | unwrap foo(x) [1m])', loki: 'syntax error: unexpected (', narvi: 'unknown unwrap conversion "foo"' },
+  // line_format and label_format
+  { q: '{a="b"} | line_format "{{.x"', loki: 'invalid line template', narvi: 'unclosed action', at: [1, 23] },
+  { q: '{a="b"} | label_format y="{{.x"', loki: "invalid template for label 'y'", narvi: 'invalid label_format y template' },
+  { q: '{a="b"} | label_format y="a", y="b"', loki: "multiple label name 'y' not allowed in a single format operation", narvi: 'is set more than once', at: [1, 31] },
+  { q: '{a="b"} | label_format y=x, y=z', loki: "multiple label name 'y' not allowed in a single format operation", narvi: 'label "y" is set more than once' },
+  { q: '{a="b"} | label_format __error__="x"', loki: '__error__ cannot be formatted', narvi: 'use a label filter on it instead', at: [1, 24] },
   // parameters, grouping and unwrap rules of aggregations
   { q: 'rate(5, {a="b"}[1m])', loki: 'parameter 5 not supported for operation rate', narvi: 'rate does not take a parameter; only quantile_over_time does', at: [1, 6] },
   { q: 'sum_over_time(50,{a="b"} | unwrap x [5m])', loki: 'parameter 50 not supported for operation sum_over_time', narvi: 'does not take a parameter' },

@@ -124,9 +124,9 @@ describe(`template nesting (limit ${MAX_TEMPLATE_DEPTH})`, () => {
 
   it('line_format and label_format templates that cannot compile are parse errors at their string', () => {
     const cases: [string, RegExp][] = [
-      [`${SEL} | line_format "{{.foo"`, /col 25: invalid line_format template "\{\{\.foo": template: 1:1: unclosed action/],
+      [`${SEL} | line_format "{{.foo"`, /col 25: invalid line template: invalid line_format template "\{\{\.foo": template: 1:1: unclosed action/],
       [`${SEL} | line_format "{{ nosuch }}"`, /function "nosuch" not defined/],
-      [`${SEL} | label_format x="{{end}}"`, /col 28: invalid label_format x template "\{\{end\}\}": template: 1:1: unexpected \{\{end\}\}/],
+      [`${SEL} | label_format x="{{end}}"`, /col 28: invalid template for label 'x': invalid label_format x template "\{\{end\}\}": template: 1:1: unexpected \{\{end\}\}/],
       [`${SEL} | line_format "{{ printf }}"`, /wrong number of args for printf/],
       [`${SEL} | line_format "${ifs(2000)}"`, /invalid line_format template "(\{\{if true\}\})+[^"]*…" \(\d+ characters\): template: 1:\d+: template nests too deeply/],
     ];
