@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SampleExpr } from '../../query/ast.js';
 import { QueryEvalError } from '../../query/engine.js';
+import { tokenize } from '../../query/lexer.js';
 import { ParseError, parseExpr, parseLogSelector, parseSelector } from '../../query/parser.js';
+import { tokenLabel } from '../../query/parse/token-name.js';
 import { instantQuery } from './eval/helpers.js';
 import { MemorySource, sec, type MemStream } from './eval/memory-source.js';
 
@@ -113,6 +115,17 @@ function parseErrorOf(run: () => unknown): ParseError {
   }
   throw new Error('expected a parse error');
 }
+
+describe('token names as Loki prints them', () => {
+  it('follows the lexer: keywords by text, called functions by token name, the rest IDENTIFIER', () => {
+    const tokens = tokenize('rate rate( Sum By (a) ip ip( bytes( duration_seconds( label_replace ( Or unless vector [ : "s" 1 5m 2KB --strict');
+    expect(tokens.map((_, i) => tokenLabel(tokens, i))).toEqual([
+      'IDENTIFIER', 'RATE', '(', 'SUM', 'by', '(', 'IDENTIFIER', ')', 'IDENTIFIER', 'ip', '(', 'BYTES_CONV', '(', 'DURATION_SECONDS_CONV', '(',
+      'label_replace', '(', 'or', 'unless', 'IDENTIFIER', 'RANGE', 'IDENTIFIER', 'STRING', 'NUMBER', 'DURATION', 'BYTES', 'PARSER_FLAG',
+      '$end (end of input)',
+    ]);
+  });
+});
 
 describe('parse errors carry Loki 3.7 wording', () => {
   it.each(PARSE_CASES)('$q', ({ q, loki, narvi, at }) => {
