@@ -148,6 +148,12 @@ describe('parse errors carry Loki 3.7 wording', () => {
     expect(leg('0.0000004')).toMatch(/\(or\): 0\.000000$/);
     expect(leg('-0.0000004')).toMatch(/\(or\): -0\.000000$/);
     expect(leg('(1 / 0)')).toMatch(/\(or\): (\+Inf|NaN)$/);
+    // exact ties at the seventh decimal round to even, as Go's strconv does
+    expect(leg('0.0078125')).toMatch(/\(or\): 0\.007812$/);
+    expect(leg('0.0234375')).toMatch(/\(or\): 0\.023438$/);
+    expect(leg('-0.0078125')).toMatch(/\(or\): -0\.007812$/);
+    expect(leg('2.5')).toMatch(/\(or\): 2\.500000$/);
+    expect(leg('0.1 + 0.2')).toMatch(/\(or\): 0\.300000$/);
   });
 
   it('names a called function in capitals and a bare word as IDENTIFIER', () => {
