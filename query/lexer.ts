@@ -6,6 +6,7 @@
  */
 import { parseErrorAt } from './parse-error.js';
 import { decodeGoEscapes, StringEscapeError } from './parse/go-string.js';
+import { tokenLabel } from './parse/token-name.js';
 import { classifyNumeric } from './parse/units.js';
 import { readNumberLiteral } from './parse/number-literal.js';
 import { TimeParseError } from '../src/model/time.js';
@@ -159,12 +160,12 @@ export function tokenize(text: string): Token[] {
         if (d === C.LF) break;
         i += d === C.Backslash && i + 1 < n && text.charCodeAt(i + 1) !== C.LF ? 2 : 1;
       }
-      if (!closed) fail(start, 'unterminated string: a double-quoted string must close with " on the same line (use backticks for multi-line strings)');
+      if (!closed) fail(start, 'literal not terminated: unterminated string: a double-quoted string must close with " on the same line (use backticks for multi-line strings)');
       let value = '';
       try {
         value = decodeGoEscapes(text.slice(start + 1, i));
       } catch (e) {
-        if (e instanceof StringEscapeError) fail(start + 1 + e.offset, e.message);
+        if (e instanceof StringEscapeError) fail(start + 1 + e.offset, `invalid char escape: ${e.message}`);
         throw e;
       }
       i++;
@@ -174,7 +175,7 @@ export function tokenize(text: string): Token[] {
 
     if (c === C.Backtick) {
       const close = text.indexOf('`', i + 1);
-      if (close === -1) fail(start, 'unterminated raw string: a string opened with ` must close with `');
+      if (close === -1) fail(start, 'literal not terminated: unterminated raw string: a string opened with ` must close with `');
       const body = text.slice(i + 1, close);
       // Go drops carriage returns from raw strings, so CRLF queries mean the same as LF ones.
       const value = body.indexOf('\r') === -1 ? body : body.replace(/\r/g, '');
@@ -209,30 +210,17 @@ export function tokenize(text: string): Token[] {
     }
 
     const ch = String.fromCodePoint(text.codePointAt(i)!);
-    if (c === C.Bang) fail(start, 'unexpected character "!": did you mean != or !~?');
-    fail(start, `unexpected character ${JSON.stringify(ch)}`);
+    // Loki's lexer hands a stray character to its parser as an IDENTIFIER (a lone `.` as DOT).
+    const loki = `syntax error: unexpected ${ch === '.' ? '.' : 'IDENTIFIER'}`;
+    if (c === C.Bang) fail(start, `${loki}: unexpected character "!": did you mean != or !~?`);
+    fail(start, `${loki}: unexpected character ${JSON.stringify(ch)}`);
   }
 
   tokens.push({ type: 'eof', text: '', pos: n, end: n });
   return tokens;
 }
 
-/** How a token is named in "unexpected X, expecting Y" messages. */
+/** How a token is named in "unexpected X, expecting Y" messages: Loki's name for it (see parse/token-name.ts). */
 export function describeToken(t: Token): string {
-  switch (t.type) {
-    case 'ident':
-      return 'IDENTIFIER';
-    case 'string':
-      return 'STRING';
-    case 'number':
-      return 'NUMBER';
-    case 'duration':
-      return 'DURATION';
-    case 'bytes':
-      return 'BYTES';
-    case 'eof':
-      return 'end of input';
-    default:
-      return t.text;
-  }
+  return tokenLabel([t], 0);
 }

@@ -20,7 +20,7 @@ export function parseExpr(text: string): Expr {
   if (!c.atEnd()) {
     const t = c.peek();
     if (t.type === 'ident' && t.text === 'offset') {
-      c.fail(t.pos, 'offset belongs inside the range aggregation, right after the range, like rate({…} [5m] offset 1h)');
+      c.unexpectedWith(t, 'offset belongs inside the range aggregation, right after the range, like rate({…} [5m] offset 1h)');
     }
     c.unexpected(t, e.kind === 'log' ? '| or a line filter (|= != |~ !~) or end of input' : 'a binary operator or end of input');
   }
@@ -41,7 +41,7 @@ export function parseLogSelector(text: string): LogSelectorExpr {
   const e = parseExpr(text);
   if (e.kind !== 'log') {
     const first = tokenize(text)[0]!;
-    throw parseErrorAt(text, first.pos, `expecting a log query like {app="x"} |= "error", but this is a metric query (${METRIC_KIND[e.kind]})`);
+    throw parseErrorAt(text, first.pos, `only log selector is supported: expecting a log query like {app="x"} |= "error", but this is a metric query (${METRIC_KIND[e.kind]})`);
   }
   return e;
 }
@@ -53,7 +53,7 @@ export function parseSelector(text: string): Matcher[] {
   if (!c.atEnd()) {
     const t = c.peek();
     if (t.type === 'op' && (t.text === '|' || t.text === '|=' || t.text === '!=' || t.text === '|~' || t.text === '!~')) {
-      c.fail(t.pos, 'a series selector is a bare {…} without a pipeline');
+      c.fail(t.pos, 'only label matchers are supported: a series selector is a bare {…} without a pipeline');
     }
     c.unexpected(t, 'end of input');
   }

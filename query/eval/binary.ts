@@ -159,9 +159,11 @@ function vectorVector(expr: BinaryExpr, lhs: SeriesSet, rhs: SeriesSet): SeriesS
       const dup = oneBySig.get(sig);
       if (dup) {
         const side = swapped ? 'left' : 'right';
+        // Loki's own words first (its text runs ";many" together), then which series collided.
         throw new QueryEvalError(
-          `found duplicate series for the match group ${matchGroupLabels(s.labels, matching)} on the ${side} hand-side of the operation: ` +
-            `[${canonicalLabels(dup.labels)}, ${canonicalLabels(s.labels)}]; many-to-many matching not allowed: matching labels must be unique on one side`,
+          `found duplicate series on the ${side} hand-side;many-to-many matching not allowed: matching labels must be unique on one side. ` +
+            `The match group ${matchGroupLabels(s.labels, matching)} has two series on the ${side} hand-side of the operation: ` +
+            `[${canonicalLabels(dup.labels)}, ${canonicalLabels(s.labels)}]; match on labels that tell them apart, or aggregate that side first`,
         );
       }
       oneBySig.set(sig, s);

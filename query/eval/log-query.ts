@@ -23,12 +23,12 @@ import { hasSlowStage } from '../slow-stages.js';
 export async function evalLogQuery(expr: LogSelectorExpr, ctx: EvalContext): Promise<ResultStream[]> {
   const { params, stats, limits } = ctx;
   const limit = params.limit;
-  if (!Number.isInteger(limit) || limit < 1) throw new QueryParamError(`limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1) throw new QueryParamError(`limit must be a positive value: limit must be a positive integer, got ${limit}`);
   if (limits.maxEntries !== undefined && limit > limits.maxEntries) throw new EntriesLimitError(limit, limits.maxEntries);
   if (params.interval !== undefined && params.interval !== 0n) {
     throw new QueryParamError('the interval parameter is not supported for log queries; leave it out');
   }
-  if (params.end < params.start) throw new QueryParamError('end must not be before start');
+  if (params.end < params.start) throw new QueryParamError('end timestamp must not be before start time: end must not be before start');
   let selected: Candidate[] | null = null;
   const parallel = ctx.source.parallel;
   if (parallel) {

@@ -12,11 +12,11 @@ export interface StepGrid {
 
 export function stepGrid(start: bigint, end: bigint, step: bigint, instant: boolean): StepGrid {
   if (instant) return { start: end, step: 0n, count: 1 };
-  if (step <= 0n) throw new QueryParamError('step must be a positive duration for range queries; zero or negative query resolution step widths are not accepted');
-  if (end < start) throw new QueryParamError('end must not be before start');
+  if (step <= 0n) throw new QueryParamError('zero or negative query resolution step widths are not accepted. Try a positive integer: step must be a positive duration for range queries');
+  if (end < start) throw new QueryParamError('end timestamp must not be before start time: end must not be before start');
   const n = (end - start) / step + 1n;
   if (n > BigInt(MAX_POINTS_PER_SERIES)) {
-    throw new QueryParamError(`exceeded maximum resolution of ${MAX_POINTS_PER_SERIES} points per timeseries; try decreasing the query resolution (a larger step)`);
+    throw new QueryParamError(`exceeded maximum resolution of ${MAX_POINTS_PER_SERIES.toLocaleString('en-US')} points per timeseries. Try decreasing the query resolution (?step=XX): a larger step gives fewer points`);
   }
   return { start, step, count: Number(n) };
 }

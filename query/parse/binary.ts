@@ -4,8 +4,10 @@
  * modifiers, and the operand rules Loki checks before evaluation.
  */
 import type { BinaryExpr, BinaryOp, Expr, SampleExpr, VectorMatching } from '../ast.js';
+import { arithmetic, compare, isComparison } from '../eval/binary-ops.js';
 import type { Token } from '../lexer.js';
 import type { Cursor } from './cursor.js';
+import { goFixed } from './go-fixed.js';
 import { parseLabelList } from './grouping.js';
 
 export const PRECEDENCE: Record<string, number> = {
@@ -37,14 +39,33 @@ export function isScalar(e: Expr): boolean {
   return e.kind === 'literal' || (e.kind === 'binary' && isScalar(e.left) && isScalar(e.right));
 }
 
+/** The value of a scalar expression, folded as Loki folds two literal legs (a comparison gives 1 or 0). */
+function scalarValue(e: Expr): number {
+  if (e.kind === 'literal') return e.value;
+  if (e.kind !== 'binary') return NaN;
+  const l = scalarValue(e.left);
+  const r = scalarValue(e.right);
+  if (isComparison(e.op)) return compare(e.op, l, r) ? 1 : 0;
+  if (e.op === 'and' || e.op === 'or' || e.op === 'unless') return NaN;
+  return arithmetic(e.op, l, r);
+}
+
 export function buildBinary(c: Cursor, opTok: Token, op: BinaryOp, bool: boolean, matching: VectorMatching | undefined, left: Expr, right: Expr): BinaryExpr {
-  for (const side of [left, right]) {
-    if (side.kind === 'log') c.fail(c.startOf(side), `a log query cannot be an operand of ${op}: it ${LOG_NEEDS_RANGE}`);
+  for (const [leg, side] of [['left', left], ['right', right]] as const) {
+    if (side.kind === 'log') {
+      // Loki names the Go type of the log query that ended up as an operand.
+      const type = side.pipeline.length === 0 ? '*syntax.MatchersExpr' : '*syntax.PipelineExpr';
+      c.fail(c.startOf(side), `unexpected type for ${leg} leg of binary operation (${op}): ${type}; a log query cannot be an operand of ${op}: it ${LOG_NEEDS_RANGE}`);
+    }
   }
   const l = left as SampleExpr;
   const r = right as SampleExpr;
   if (SET_OPS.has(op) && (isScalar(l) || isScalar(r))) {
-    c.fail(opTok.pos, `set operator ${op} needs a vector on both sides, not a number`);
+    const [leg, scalar] = isScalar(l) ? ['left', l] : ['right', r];
+    c.fail(
+      opTok.pos,
+      `unexpected literal for ${leg} leg of logical/set binary operation (${op}): ${goFixed(scalarValue(scalar))}; set operator ${op} needs a vector on both sides, not a number`,
+    );
   }
   if (matching && (isScalar(l) || isScalar(r))) {
     c.fail(opTok.pos, `vector matching (on/ignoring) is only allowed between two vectors, but ${op} has a number operand`);
@@ -62,7 +83,7 @@ export function parseVectorMatching(c: Cursor, op: BinaryOp): VectorMatching | u
   }
   if (c.atIdent('group_left') || c.atIdent('group_right')) {
     const g = c.next();
-    if (!matching) c.fail(g.pos, `${g.text} must follow on(…) or ignoring(…), like x / on(job) ${g.text}(env) y`);
+    if (!matching) c.unexpectedWith(g, `${g.text} must follow on(…) or ignoring(…), like x / on(job) ${g.text}(env) y`);
     if (SET_OPS.has(op)) c.fail(g.pos, `${g.text} is not allowed with the set operator ${op}`);
     const include = c.atOp('(') ? parseLabelList(c) : [];
     if (matching.on) {

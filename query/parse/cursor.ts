@@ -1,6 +1,7 @@
 /** The parser's view of the token array: lookahead, expectations, and errors positioned at a token. */
 import { describeToken, type Token } from '../lexer.js';
 import { parseErrorAt } from '../parse-error.js';
+import { tokenLabel } from './token-name.js';
 
 /**
  * The deepest a query may nest: parentheses, aggregations around aggregations, chains of binary operators and of
@@ -52,8 +53,19 @@ export class Cursor {
     throw parseErrorAt(this.text, pos, detail);
   }
 
+  /** Loki's name for a token of this query, as its "syntax error: unexpected X" messages put it. */
+  nameOf(t: Token): string {
+    const i = this.tokens[this.i] === t ? this.i : this.tokens.indexOf(t);
+    return i < 0 ? describeToken(t) : tokenLabel(this.tokens, i);
+  }
+
+  /** Loki's "syntax error: unexpected X" for token `t`, followed by narvi's explanation. */
+  unexpectedWith(t: Token, explanation: string): never {
+    this.fail(t.pos, `syntax error: unexpected ${this.nameOf(t)}: ${explanation}`);
+  }
+
   unexpected(t: Token, expecting: string): never {
-    this.fail(t.pos, `syntax error: unexpected ${describeToken(t)}, expecting ${expecting}`);
+    this.fail(t.pos, `syntax error: unexpected ${this.nameOf(t)}, expecting ${expecting}`);
   }
 
   expectOp(op: string, expecting: string = op): Token {

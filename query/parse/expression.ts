@@ -28,7 +28,7 @@ export function parseExpression(c: Cursor, minPrec = 1): Expr {
     let bool = false;
     if (c.atIdent('bool')) {
       const b = c.next();
-      if (!COMPARISON_OPS.has(op)) c.fail(b.pos, `bool modifier can only be used on comparison operators (== != > >= < <=), not ${op}`);
+      if (!COMPARISON_OPS.has(op)) c.unexpectedWith(b, `the bool modifier can only be used on comparison operators (== != > >= < <=), not ${op}`);
       bool = true;
     }
     const matching = parseVectorMatching(c, op);
@@ -50,7 +50,7 @@ function parseUnary(c: Cursor): Expr {
   if (t.type === 'op' && (t.text === '-' || t.text === '+')) {
     const n = c.peek(1);
     if (n.type !== 'number' && !(n.type === 'ident' && isNaNOrInf(n.text))) {
-      c.fail(t.pos, `unary ${t.text} is only allowed before a number; write 0 - … or -1 * … to negate an expression`);
+      c.fail(t.pos, `syntax error: unexpected ${c.nameOf(n)}, expecting NUMBER: unary ${t.text} is only allowed before a number; write 0 - … or -1 * … to negate an expression`);
     }
     const { value } = parseSignedNumber(c, 'NUMBER');
     return c.mark({ kind: 'literal', value }, t.pos);
@@ -80,15 +80,15 @@ function parsePrimary(c: Cursor): Expr {
         return c.mark({ kind: 'literal', value: nanOrInfValue(name) }, t.pos);
       }
       if (call) {
-        c.fail(
-          t.pos,
+        c.unexpectedWith(
+          t,
           `unknown function ${JSON.stringify(name)}: LogQL has the range aggregations ${[...RANGE_OPS].join(', ')}, the vector aggregations ${[...VECTOR_OPS].join(', ')}, and vector, label_replace`,
         );
       }
       break;
     }
     case 'duration':
-      c.fail(t.pos, `unexpected DURATION ${t.text}: a range like [${t.text}] belongs inside a range aggregation, such as count_over_time({…} [${t.text}])`);
+      c.fail(t.pos, `syntax error: unexpected DURATION ${t.text}: a range like [${t.text}] belongs inside a range aggregation, such as count_over_time({…} [${t.text}])`);
   }
   return c.unexpected(t, PRIMARY_EXPECTED);
 }
@@ -109,8 +109,7 @@ function parseParenthesized(c: Cursor): Expr {
 
 function rejectRangeOnLogQuery(c: Cursor): void {
   if (c.atOp('[')) {
-    const t = c.peek();
-    c.fail(t.pos, 'a range like [5m] is only allowed inside a range aggregation, such as count_over_time({…} [5m]) or rate({…} [5m])');
+    c.unexpectedWith(c.peek(), 'a range like [5m] is only allowed inside a range aggregation, such as count_over_time({…} [5m]) or rate({…} [5m])');
   }
 }
 

@@ -74,7 +74,7 @@ function parseStageAfterPipe(c: Cursor, parts: LogParts, allowUnwrap: boolean): 
   const t = c.peek();
   const isKeyword = t.type === 'ident' && STAGE_KEYWORDS.has(t.text) && !isFilterOp(c.peek(1));
   if (parts.unwrap) {
-    if (isKeyword) c.fail(t.pos, `only label filters can follow unwrap, found ${t.text}`);
+    if (isKeyword) c.unexpectedWith(t, `only label filters can follow unwrap, found ${t.text}`);
     if (t.type !== 'ident' && !c.atOp('(')) c.unexpected(t, 'a label filter like __error__=""');
     parts.unwrap.postFilters.push(parseLabelFilter(c));
     return;
@@ -84,7 +84,8 @@ function parseStageAfterPipe(c: Cursor, parts: LogParts, allowUnwrap: boolean): 
     return;
   }
   if (t.type === 'ident') {
-    if (endsStage(c.peek(1))) c.fail(t.pos, `unknown pipeline stage ${JSON.stringify(t.text)}: expecting ${STAGE_EXPECTED}`);
+    // Loki reads the word as the start of a label filter and stumbles on what follows it.
+    if (endsStage(c.peek(1))) c.fail(t.pos, `syntax error: unexpected ${c.nameOf(c.peek(1))}: unknown pipeline stage ${JSON.stringify(t.text)}: expecting ${STAGE_EXPECTED}`);
     parts.stages.push({ kind: 'label_filter', expr: parseLabelFilter(c) });
     return;
   }
@@ -135,7 +136,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
       return;
     case 'line_format': {
       const s = c.expectString('STRING (the line template)');
-      checkTemplateAt(c, s, 'line_format', s.value);
+      checkTemplateAt(c, s, 'line_format', s.value, 'invalid line template');
       parts.stages.push({ kind: 'line_format', template: s.value });
       return;
     }
@@ -148,7 +149,7 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
       return;
     case 'unwrap':
       if (!allowUnwrap) {
-        c.fail(kw.pos, 'unwrap is only allowed inside a range aggregation such as sum_over_time({…} | unwrap latency [1m])');
+        c.unexpectedWith(kw, 'unwrap is only allowed inside a range aggregation such as sum_over_time({…} | unwrap latency [1m])');
       }
       parts.unwrap = parseUnwrap(c);
       parts.unwrapPos = kw.pos;
@@ -156,12 +157,15 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
   }
 }
 
-/** A template that cannot compile fails the query here, at its string, rather than when the engine builds the stage. */
-function checkTemplateAt(c: Cursor, tok: Token, what: string, src: string): void {
+/**
+ * A template that cannot compile fails the query here, at its string, rather than when the engine builds the stage.
+ * `loki` is how Loki introduces the same failure.
+ */
+function checkTemplateAt(c: Cursor, tok: Token, what: string, src: string, loki: string): void {
   try {
     parseTemplate(src);
   } catch (e) {
-    if (e instanceof TemplateParseError) c.fail(tok.pos, `invalid ${what} template ${quoteShort(src)}: ${e.message}`);
+    if (e instanceof TemplateParseError) c.fail(tok.pos, `${loki}: invalid ${what} template ${quoteShort(src)}: ${e.message}`);
     throw e;
   }
 }
@@ -218,7 +222,10 @@ function parseLabelFormatItems(c: Cursor): LabelFormatItem[] {
   const seen = new Set<string>();
   for (;;) {
     const dst = c.expectIdent('IDENTIFIER (the label to set)');
-    if (seen.has(dst.text)) c.fail(dst.pos, `label ${JSON.stringify(dst.text)} is set more than once in a single label_format`);
+    if (dst.text === '__error__') c.fail(dst.pos, '__error__ cannot be formatted: label_format cannot set __error__, which only the pipeline sets; use a label filter on it instead');
+    if (seen.has(dst.text)) {
+      c.fail(dst.pos, `multiple label name '${dst.text}' not allowed in a single format operation: label ${JSON.stringify(dst.text)} is set more than once in a single label_format`);
+    }
     seen.add(dst.text);
     c.expectOp('=');
     const v = c.peek();
@@ -227,7 +234,7 @@ function parseLabelFormatItems(c: Cursor): LabelFormatItem[] {
       items.push({ dst: dst.text, rename: v.text });
     } else if (v.type === 'string') {
       c.next();
-      checkTemplateAt(c, v, `label_format ${dst.text}`, v.value!);
+      checkTemplateAt(c, v, `label_format ${dst.text}`, v.value!, `invalid template for label '${dst.text}'`);
       items.push({ dst: dst.text, template: v.value! });
     } else {
       c.unexpected(v, 'IDENTIFIER (a label to rename) or STRING (a template)');
@@ -254,7 +261,8 @@ function parseUnwrap(c: Cursor): Unwrap {
   const t = c.expectIdent('IDENTIFIER (the label to unwrap)');
   if (!c.atOp('(')) return { label: t.text, postFilters: [] };
   if (!CONVERSIONS.has(t.text)) {
-    c.fail(t.pos, `unknown unwrap conversion ${JSON.stringify(t.text)}: allowed are bytes(label), duration(label) and duration_seconds(label)`);
+    // Loki reads an unknown conversion as the label name and stumbles on the parenthesis.
+    c.fail(t.pos, `syntax error: unexpected (: unknown unwrap conversion ${JSON.stringify(t.text)}: allowed are bytes(label), duration(label) and duration_seconds(label)`);
   }
   c.next();
   const label = c.expectIdent('IDENTIFIER (the label to unwrap)');

@@ -49,7 +49,7 @@ function parseLogRangeInto(c: Cursor, parts: RangeParts): void {
   }
   parsePipelineInto(c, parts, true);
   if (c.atOp('[')) {
-    if (parts.range !== undefined) c.fail(c.peek().pos, 'the range is given twice');
+    if (parts.range !== undefined) c.unexpectedWith(c.peek(), 'the range is given twice');
     parts.range = parseRange(c);
     if (c.atIdent('offset')) {
       c.next();
@@ -59,19 +59,31 @@ function parseLogRangeInto(c: Cursor, parts: RangeParts): void {
       parts.offset = d.dur!;
     }
     parsePipelineInto(c, parts, true);
-    if (c.atOp('[')) c.fail(c.peek().pos, 'the range is given twice');
+    if (c.atOp('[')) c.unexpectedWith(c.peek(), 'the range is given twice');
   }
 }
 
+/**
+ * Loki reads everything from `[` to the next `]` as one duration, so a bad range fails with the duration parser's
+ * words about that text, or with its complaint about the missing `]`.
+ */
+function lokiRangeError(c: Cursor, open: number): string {
+  const close = c.text.indexOf(']', open + 1);
+  if (close < 0) return "missing closing ']' in duration";
+  const body = c.text.slice(open + 1, close);
+  return body === '' ? 'empty duration string' : `not a valid duration string: ${JSON.stringify(body)}`;
+}
+
 function parseRange(c: Cursor): bigint {
-  c.next();
+  const open = c.next().pos;
   const d = c.peek();
-  if (d.type === 'number') c.fail(d.pos, `range [${d.text}] needs a unit, like [${d.text}s] or [5m]`);
-  if (d.type !== 'duration') c.unexpected(d, 'DURATION, like [5m]');
+  if (d.type === 'number') c.fail(d.pos, `${lokiRangeError(c, open)}: range [${d.text}] needs a unit, like [${d.text}s] or [5m]`);
+  if (d.type !== 'duration') c.fail(d.pos, `${lokiRangeError(c, open)}: syntax error: unexpected ${c.nameOf(d)}, expecting DURATION, like [5m]`);
   c.next();
   if (d.dur! <= 0n) c.fail(d.pos, `range [${d.text}] must be greater than zero`);
-  if (c.atOp(':')) c.fail(c.peek().pos, 'subqueries like [5m:1m] are not supported');
-  c.expectOp(']');
+  if (c.atOp(':')) c.fail(c.peek().pos, `${lokiRangeError(c, open)}: subqueries like [5m:1m] are not supported`);
+  if (!c.atOp(']')) c.fail(c.peek().pos, `${lokiRangeError(c, open)}: syntax error: unexpected ${c.nameOf(c.peek())}, expecting ]`);
+  c.next();
   return d.dur!;
 }
 
@@ -101,7 +113,7 @@ export function parseRangeAggregation(c: Cursor): RangeAggregationExpr {
   parseLogRangeInto(c, parts);
   if (parts.range === undefined) {
     if (!c.atOp(')')) c.unexpected(c.peek(), '| or [ (the range, like [5m])');
-    c.fail(c.peek().pos, `${op} needs a range after the log query, like ${op}({app="x"} [5m])`);
+    c.unexpectedWith(c.peek(), `${op} needs a range after the log query, like ${op}({app="x"} [5m])`);
   }
   c.expectOp(')', parts.unwrap ? ') or |' : ') or | or offset');
   let grouping: Grouping | undefined;

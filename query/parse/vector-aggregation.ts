@@ -1,6 +1,7 @@
 /** Vector aggregations (`sum by (a) (…)`, `topk(5, …)`) and the functions `vector(…)` and `label_replace(…)`. */
 import type { Expr, Grouping, SampleExpr, VectorAggregationExpr, VectorOp } from '../ast.js';
 import type { Token } from '../lexer.js';
+import { ParseError } from '../parse-error.js';
 import { isValidLabelName } from '../../src/model/labels.js';
 import { isScalar, LOG_NEEDS_RANGE } from './binary.js';
 import type { Cursor } from './cursor.js';
@@ -26,7 +27,8 @@ function goAtoi(text: string): number | undefined {
 
 /** A vector-valued operand: not a log query, not a plain number. */
 function requireVector(c: Cursor, e: Expr, what: string): SampleExpr {
-  if (e.kind === 'log') c.fail(c.startOf(e), `${what} ${LOG_NEEDS_RANGE}`);
+  // Loki's grammar takes a log query there only as the left operand of an operator, so it stumbles on what follows.
+  if (e.kind === 'log') c.fail(c.startOf(e), `syntax error: unexpected ${c.nameOf(c.peek())}: ${what} ${LOG_NEEDS_RANGE}`);
   if (isScalar(e)) c.fail(c.startOf(e), `${what} needs a vector, such as rate({…} [5m]) or vector(1), not a number`);
   return e;
 }
@@ -55,11 +57,17 @@ export function parseVectorAggregation(c: Cursor): VectorAggregationExpr {
   c.expectOp(')', ') or a binary operator');
   if (atGrouping(c)) {
     const pos = c.peek().pos;
-    if (grouping) c.fail(pos, `${op}: give by/without either before or after the parentheses, not both`);
+    if (grouping) c.unexpectedWith(c.peek(), `${op}: give by/without either before or after the parentheses, not both`);
     groupingPos = pos;
     grouping = parseGrouping(c);
   }
-  if (grouping && (op === 'sort' || op === 'sort_desc')) c.fail(groupingPos, `grouping not allowed for ${op}: sort and sort_desc order the whole result`);
+  if (grouping && (op === 'sort' || op === 'sort_desc')) {
+    // As in Loki, an empty `by ()`/`without ()` is harmless and dropped.
+    if (grouping.labels.length > 0) {
+      c.fail(groupingPos, `sort and sort_desc doesn't allow grouping by: grouping not allowed for ${op}: sort and sort_desc order the whole result`);
+    }
+    grouping = undefined;
+  }
   if (grouping && op === 'approx_topk') {
     c.fail(groupingPos, 'grouping not allowed for approx_topk aggregation: approx_topk ranks the whole vector; group in an inner aggregation instead, like approx_topk(5, sum by (app) (rate({…} [5m])))');
   }
@@ -110,6 +118,11 @@ export function parseLabelReplace(c: Cursor): Expr {
   c.expectOp(')');
   const [dst, replacement, src, regex] = args as [string, string, string, string];
   if (!isValidLabelName(dst)) c.fail(dstTok!.pos, `invalid destination label name ${JSON.stringify(dst)} in label_replace: names match [a-zA-Z_][a-zA-Z0-9_]*`);
-  checkRegexAt(c, regexTok!, regex, true);
+  try {
+    checkRegexAt(c, regexTok!, regex, true);
+  } catch (e) {
+    if (e instanceof ParseError) c.fail(regexTok!.pos, `invalid regex in label_replace: ${e.detail.replace(/^invalid regex /, '')}`);
+    throw e;
+  }
   return c.mark({ kind: 'label_replace', expr, dst, replacement, src, regex }, t.pos);
 }

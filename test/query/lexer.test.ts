@@ -122,7 +122,7 @@ describe('strings', () => {
   it('rejects a newline inside a double-quoted string', () => {
     const e = lexError('{a="b"}\n  |= "abc\ndef"');
     expect([e.line, e.col]).toEqual([2, 6]);
-    expect(e.message).toBe('parse error at line 2, col 6: unterminated string: a double-quoted string must close with " on the same line (use backticks for multi-line strings)');
+    expect(e.message).toBe('parse error at line 2, col 6: literal not terminated: unterminated string: a double-quoted string must close with " on the same line (use backticks for multi-line strings)');
   });
 
   it('rejects an unterminated raw string', () => {
@@ -229,7 +229,7 @@ describe('lexer errors', () => {
   it('rejects an unknown character with its position', () => {
     const e = lexError('{a="b"} |= "x" @');
     expect(e).toMatchObject({ line: 1, col: 16 });
-    expect(e.message).toBe('parse error at line 1, col 16: unexpected character "@"');
+    expect(e.message).toBe('parse error at line 1, col 16: syntax error: unexpected IDENTIFIER: unexpected character "@"');
   });
 
   it('suggests != or !~ for a lone !', () => {
@@ -248,7 +248,7 @@ describe('lexer errors', () => {
 
   it('carries the detail without the position prefix', () => {
     const e = lexError('~');
-    expect(e.detail).toBe('unexpected character "~"');
+    expect(e.detail).toBe('syntax error: unexpected IDENTIFIER: unexpected character "~"');
     expect(e.name).toBe('ParseError');
   });
 });
@@ -256,6 +256,6 @@ describe('lexer errors', () => {
 describe('describeToken', () => {
   it('names token kinds as Loki does', () => {
     const names = tokenize('a "s" 1 5m 1KB --strict |= ').map(describeToken);
-    expect(names).toEqual(['IDENTIFIER', 'STRING', 'NUMBER', 'DURATION', 'BYTES', '--strict', '|=', 'end of input']);
+    expect(names).toEqual(['IDENTIFIER', 'STRING', 'NUMBER', 'DURATION', 'BYTES', 'PARSER_FLAG', '|=', '$end (end of input)']);
   });
 });

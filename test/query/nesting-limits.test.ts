@@ -82,9 +82,13 @@ describe(`regex nesting (limit ${MAX_REGEX_NESTING})`, () => {
 
   it('a deep regex in any place of a query is a parse error naming the limit', () => {
     const re = nested(2000);
-    for (const q of [`{app=~"${re}"}`, `${SEL} |~ "${re}"`, `${SEL} | a=~"${re}"`, `${SEL} | regexp "${nested(2000).replace('a', '(?P<x>a)')}"`, `${SEL} | drop a=~"${re}"`, `label_replace(${RANGE}, "d", "$1", "app", "${re}")`]) {
+    for (const q of [`{app=~"${re}"}`, `${SEL} |~ "${re}"`, `${SEL} | a=~"${re}"`, `${SEL} | regexp "${nested(2000).replace('a', '(?P<x>a)')}"`, `${SEL} | drop a=~"${re}"`]) {
       expect(() => parseExpr(q), q.slice(0, 40)).toThrow(/parse error at line 1, col \d+: invalid regex "\(+…" \(\d+ characters\): expression nests too deeply/);
     }
+    // label_replace's regex errors carry Loki's "invalid regex in label_replace" wording.
+    expect(() => parseExpr(`label_replace(${RANGE}, "d", "$1", "app", "${re}")`)).toThrow(
+      /parse error at line 1, col \d+: invalid regex in label_replace: "\(+…" \(\d+ characters\): expression nests too deeply/,
+    );
   });
 
   it('what the engine would refuse is refused at parse time, where it is a 400', () => {
@@ -120,9 +124,9 @@ describe(`template nesting (limit ${MAX_TEMPLATE_DEPTH})`, () => {
 
   it('line_format and label_format templates that cannot compile are parse errors at their string', () => {
     const cases: [string, RegExp][] = [
-      [`${SEL} | line_format "{{.foo"`, /col 25: invalid line_format template "\{\{\.foo": template: 1:1: unclosed action/],
+      [`${SEL} | line_format "{{.foo"`, /col 25: invalid line template: invalid line_format template "\{\{\.foo": template: 1:1: unclosed action/],
       [`${SEL} | line_format "{{ nosuch }}"`, /function "nosuch" not defined/],
-      [`${SEL} | label_format x="{{end}}"`, /col 28: invalid label_format x template "\{\{end\}\}": template: 1:1: unexpected \{\{end\}\}/],
+      [`${SEL} | label_format x="{{end}}"`, /col 28: invalid template for label 'x': invalid label_format x template "\{\{end\}\}": template: 1:1: unexpected \{\{end\}\}/],
       [`${SEL} | line_format "{{ printf }}"`, /wrong number of args for printf/],
       [`${SEL} | line_format "${ifs(2000)}"`, /invalid line_format template "(\{\{if true\}\})+[^"]*…" \(\d+ characters\): template: 1:\d+: template nests too deeply/],
     ];

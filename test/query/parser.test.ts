@@ -313,7 +313,7 @@ const INVALID: Bad[] = [
   { q: '{foo="bar" bar="x"}', line: 1, col: 12, msg: 'syntax error: unexpected IDENTIFIER, expecting , or }' },
   { q: '{a=="b"}', line: 1, col: 3, msg: 'unexpected ==, expecting = or != or =~ or !~' },
   { q: '{a=b}', line: 1, col: 4, msg: 'syntax error: unexpected IDENTIFIER, expecting STRING' },
-  { q: '{a="b"', line: 1, col: 7, msg: 'unexpected end of input, expecting , or }' },
+  { q: '{a="b"', line: 1, col: 7, msg: 'unexpected $end (end of input), expecting , or }' },
   { q: '{a="b}', line: 1, col: 4, msg: 'unterminated string' },
   { q: '{="b"}', line: 1, col: 2, msg: 'unexpected =, expecting IDENTIFIER or }' },
   { q: '{}', line: 1, col: 1, msg: 'queries require at least one regexp or equality matcher that does not have an empty-compatible value' },
@@ -325,14 +325,14 @@ const INVALID: Bad[] = [
   { q: '{a=~"(?=x)"}', line: 1, col: 5, msg: 'look-around' },
   { q: '{a=~"(a)\\\\1"}', line: 1, col: 5, msg: 'backreferences' },
   { q: 'a="b"', line: 1, col: 1, msg: 'syntax error: unexpected IDENTIFIER, expecting a stream selector like {app="x"}' },
-  { q: '', line: 1, col: 1, msg: 'syntax error: unexpected end of input, expecting a stream selector' },
-  { q: '   # only a comment', line: 1, col: 20, msg: 'unexpected end of input' },
+  { q: '', line: 1, col: 1, msg: 'syntax error: unexpected $end (end of input), expecting a stream selector' },
+  { q: '   # only a comment', line: 1, col: 20, msg: 'unexpected $end (end of input)' },
   // line filters
   { q: '{a="b"} |~ "\\d"', line: 1, col: 13, msg: 'invalid escape "\\d"' },
   { q: '{a="b"} |~ "("', line: 1, col: 12, msg: 'invalid regex "(": ' },
   { q: '{a="b"} != 2', line: 1, col: 12, msg: 'syntax error: unexpected NUMBER, expecting STRING' },
-  { q: '{a="b"} |= "x" or', line: 1, col: 18, msg: 'unexpected end of input, expecting STRING' },
-  { q: '{a="b"} |= "x" or vector(1)', line: 1, col: 19, msg: 'unexpected IDENTIFIER, expecting STRING' },
+  { q: '{a="b"} |= "x" or', line: 1, col: 18, msg: 'unexpected $end (end of input), expecting STRING' },
+  { q: '{a="b"} |= "x" or vector(1)', line: 1, col: 19, msg: 'syntax error: unexpected VECTOR, expecting STRING' },
   { q: '{a="b"} |= ip("1.2.3.4")', line: 1, col: 12, msg: 'ip() line filters are not supported' },
   { q: '{a="b"} |> "<_> x"', line: 1, col: 9, msg: 'pattern line filters (|>) are not supported' },
   { q: '{a="b"} |= "x" @', line: 1, col: 16, msg: 'unexpected character "@"' },
@@ -340,11 +340,11 @@ const INVALID: Bad[] = [
   // stages
   { q: '{a="b"} |= "x" | foo', line: 1, col: 18, msg: 'unknown pipeline stage "foo": expecting a parser (json, logfmt, regexp, pattern, unpack)' },
   { q: '{a="b"} | 5', line: 1, col: 11, msg: 'unexpected NUMBER, expecting a parser (json, logfmt' },
-  { q: '{a="b"} |', line: 1, col: 10, msg: 'unexpected end of input, expecting a parser' },
+  { q: '{a="b"} |', line: 1, col: 10, msg: 'unexpected $end (end of input), expecting a parser' },
   { q: '{a="b"} | logfmt --bogus', line: 1, col: 18, msg: 'unknown logfmt flag --bogus: allowed flags are --strict and --keep-empty' },
   { q: '{a="b"} | json a=b', line: 1, col: 18, msg: 'unexpected IDENTIFIER, expecting STRING (the expression to extract' },
-  { q: '{a="b"} | json a,', line: 1, col: 18, msg: 'unexpected end of input, expecting IDENTIFIER (a label name)' },
-  { q: '{a="b"} | regexp', line: 1, col: 17, msg: 'unexpected end of input, expecting STRING (the regular expression)' },
+  { q: '{a="b"} | json a,', line: 1, col: 18, msg: 'unexpected $end (end of input), expecting IDENTIFIER (a label name)' },
+  { q: '{a="b"} | regexp', line: 1, col: 17, msg: 'unexpected $end (end of input), expecting STRING (the regular expression)' },
   { q: '{a="b"} | regexp `(\\w+)`', line: 1, col: 18, msg: 'regexp stage needs at least one named capture group' },
   { q: '{a="b"} | regexp "(?P<a>"', line: 1, col: 18, msg: 'invalid regex "(?P<a>"' },
   { q: '{a="b"} | pattern "<_> foo"', line: 1, col: 19, msg: 'needs at least one named capture like <name>' },
@@ -353,15 +353,15 @@ const INVALID: Bad[] = [
   { q: '{a="b"} | line_format', line: 1, col: 22, msg: 'expecting STRING (the line template)' },
   { q: '{a="b"} | label_format a=b, a="c"', line: 1, col: 29, msg: 'label "a" is set more than once in a single label_format' },
   { q: '{a="b"} | label_format a=5', line: 1, col: 26, msg: 'unexpected NUMBER, expecting IDENTIFIER (a label to rename) or STRING (a template)' },
-  { q: '{a="b"} | drop', line: 1, col: 15, msg: 'unexpected end of input, expecting IDENTIFIER (a label name to drop)' },
+  { q: '{a="b"} | drop', line: 1, col: 15, msg: 'unexpected $end (end of input), expecting IDENTIFIER (a label name to drop)' },
   { q: '{a="b"} | keep a=~"("', line: 1, col: 19, msg: 'invalid regex "("' },
   // label filters
   { q: '{a="b"} | json | status > "x"', line: 1, col: 27, msg: 'label filter status > needs a number, duration or size' },
   { q: '{a="b"} | x > y', line: 1, col: 15, msg: 'unexpected IDENTIFIER, expecting STRING, NUMBER, DURATION, BYTES or ip("…")' },
   { q: '{a="b"} | x ~ 1', line: 1, col: 13, msg: 'unexpected character "~"' },
   { q: '{a="b"} | x "y"', line: 1, col: 13, msg: 'unexpected STRING, expecting = or != or =~ or !~ or == or > or >= or < or <=' },
-  { q: '{a="b"} | x > 1 or', line: 1, col: 19, msg: 'unexpected end of input, expecting IDENTIFIER (a label name) or (' },
-  { q: '{a="b"} | (x > 1', line: 1, col: 17, msg: 'unexpected end of input, expecting ) or and or or' },
+  { q: '{a="b"} | x > 1 or', line: 1, col: 19, msg: 'unexpected $end (end of input), expecting IDENTIFIER (a label name) or (' },
+  { q: '{a="b"} | (x > 1', line: 1, col: 17, msg: 'unexpected $end (end of input), expecting ) or and or or' },
   { q: '{a="b"} | x =~ 5', line: 1, col: 16, msg: 'unexpected NUMBER, expecting STRING' },
   { q: '{a="b"} | x =~ "("', line: 1, col: 16, msg: 'invalid regex' },
   { q: '{a="b"} | addr = ip("300.1.1.1")', line: 1, col: 21, msg: 'invalid IP pattern "300.1.1.1"' },
@@ -373,7 +373,7 @@ const INVALID: Bad[] = [
   { q: 'sum_over_time({a="b"} | unwrap foo(x) [1m])', line: 1, col: 32, msg: 'unknown unwrap conversion "foo": allowed are bytes(label), duration(label) and duration_seconds(label)' },
   { q: 'sum_over_time({a="b"} | unwrap x | json [1m])', line: 1, col: 36, msg: 'only label filters can follow unwrap, found json' },
   { q: 'sum_over_time({a="b"} | unwrap x |= "y" [1m])', line: 1, col: 34, msg: 'only label filters can follow unwrap, found the line filter |=' },
-  { q: 'sum_over_time({a="b"} | unwrap [1m])', line: 1, col: 32, msg: 'unexpected [, expecting IDENTIFIER (the label to unwrap)' },
+  { q: 'sum_over_time({a="b"} | unwrap [1m])', line: 1, col: 32, msg: 'syntax error: unexpected RANGE, expecting IDENTIFIER (the label to unwrap)' },
   { q: 'count_over_time({a="b"} | unwrap x [5m])', line: 1, col: 27, msg: 'invalid aggregation count_over_time with unwrap' },
   { q: 'bytes_rate({a="b"} | unwrap x [5m])', line: 1, col: 22, msg: 'invalid aggregation bytes_rate with unwrap' },
   { q: 'bytes_over_time({a="b"} | unwrap x [5m])', line: 1, col: 27, msg: 'invalid aggregation bytes_over_time with unwrap' },
@@ -395,8 +395,8 @@ const INVALID: Bad[] = [
   { q: 'count_over_time({a="b"}[5m] offset 5)', line: 1, col: 36, msg: 'unexpected NUMBER, expecting DURATION after offset' },
   { q: 'rate({a="b"}[1m]) offset 5m', line: 1, col: 19, msg: 'offset belongs inside the range aggregation, right after the range' },
   { q: 'count_over_time({a="b"}[5m][5m])', line: 1, col: 28, msg: 'the range is given twice' },
-  { q: 'count_over_time(rate({a="b"}[5m]))', line: 1, col: 17, msg: 'unexpected IDENTIFIER, expecting { (a log query with a range' },
-  { q: 'count_over_time({a="b"}[5m]', line: 1, col: 28, msg: 'unexpected end of input, expecting ) or | or offset' },
+  { q: 'count_over_time(rate({a="b"}[5m]))', line: 1, col: 17, msg: 'syntax error: unexpected RATE, expecting { (a log query with a range' },
+  { q: 'count_over_time({a="b"}[5m]', line: 1, col: 28, msg: 'unexpected $end (end of input), expecting ) or | or offset' },
   { q: '{a="b"}[5m]', line: 1, col: 8, msg: 'a range like [5m] is only allowed inside a range aggregation' },
   { q: '({a="b"} |= "x")[5m]', line: 1, col: 17, msg: 'a range like [5m] is only allowed inside a range aggregation' },
   { q: 'rate(5m)', line: 1, col: 6, msg: 'unexpected DURATION, expecting {' },
@@ -410,7 +410,7 @@ const INVALID: Bad[] = [
   { q: 'topk(1e1, rate({a="b"}[5m]))', line: 1, col: 6, msg: 'invalid parameter topk(1e1,' },
   { q: 'bottomk(-2, rate({a="b"}[5m]))', line: 1, col: 9, msg: 'invalid parameter (must be greater than 0) bottomk(-2' },
   { q: 'topk(rate({a="b"}[5m]))', line: 1, col: 6, msg: 'parameter required for operation topk: topk needs the number of series as its first argument' },
-  { q: 'topk(5 rate({a="b"}[5m]))', line: 1, col: 8, msg: 'unexpected IDENTIFIER, expecting ,' },
+  { q: 'topk(5 rate({a="b"}[5m]))', line: 1, col: 8, msg: 'syntax error: unexpected RATE, expecting ,' },
   { q: 'sum(5, rate({a="b"}[5m]))', line: 1, col: 5, msg: 'unsupported parameter for operation sum(5,: sum does not take a parameter; only topk, bottomk and approx_topk do' },
   { q: 'sum by (a) (rate({a="b"}[1m])) by (b)', line: 1, col: 32, msg: 'sum: give by/without either before or after the parentheses, not both' },
   { q: 'sort by (a) (rate({a="b"}[1m]))', line: 1, col: 6, msg: 'grouping not allowed for sort' },
@@ -418,13 +418,13 @@ const INVALID: Bad[] = [
   { q: 'sum by (a (rate({a="b"}[1m]))', line: 1, col: 11, msg: 'unexpected (, expecting , or )' },
   { q: 'sum by (a.b) (rate({a="b"}[1m]))', line: 1, col: 10, msg: 'unexpected character "."' },
   { q: 'sum by ("a") (rate({a="b"}[1m]))', line: 1, col: 9, msg: 'unexpected STRING, expecting IDENTIFIER or )' },
-  { q: 'sum(rate({a="b"}[1m])', line: 1, col: 22, msg: 'unexpected end of input, expecting ) or a binary operator' },
+  { q: 'sum(rate({a="b"}[1m])', line: 1, col: 22, msg: 'unexpected $end (end of input), expecting ) or a binary operator' },
   { q: 'sum(rate({a="b"}[1m])))', line: 1, col: 23, msg: 'unexpected ), expecting a binary operator or end of input' },
   { q: 'foo(1)', line: 1, col: 1, msg: 'unknown function "foo": LogQL has the range aggregations count_over_time' },
   { q: 'histogram_quantile(0.9, rate({a="b"}[1m]))', line: 1, col: 1, msg: 'unknown function "histogram_quantile"' },
   { q: 'vector("x")', line: 1, col: 8, msg: 'unexpected STRING, expecting NUMBER, like vector(1)' },
   { q: 'label_replace(rate({a="b"}[1m]), "1x", "", "a", "(.*)")', line: 1, col: 34, msg: 'invalid destination label name "1x" in label_replace' },
-  { q: 'label_replace(rate({a="b"}[1m]), "dst", "", "a", "(")', line: 1, col: 50, msg: 'invalid regex "("' },
+  { q: 'label_replace(rate({a="b"}[1m]), "dst", "", "a", "(")', line: 1, col: 50, msg: 'invalid regex in label_replace: "("' },
   { q: 'label_replace(rate({a="b"}[1m]), "dst", "", "a")', line: 1, col: 48, msg: 'unexpected ), expecting , (label_replace takes the arguments expr, "dst", "replacement", "src", "regex")' },
   { q: 'label_replace({a="b"}, "dst", "", "a", "")', line: 1, col: 15, msg: 'label_replace needs a range aggregation' },
   // binary operators
@@ -437,10 +437,10 @@ const INVALID: Bad[] = [
   { q: 'rate({a="b"}[1m]) / group_left rate({a="b"}[1m])', line: 1, col: 21, msg: 'group_left must follow on(…) or ignoring(…)' },
   { q: 'rate({a="b"}[1m]) and on (a) group_left rate({a="b"}[1m])', line: 1, col: 30, msg: 'group_left is not allowed with the set operator and' },
   { q: 'rate({a="b"}[1m]) / on (a) group_left (a) rate({a="b"}[1m])', line: 1, col: 28, msg: 'label "a" must not occur in both on(…) and group_left(…)' },
-  { q: 'rate({a="b"}[1m]) +', line: 1, col: 20, msg: 'unexpected end of input, expecting a stream selector like {app="x"}, a function like rate(…) or sum(…), a number or (' },
+  { q: 'rate({a="b"}[1m]) +', line: 1, col: 20, msg: 'unexpected $end (end of input), expecting a stream selector like {app="x"}, a function like rate(…) or sum(…), a number or (' },
   { q: 'rate({a="b"}[1m]) = 1', line: 1, col: 19, msg: 'unexpected =, expecting a binary operator or end of input' },
   { q: '-rate({a="b"}[1m])', line: 1, col: 1, msg: 'unary - is only allowed before a number' },
-  { q: '1 + (2', line: 1, col: 7, msg: 'unexpected end of input, expecting ) or a binary operator' },
+  { q: '1 + (2', line: 1, col: 7, msg: 'unexpected $end (end of input), expecting ) or a binary operator' },
   { q: '()', line: 1, col: 2, msg: 'unexpected ), expecting a stream selector' },
   // positions across lines and comments
   {
@@ -451,7 +451,7 @@ const INVALID: Bad[] = [
     q: '# errors per app\nsum by (app) (  # group\n  count_over_time({app="x"} |= "err" [5m) # oops\n)',
     line: 3, col: 41, msg: 'syntax error: unexpected ), expecting ]',
   },
-  { q: 'sum(rate({a="b"}[1m]) # )', line: 1, col: 26, msg: 'unexpected end of input, expecting ) or a binary operator' },
+  { q: 'sum(rate({a="b"}[1m]) # )', line: 1, col: 26, msg: 'unexpected $end (end of input), expecting ) or a binary operator' },
   { q: '{a="b"} |= `a\nb` | foo', line: 2, col: 6, msg: 'unknown pipeline stage "foo"' },
   { q: '{a="b"}\n\n  |= "abc\n"', line: 3, col: 6, msg: 'unterminated string' },
   { q: '{a="b"}\r\n| json\r\n| x > "y"', line: 3, col: 7, msg: 'label filter x > needs a number' },
@@ -484,11 +484,11 @@ describe('parseSelector', () => {
   });
 
   it('refuses a pipeline', () => {
-    expect(() => parseSelector('{app="api"} |= "x"')).toThrow('parse error at line 1, col 13: a series selector is a bare {…} without a pipeline');
+    expect(() => parseSelector('{app="api"} |= "x"')).toThrow('parse error at line 1, col 13: only label matchers are supported: a series selector is a bare {…} without a pipeline');
   });
 
   it('refuses anything that is not a selector', () => {
-    expect(() => parseSelector('rate({a="b"}[1m])')).toThrow('parse error at line 1, col 1: syntax error: unexpected IDENTIFIER, expecting { to start a stream selector');
+    expect(() => parseSelector('rate({a="b"}[1m])')).toThrow('parse error at line 1, col 1: syntax error: unexpected RATE, expecting { to start a stream selector');
     expect(() => parseSelector('{a="b"} {c="d"}')).toThrow('col 9: syntax error: unexpected {, expecting end of input');
   });
 
@@ -503,7 +503,7 @@ describe('parseLogSelector', () => {
   });
 
   it('refuses a metric query', () => {
-    expect(() => parseLogSelector('  rate({a="b"}[1m])')).toThrow('parse error at line 1, col 3: expecting a log query like {app="x"} |= "error", but this is a metric query (a range aggregation)');
+    expect(() => parseLogSelector('  rate({a="b"}[1m])')).toThrow('parse error at line 1, col 3: only log selector is supported: expecting a log query like {app="x"} |= "error", but this is a metric query (a range aggregation)');
   });
 });
 

@@ -111,7 +111,7 @@ describe('vector matching', () => {
     const m = { ...ignoring('instance', 'kind'), group: { side: 'left' as const, include: [] } };
     const p = at10(bin('/', req, err, { matching: m }));
     await expect(p).rejects.toThrow(QueryEvalError);
-    await expect(at10(bin('/', req, err, { matching: m }))).rejects.toThrow(/found duplicate series for the match group \{job="api"\} on the right hand-side/);
+    await expect(at10(bin('/', req, err, { matching: m }))).rejects.toThrow(/^found duplicate series on the right hand-side;many-to-many matching not allowed: matching labels must be unique on one side\. The match group \{job="api"\} has two series on the right hand-side/);
     const right = { ...ignoring('instance', 'kind'), group: { side: 'right' as const, include: [] } };
     await expect(at10(bin('/', err, req, { matching: right }))).rejects.toThrow(/on the left hand-side/);
   });

@@ -120,7 +120,7 @@ describe('log queries', () => {
 
   it('validates limit', async () => {
     await expect(run(selector({ app: 'a' }), { limit: 0 })).rejects.toThrow(QueryParamError);
-    await expect(run(selector({ app: 'a' }), { limit: 0 })).rejects.toThrow(/limit must be a positive integer/);
+    await expect(run(selector({ app: 'a' }), { limit: 0 })).rejects.toThrow(/^limit must be a positive value: limit must be a positive integer, got 0$/);
     await expect(run(selector({ app: 'a' }), { limit: 5001 }, undefined, 5000)).rejects.toThrow(EntriesLimitError);
     await expect(run(selector({ app: 'a' }), { limit: 5001 }, undefined, 5000)).rejects.toThrow('max entries limit per query exceeded, limit > max_entries_limit (5001 > 5000)');
   });
