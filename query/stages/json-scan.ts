@@ -400,8 +400,8 @@ export class JsonFieldScanner {
       return wanted ? this.put(name, 'false', e) : e;
     }
     if (c === 0x6e /* n */) {
-      const e = skipLiteral(b, i, end, 'null');
-      return wanted ? this.put(name, '', e) : e;
+      // null gives no label, as in Loki's json parser.
+      return skipLiteral(b, i, end, 'null');
     }
     if (c !== MINUS && (c < ZERO || c > NINE)) fail();
     const e = skipNumber(b, i, end);

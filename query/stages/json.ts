@@ -1,12 +1,16 @@
 /**
  * `| json` and `| json a="x.y", b="items[0]"`. Without parameters every scalar field becomes a label, nested
- * objects flattened with `_` (`{"a":{"b":1}}` → `a_b="1"`) and arrays skipped; with parameters only the
- * addressed values are extracted (objects and arrays as their compact JSON). Numbers print as Go prints a float64,
- * null as "". A line that is not a JSON object keeps flowing with `__error__="JSONParserErr"`.
+ * objects flattened with `_` (`{"a":{"b":1}}` → `a_b="1"`), arrays skipped and null giving no label; with
+ * parameters only the addressed values are extracted (objects and arrays as their compact JSON, null as ""), and
+ * a path missing from the line still gives its label, empty. Numbers print as Go prints a float64. When a key
+ * occurs twice the first occurrence wins, as in Loki. A line that is not a JSON object keeps flowing with
+ * `__error__="JSONParserErr"`.
  */
 import type { JsonStage } from '../ast.js';
 import { formatJsonNumber } from '../units.js';
 import { parseJsonPath, lookupJsonPath, type JsonStep } from './json-path.js';
+import { flattenInOrder, JsonTooDeep as WalkTooDeep, parsedKeyCount, parseKeepingFirst, textKeyCount } from './json-duplicates.js';
+import { FirstSeen } from './first-seen.js';
 import { JsonFieldScanner, JsonWant, MAX_JSON_DEPTH } from './json-scan.js';
 import { type LabelsBuilder, sanitizeLabelName } from './labels-builder.js';
 import type { EntryState, Stage } from './stage.js';
@@ -64,17 +68,32 @@ export function nestsDeeperThan(v: unknown, max: number): boolean {
   return false;
 }
 
-function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilder, depth = 1): void {
+/**
+ * Keys that sanitise to one name (`a.b` and `a_b`) also follow first-wins, through `seen`. Returns whether two keys
+ * met on one name: JavaScript visits integer-like keys first, so only the line's own order can then say which came
+ * first.
+ */
+function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilder, seen: FirstSeen, depth = 1): boolean {
   if (depth > MAX_JSON_DEPTH) throw new JsonTooDeep();
+  let collided = false;
   for (const key in obj) {
     const part = sanitizeLabelName(key);
     if (part === '') continue;
     const name = prefix === '' ? part : `${prefix}_${part}`;
     const v = obj[key];
+    if (v === null) continue;
     const text = scalarText(v);
-    if (text !== undefined) lbs.setExtracted(name, text);
-    else if (!Array.isArray(v)) flatten(v as Record<string, unknown>, name, lbs, depth + 1);
+    if (text !== undefined) {
+      if (seen.claim(name)) lbs.setExtracted(name, text);
+      else collided = true;
+    } else if (!Array.isArray(v) && flatten(v as Record<string, unknown>, name, lbs, seen, depth + 1)) collided = true;
   }
+  return collided;
+}
+
+/** Whether the line repeats a key, which JSON.parse resolved the other way (last wins). */
+function repeatsKey(line: string, doc: Record<string, unknown>): boolean {
+  return textKeyCount(line) > parsedKeyCount(doc);
 }
 
 export class JsonParser implements Stage {
@@ -88,30 +107,59 @@ export class JsonParser implements Stage {
     this.scanner = required && this.params.length === 0 ? new JsonFieldScanner(new JsonWant(required)) : null;
   }
 
+  private readonly seen = new FirstSeen();
+  private lbs: LabelsBuilder | null = null;
+  /** Bound once so the in-order walk allocates no closure per line. */
+  private readonly emit = (name: string, value: string): void => {
+    if (this.seen.claim(name)) this.lbs!.setExtracted(name, value);
+  };
+
   process(e: EntryState): boolean {
     const sc = this.scanner;
+    // The scanner gives up on a repeated wanted name, so what it found holds each name once.
     if (sc && e.bytes && sc.scan(e.bytes, e.byteStart!, e.byteEnd!)) {
       const { names, values } = sc;
       for (let k = 0; k < sc.count; k++) e.labels.setExtracted(names[k]!, values[k]!);
       return true;
     }
-    const doc = parseJsonObject(e.line);
+    const line = e.line;
+    let doc = parseJsonObject(line);
     if (typeof doc === 'string') {
       e.labels.setError(JSON_PARSER_ERR, doc);
       return true;
     }
+    this.seen.next();
     if (this.params.length === 0) {
       try {
-        flatten(doc, '', e.labels);
+        // The in-order walk sets every name the object walk set, so it may run after it and correct it.
+        if (repeatsKey(line, doc) || flatten(doc, '', e.labels, this.seen)) {
+          this.seen.next();
+          this.lbs = e.labels;
+          flattenInOrder(line, this.emit);
+          this.lbs = null;
+        }
       } catch (err) {
-        if (!(err instanceof JsonTooDeep)) throw err;
+        if (!(err instanceof JsonTooDeep) && !(err instanceof WalkTooDeep)) throw err;
         e.labels.setError(JSON_PARSER_ERR, JSON_TOO_DEEP);
       }
       return true;
     }
+    if (repeatsKey(line, doc)) {
+      try {
+        doc = parseKeepingFirst(line);
+      } catch (err) {
+        if (!(err instanceof WalkTooDeep)) throw err;
+        e.labels.setError(JSON_PARSER_ERR, JSON_TOO_DEEP);
+        return true;
+      }
+    }
     for (const p of this.params) {
       const v = lookupJsonPath(doc, p.steps);
-      if (v === undefined) continue;
+      if (v === undefined) {
+        // As in Loki, a missing path still gives its label, empty, unless the name is taken already.
+        if (e.labels.get(p.label) === undefined) e.labels.set(p.label, '');
+        continue;
+      }
       const text = scalarText(v);
       if (text === undefined && nestsDeeperThan(v, MAX_JSON_DEPTH)) {
         e.labels.setError(JSON_PARSER_ERR, JSON_TOO_DEEP);
