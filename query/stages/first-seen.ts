@@ -1,24 +1,24 @@
 /**
  * Which label names a parser has already set while parsing the current line: when a key occurs twice in one line
- * the first occurrence wins, as in Loki. A generation stamp per name makes starting a new line free.
+ * the first occurrence wins, as in Loki. A line sets few names, and the names are mostly fresh slices of the line
+ * (a Map would hash each one), so a reused array scanned linearly is the cheaper set.
  */
-const MAX_NAMES = 4096;
-
 export class FirstSeen {
-  private readonly stamps = new Map<string, number>();
-  private gen = 0;
+  private readonly names: string[] = [];
+  private count = 0;
 
   /** Starts a new line. */
   next(): void {
-    this.gen++;
-    // High-cardinality keys (ids used as keys) would grow the map without end.
-    if (this.stamps.size > MAX_NAMES) this.stamps.clear();
+    this.count = 0;
   }
 
   /** True the first time `name` is claimed on this line. */
   claim(name: string): boolean {
-    if (this.stamps.get(name) === this.gen) return false;
-    this.stamps.set(name, this.gen);
+    const names = this.names;
+    const n = this.count;
+    for (let i = 0; i < n; i++) if (names[i] === name) return false;
+    names[n] = name;
+    this.count = n + 1;
     return true;
   }
 }

@@ -68,33 +68,61 @@ export function nestsDeeperThan(v: unknown, max: number): boolean {
   return false;
 }
 
-/**
- * Keys that sanitise to one name (`a.b` and `a_b`) also follow first-wins, through `seen`. Returns whether two keys
- * met on one name: JavaScript visits integer-like keys first, so only the line's own order can then say which came
- * first.
- */
-function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilder, seen: FirstSeen, depth = 1): boolean {
-  if (depth > MAX_JSON_DEPTH) throw new JsonTooDeep();
-  let collided = false;
-  for (const key in obj) {
-    const part = sanitizeLabelName(key);
-    if (part === '') continue;
-    const name = prefix === '' ? part : `${prefix}_${part}`;
-    const v = obj[key];
-    if (v === null) continue;
-    const text = scalarText(v);
-    if (text !== undefined) {
-      if (seen.claim(name)) lbs.setExtracted(name, text);
-      else collided = true;
-    } else if (!Array.isArray(v) && flatten(v as Record<string, unknown>, name, lbs, seen, depth + 1)) collided = true;
-  }
-  return collided;
+/** What one object walk saw beyond the labels it set. */
+interface WalkStats {
+  /** Keys in the document, arrays included. */
+  keys: number;
+  /**
+   * Two keys met on one name (`a.b` and `a_b`): JavaScript visits integer-like keys first, so only the line's own
+   * order can say which came first.
+   */
+  collided: boolean;
 }
 
-/** Whether the line repeats a key, which JSON.parse resolved the other way (last wins). */
-function repeatsKey(line: string, doc: Record<string, unknown>): boolean {
-  return textKeyCount(line) > parsedKeyCount(doc);
+/**
+ * Keys that sanitise to one name also follow first-wins, through `seen`. Only names holding `_` can meet: a name
+ * without one is a top-level key that needed no sanitising, and JSON.parse has already made those unique.
+ */
+function flatten(obj: Record<string, unknown>, prefix: string, lbs: LabelsBuilder, seen: FirstSeen, stats: WalkStats, depth = 1): void {
+  if (depth > MAX_JSON_DEPTH) throw new JsonTooDeep();
+  for (const key in obj) {
+    stats.keys++;
+    const v = obj[key];
+    const part = sanitizeLabelName(key);
+    if (part === '' || v === null) {
+      if (v !== null && typeof v === 'object') stats.keys += parsedKeyCount(v);
+      continue;
+    }
+    const name = prefix === '' ? part : `${prefix}_${part}`;
+    const text = scalarText(v);
+    if (text !== undefined) {
+      if (name.indexOf('_') < 0 || seen.claim(name)) lbs.setExtracted(name, text);
+      else stats.collided = true;
+    } else if (Array.isArray(v)) stats.keys += parsedKeyCount(v);
+    else flatten(v as Record<string, unknown>, name, lbs, seen, stats, depth + 1);
+  }
 }
+
+/**
+ * Whether the line may repeat a key, given the keys its parsed document holds. Compact JSON writes every key as
+ * `"key":`, so counting `":` settles the common case (over the batch's bytes when the line is still there, the
+ * cheapest way); only when that count disagrees (spaced colons, `":` inside string values) are the line's keys
+ * counted exactly.
+ */
+function mayRepeatKey(e: EntryState, parsedKeys: number): boolean {
+  let quick = 0;
+  const b = e.bytes;
+  if (b) {
+    const last = e.byteEnd! - 1;
+    for (let i = e.byteStart!; i < last; i++) if (b[i] === 0x22 && b[i + 1] === 0x3a) quick++;
+  } else {
+    const line = e.line;
+    for (let i = line.indexOf('":'); i >= 0; i = line.indexOf('":', i + 2)) quick++;
+  }
+  if (quick === parsedKeys) return false;
+  return textKeyCount(e.line) > parsedKeys;
+}
+
 
 export class JsonParser implements Stage {
   private readonly params: { label: string; steps: JsonStep[] }[];
@@ -108,6 +136,7 @@ export class JsonParser implements Stage {
   }
 
   private readonly seen = new FirstSeen();
+  private readonly stats: WalkStats = { keys: 0, collided: false };
   private lbs: LabelsBuilder | null = null;
   /** Bound once so the in-order walk allocates no closure per line. */
   private readonly emit = (name: string, value: string): void => {
@@ -131,8 +160,12 @@ export class JsonParser implements Stage {
     this.seen.next();
     if (this.params.length === 0) {
       try {
+        const stats = this.stats;
+        stats.keys = 0;
+        stats.collided = false;
+        flatten(doc, '', e.labels, this.seen, stats);
         // The in-order walk sets every name the object walk set, so it may run after it and correct it.
-        if (repeatsKey(line, doc) || flatten(doc, '', e.labels, this.seen)) {
+        if (stats.collided || mayRepeatKey(e, stats.keys)) {
           this.seen.next();
           this.lbs = e.labels;
           flattenInOrder(line, this.emit);
@@ -144,7 +177,7 @@ export class JsonParser implements Stage {
       }
       return true;
     }
-    if (repeatsKey(line, doc)) {
+    if (mayRepeatKey(e, parsedKeyCount(doc))) {
       try {
         doc = parseKeepingFirst(line);
       } catch (err) {
