@@ -53,19 +53,59 @@ function v6Char(c: number): boolean {
   return isHex(c) || c === 58 || c === 46;
 }
 
+/**
+ * The IPv4 address `s[start, end)` as a number (four decimal parts of at most 255 without leading zeros, as Go
+ * reads them), or -1; read in place, as most candidates in a line are not addresses.
+ */
+function v4At(s: string, start: number, end: number): number {
+  let n = 0;
+  let parts = 0;
+  let i = start;
+  while (parts < 4) {
+    const from = i;
+    let v = 0;
+    while (i < end && i - from < 3 && isDigit(s.charCodeAt(i))) v = v * 10 + (s.charCodeAt(i++) - 48);
+    const len = i - from;
+    if (len === 0 || v > 255 || (len > 1 && s.charCodeAt(from) === 48)) return -1;
+    n = n * 256 + v;
+    parts++;
+    if (parts < 4) {
+      if (i >= end || s.charCodeAt(i) !== 46) return -1;
+      i++;
+    }
+  }
+  return i === end ? n : -1;
+}
+
 export class IPLineMatcher {
   private readonly range: Range;
+  /** An IPv4 range as plain numbers, so candidates are tested without BigInt. */
+  private readonly lo4: number;
+  private readonly hi4: number;
 
   constructor(pattern: string) {
     const r = ipRange(pattern);
     if (!r) throw new Error(`ip: invalid pattern ${JSON.stringify(pattern)}`);
     this.range = r;
+    this.lo4 = r.v6 ? 0 : Number(r.lo);
+    this.hi4 = r.v6 ? -1 : Number(r.hi);
   }
 
-  /** Whether the candidate `line[start, end)` is an address inside the range. */
-  private inRange(line: string, start: number, end: number): boolean {
+  /** Whether the IPv4 candidate `line[start, end)` is an address inside the range (never, for an IPv6 range). */
+  private v4InRange(line: string, start: number, end: number): boolean {
+    if (this.range.v6) return false;
+    const n = v4At(line, start, end);
+    return n >= this.lo4 && n <= this.hi4;
+  }
+
+  /**
+   * Whether the IPv6 candidate `line[start, end)` is an address inside the range. It holds a `:`, so it is never
+   * an IPv4 address (an IPv4-mapped one included) and cannot fall in an IPv4 range.
+   */
+  private v6InRange(line: string, start: number, end: number): boolean {
+    if (!this.range.v6) return false;
     const a = parseIP(line.slice(start, end));
-    return a !== undefined && a.v6 === this.range.v6 && a.n >= this.range.lo && a.n <= this.range.hi;
+    return a !== undefined && a.v6 && a.n >= this.range.lo && a.n <= this.range.hi;
   }
 
   matches(line: string): boolean {
@@ -76,14 +116,14 @@ export class IPLineMatcher {
       if (i + 3 < n && isDigit(c0) && (line.charCodeAt(i + 1) === 46 || line.charCodeAt(i + 2) === 46 || line.charCodeAt(i + 3) === 46)) {
         let e = i + 1;
         while (e < n && v4Char(line.charCodeAt(e))) e++;
-        if (this.inRange(line, i, e)) return true;
+        if (this.v4InRange(line, i, e)) return true;
         i = e;
         continue;
       }
       if (i + 4 < n && v6Hint(line, i)) {
         let e = i + 1;
         while (e < n && v6Char(line.charCodeAt(e))) e++;
-        if (this.inRange(line, i, e)) return true;
+        if (this.v6InRange(line, i, e)) return true;
         i = e;
       }
     }

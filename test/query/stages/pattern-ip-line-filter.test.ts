@@ -111,6 +111,19 @@ describe('ip() line filters', () => {
     expect(keep('{a="b"} |= ip("1.2.3.0/24")', L)).toEqual([]);
   });
 
+  it('candidates are cut as Loki cuts them: a run of address characters is read whole, and skipped whole', () => {
+    // '1234.1.1.1': no hint at '1' (no dot within three), but at '2' one starts: 234.1.1.1 is an address.
+    // '10.0.0.1.5' and '256.1.1.1' are runs that are not addresses, and nothing inside them is tried again.
+    expect(keep('{a="b"} |= ip("0.0.0.0/0")', ['1234.1.1.1', 'a 10.0.0.1.5 b', 'x 255.255.255.255 y', 'x 256.1.1.1', 'port 10.0.0.1:80'])).toEqual([
+      '1234.1.1.1',
+      'x 255.255.255.255 y',
+      'port 10.0.0.1:80',
+    ]);
+    // An IPv6 candidate is only tried with at least five characters from its start to the end of the line, as in
+    // Loki: '::1' needs two more after it.
+    expect(keep('{a="b"} |= ip("::/0")', ['at ::1', 'at ::1 ', 'at ::1 x', 'fe80::1%eth0'])).toEqual(['at ::1 x', 'fe80::1%eth0']);
+  });
+
   it('!= keeps every other line, including lines with no address', () => {
     expect(keep('{a="b"} != ip("192.168.1.0/24")', L)).toEqual([L[1], L[2], L[4], L[5], L[6], L[7]]);
   });
