@@ -210,9 +210,10 @@ function parseLineFilter(c: Cursor): LineFilterStage {
 }
 
 function parseLineFilterValue(c: Cursor, op: LineFilterStage['op']): string {
-  const s = c.expectString(op === '|>' || op === '!>' ? 'STRING (a pattern like "<_> error <_>")' : 'STRING or ip("…")');
+  const pattern = op === '|>' || op === '!>';
+  const s = pattern ? c.expectString('STRING (a pattern like "<_> error <_>")') : op === '|=' || op === '!=' ? c.expectString('STRING or ip("…")') : c.expectString();
   if (op === '|~' || op === '!~') checkStageRegex(c, s, false);
-  if (op === '|>' || op === '!>') {
+  if (pattern) {
     const problem = checkLineFilterPattern(s.value!);
     if (problem !== undefined) c.fail(s.pos, problem);
   }
