@@ -182,8 +182,9 @@ export class LogfmtParser implements Stage {
     }
     this.seen.next();
     if (this.wanted) {
-      // Every named label exists afterwards, empty when the line lacks its key (a stream label is left alone).
-      for (const label of this.wanted.values()) if (!e.labels.isStreamLabel(label)) e.labels.set(label, '');
+      // Every named label exists afterwards, empty when the line lacks its key; a name already taken (a stream
+      // label, metadata) is left to the found value's own precedence.
+      for (const label of this.wanted.values()) if (e.labels.get(label) === undefined) e.labels.set(label, '');
     }
     this.lbs = e.labels;
     const err = scanLogfmt(e.line, this.strict, this.onPair);
