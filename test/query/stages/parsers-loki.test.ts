@@ -13,10 +13,10 @@ import type { Labels } from '../../../src/model/labels.js';
 
 const STREAM: Labels = { app: 'api' };
 
-function labelsOf(query: string, line: string, required: ReadonlySet<string> | null = null): Labels {
+function labelsOf(query: string, line: string, required: ReadonlySet<string> | null = null, metadata?: Record<string, string>): Labels {
   const stages = parseLogSelector(query).pipeline;
   let out: Labels | undefined;
-  buildPipeline(stages, required).run(batchFromEntries([{ ts: 1n, line }]), STREAM, (_i, _l, labels) => {
+  buildPipeline(stages, required).run(batchFromEntries([{ ts: 1n, line, metadata }]), STREAM, (_i, _l, labels) => {
     out = { ...labels };
   });
   return out!;
@@ -110,5 +110,13 @@ describe('json as Loki 3.7', () => {
 
   it('with parameters: a missing path named like a stream label leaves it alone', () => {
     expectLabels('{a="b"} | json app="nope"', '{"x":1}', { app: 'api', app_extracted: undefined });
+  });
+});
+
+describe('the empty default of a missing extraction leaves names that are already taken', () => {
+  it('structured metadata keeps its value when the line lacks the key (json and logfmt)', () => {
+    expect(labelsOf('{a="b"} | json trace="t"', '{"x":1}', null, { trace: 'm1' }).trace).toBe('m1');
+    expect(labelsOf('{a="b"} | logfmt trace', 'x=1', null, { trace: 'm1' }).trace).toBe('m1');
+    expect(labelsOf('{a="b"} | json other="t"', '{"x":1}', null, { trace: 'm1' })).toMatchObject({ trace: 'm1', other: '' });
   });
 });
