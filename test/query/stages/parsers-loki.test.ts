@@ -114,9 +114,8 @@ describe('json as Loki 3.7', () => {
 });
 
 describe('the empty default of a missing extraction leaves names that are already taken', () => {
-  it('structured metadata keeps its value when the line lacks the key (json and logfmt)', () => {
+  it('structured metadata keeps its value when the line lacks the path (json)', () => {
     expect(labelsOf('{a="b"} | json trace="t"', '{"x":1}', null, { trace: 'm1' }).trace).toBe('m1');
-    expect(labelsOf('{a="b"} | logfmt trace', 'x=1', null, { trace: 'm1' }).trace).toBe('m1');
     expect(labelsOf('{a="b"} | json other="t"', '{"x":1}', null, { trace: 'm1' })).toMatchObject({ trace: 'm1', other: '' });
   });
 });
