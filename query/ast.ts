@@ -14,11 +14,16 @@ export interface Matcher {
 
 // ---------------------------------------------------------------- log pipeline
 
-/** `|= "a" or "b"`: the line must satisfy any of `values` (for `!=`/`!~`: none of them). */
+/**
+ * `|= "a" or "b"`: the line must satisfy any of `values` (for `!=`/`!~`/`!>`: none of them). `|>`/`!>` values are
+ * patterns (`<_> error <_>`) matched against the whole line.
+ */
 export interface LineFilterStage {
   kind: 'line_filter';
-  op: '|=' | '!=' | '|~' | '!~';
+  op: '|=' | '!=' | '|~' | '!~' | '|>' | '!>';
   values: string[];
+  /** Which values are `ip("…")` operands (only with `|=`/`!=`); absent when none is. */
+  ip?: boolean[];
 }
 
 /** A parser's extraction parameter: `json status="response.code"` or `logfmt foo="bar"`. */

@@ -52,7 +52,7 @@ export function parseSelector(text: string): Matcher[] {
   const matchers = parseSelectorMatchers(c);
   if (!c.atEnd()) {
     const t = c.peek();
-    if (t.type === 'op' && (t.text === '|' || t.text === '|=' || t.text === '!=' || t.text === '|~' || t.text === '!~')) {
+    if (t.type === 'op' && (t.text === '|' || t.text === '|=' || t.text === '!=' || t.text === '|~' || t.text === '!~' || t.text === '|>' || t.text === '!>')) {
       c.fail(t.pos, 'only label matchers are supported: a series selector is a bare {…} without a pipeline');
     }
     c.unexpected(t, 'end of input');

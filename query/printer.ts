@@ -62,7 +62,7 @@ export function printLogSelector(e: LogSelectorExpr): string {
 export function printStage(s: PipelineStage): string {
   switch (s.kind) {
     case 'line_filter':
-      return `${s.op} ${s.values.map(quoteGoString).join(' or ')}`;
+      return `${s.op} ${s.values.map((v, i) => (s.ip?.[i] ? `ip(${quoteGoString(v)})` : quoteGoString(v))).join(' or ')}`;
     case 'json':
       return `| json${printParams(s.params)}`;
     case 'logfmt':

@@ -11,14 +11,15 @@ import type {
   Unwrap,
 } from '../ast.js';
 import type { Token } from '../lexer.js';
+import { ipRange } from '../stages/ip-line-filter.js';
 import { JsonPathError, parseJsonPath } from '../stages/json-path.js';
 import { parseTemplate, TemplateParseError } from '../template/parser.js';
-import { quoteShort } from '../parse-error.js';
+import { ParseError, quoteShort } from '../parse-error.js';
 import type { Cursor } from './cursor.js';
 import { checkIPPattern } from './ip-pattern.js';
 import { goQuote } from '../go-values.js';
 import { parseIPPattern } from '../stages/ip-search.js';
-import { checkPattern } from './pattern-check.js';
+import { checkLineFilterPattern, checkPattern } from './pattern-check.js';
 import { checkRegexAt, isMatchOp, parseMatcherRest } from './selector.js';
 import { isNaNOrInf, nanOrInfValue } from './signed-number.js';
 
@@ -39,7 +40,7 @@ const STAGE_KEYWORDS = new Set([
   'json', 'logfmt', 'regexp', 'pattern', 'unpack', 'decolorize', 'line_format', 'label_format', 'drop', 'keep', 'unwrap',
 ]);
 const STRICT_IP_PATTERN = 'the pattern is read exactly, without spaces: an address (10.0.0.1), a CIDR range (10.0.0.0/8) or a range (10.0.0.1-10.0.0.9)';
-const LINE_FILTER_OPS = new Set(['|=', '!=', '|~', '!~']);
+const LINE_FILTER_OPS = new Set(['|=', '!=', '|~', '!~', '|>', '!>']);
 
 function isFilterOp(t: Token): boolean {
   return t.type === 'op' && FILTER_OPS.has(t.text);
@@ -63,7 +64,6 @@ export function parsePipelineInto(c: Cursor, parts: LogParts, allowUnwrap: boole
       parts.stages.push(parseLineFilter(c));
       continue;
     }
-    if (t.text === '|>' || t.text === '!>') c.fail(t.pos, `pattern line filters (${t.text}) are not supported; use |= or |~`);
     if (t.text !== '|') return;
     c.next();
     parseStageAfterPipe(c, parts, allowUnwrap);
@@ -116,8 +116,10 @@ function parseKeywordStage(c: Cursor, parts: LogParts, allowUnwrap: boolean): vo
     }
     case 'regexp': {
       const s = c.expectString('STRING (the regular expression)');
-      const checked = checkRegexAt(c, s, s.value, false);
-      if (checked.groupNames.length === 0) c.fail(s.pos, `regexp stage needs at least one named capture group like (?P<name>…), got ${JSON.stringify(s.value)}`);
+      const checked = checkStageRegex(c, s, true);
+      if (checked.groupNames.length === 0) {
+        c.fail(s.pos, `at least one named capture must be supplied: the regexp stage needs a named capture group like (?P<name>…), got ${quoteShort(s.value)}`);
+      }
       parts.stages.push({ kind: 'regexp', pattern: s.value });
       return;
     }
@@ -170,25 +172,76 @@ function checkTemplateAt(c: Cursor, tok: Token, what: string, src: string, loki:
   }
 }
 
+/**
+ * A regex of the regexp stage or a `|~`/`!~` filter: a bad one fails with Loki's `error parsing regexp` phrase, and in
+ * the regexp stage a repeated group name with Loki's `duplicate extracted label name`.
+ */
+function checkStageRegex(c: Cursor, tok: Token, stage: boolean): ReturnType<typeof checkRegexAt> {
+  try {
+    return checkRegexAt(c, tok, tok.value!, false);
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    if (stage && e.detail.includes('duplicate capture group name')) {
+      c.fail(tok.pos, `duplicate extracted label name${duplicateGroupName(tok.value!)}: ${e.detail}`);
+    }
+    c.fail(tok.pos, `error parsing regexp: ${e.detail}`);
+  }
+}
+
+/** ` 'name'` for the first group name used twice in `re` (best effort, for the message only). */
+function duplicateGroupName(re: string): string {
+  const seen = new Set<string>();
+  for (const m of re.matchAll(/\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/g)) {
+    if (seen.has(m[1]!)) return ` '${m[1]}'`;
+    seen.add(m[1]!);
+  }
+  return '';
+}
+
 function parseLineFilter(c: Cursor): LineFilterStage {
   const opTok = c.next();
   const op = opTok.text as LineFilterStage['op'];
-  const values = [parseLineFilterValue(c, op)];
-  // A log query cannot be an operand of the binary `or`, so an `or` here always continues the filter.
-  while (c.atIdent('or')) {
+  const values: string[] = [];
+  let ip: boolean[] | undefined;
+  // A log query cannot be an operand of the binary `or`, so an `or` here always continues the filter; every
+  // operand takes the filter's own match type.
+  for (;;) {
+    const isIP = c.atIdent('ip') && c.atOp('(', 1);
+    values.push(isIP ? parseIPOperand(c, op) : parseLineFilterValue(c, op));
+    if (isIP) (ip ??= new Array<boolean>(values.length - 1).fill(false)).push(true);
+    else ip?.push(false);
+    if (!c.atIdent('or')) break;
     c.next();
-    values.push(parseLineFilterValue(c, op));
   }
-  return { kind: 'line_filter', op, values };
+  return ip ? { kind: 'line_filter', op, values, ip } : { kind: 'line_filter', op, values };
 }
 
 function parseLineFilterValue(c: Cursor, op: LineFilterStage['op']): string {
-  if (c.atIdent('ip') && c.atOp('(', 1)) {
-    c.fail(c.peek().pos, 'ip() line filters are not supported; extract the address with a parser and use a label filter like | addr = ip("10.0.0.0/8")');
+  const pattern = op === '|>' || op === '!>';
+  const s = pattern ? c.expectString('STRING (a pattern like "<_> error <_>")') : op === '|=' || op === '!=' ? c.expectString('STRING or ip("…")') : c.expectString();
+  if (op === '|~' || op === '!~') checkStageRegex(c, s, false);
+  if (pattern) {
+    const problem = checkLineFilterPattern(s.value!);
+    if (problem !== undefined) c.fail(s.pos, problem);
   }
-  const s = c.expectString();
-  if (op === '|~' || op === '!~') checkRegexAt(c, s, s.value, false);
-  return s.value;
+  return s.value!;
+}
+
+/** `ip("10.0.0.0/8")` after a line filter operator: only `|=` and `!=` take one, and the pattern is checked here. */
+function parseIPOperand(c: Cursor, op: LineFilterStage['op']): string {
+  const ipTok = c.next();
+  if (op !== '|=' && op !== '!=') {
+    c.fail(ipTok.pos, `ip: invalid operation: ip() line filters only work with |= and !=, not ${op}`);
+  }
+  c.next();
+  const s = c.expectString('STRING (an address, CIDR or range)');
+  // The range the filter will use decides; the label filter's checker only words the reason.
+  if (ipRange(s.value!) === undefined) {
+    const why = checkIPPattern(s.value!) ?? 'expected an address (10.0.0.1), a CIDR range (10.0.0.0/8) or a range (10.0.0.1-10.0.0.9)';
+    c.fail(s.pos, `ip: invalid pattern ${JSON.stringify(s.value)}: ${why}`);
+  }
+  c.expectOp(')');
+  return s.value!;
 }
 
 /** `jsonPaths`: the expressions are json paths, checked here so a bad one is a parse error rather than a failed query. */
@@ -204,7 +257,7 @@ function parseExtractionParams(c: Cursor, jsonPaths: boolean): ExtractionParam[]
         try {
           parseJsonPath(expr.value);
         } catch (e) {
-          if (e instanceof JsonPathError) c.fail(expr.pos, e.message);
+          if (e instanceof JsonPathError) c.fail(expr.pos, `cannot parse expression: ${e.message}`);
           throw e;
         }
       }

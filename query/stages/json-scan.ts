@@ -308,7 +308,7 @@ export class JsonFieldScanner {
       if (e === FALLBACK) return false;
       throw e;
     }
-    // A wanted name set twice: which one wins depends on JavaScript's key order; let JSON.parse decide.
+    // A wanted name set twice: the full path keeps the first in the line's order (see json.ts); let it decide.
     const names = this.names;
     for (let x = 1; x < this.count; x++) for (let y = 0; y < x; y++) if (names[x] === names[y]) return false;
     return true;
@@ -400,8 +400,8 @@ export class JsonFieldScanner {
       return wanted ? this.put(name, 'false', e) : e;
     }
     if (c === 0x6e /* n */) {
-      const e = skipLiteral(b, i, end, 'null');
-      return wanted ? this.put(name, '', e) : e;
+      // null gives no label, as in Loki's json parser.
+      return skipLiteral(b, i, end, 'null');
     }
     if (c !== MINUS && (c < ZERO || c > NINE)) fail();
     const e = skipNumber(b, i, end);
@@ -418,7 +418,7 @@ export class JsonFieldScanner {
     if (all === 0) return next;
     const bit = this.want.bits.get(name);
     if (bit === undefined) return next;
-    // Seen already: a duplicate before the scan could end, which JSON.parse resolves.
+    // Seen already: a duplicate before the scan could end, which the full path resolves.
     if ((this.found & bit) !== 0) fail();
     this.found |= bit;
     return this.found === all ? DONE : next;

@@ -1,5 +1,5 @@
 /**
- * Line filters (`|= != |~ !~`, each with `or` alternatives). Leading filters run block-at-a-time over a batch's
+ * Line filters (`|= != |~ !~ |> !>`, each with `or` alternatives, `|=`/`!=` also with `ip("…")` ones). Leading filters run block-at-a-time over a batch's
  * line bytes: a literal is one forward `Buffer.indexOf` sweep over the whole buffer whose hits are mapped back to
  * entries, and a regex is prefiltered the same way by a literal every match must contain, so only lines that
  * might match are decoded and tested. Filters after a stage that rewrites the line test the string instead.
@@ -7,6 +7,8 @@
 import type { LineFilterStage } from '../ast.js';
 import type { EntryBatch } from '../../src/model/batch.js';
 import { compileRegex, type LiteralSet, regexLiterals } from '../regex.js';
+import { IPLineMatcher } from './ip-line-filter.js';
+import { type FilterPattern, longestLiteral, matchesPattern, parseFilterPattern } from './pattern-filter.js';
 
 /** Per-run scratch shared by the filters of one batch: decoded lines and a one-byte-per-char view of the bytes. */
 export class BlockContext {
@@ -191,6 +193,50 @@ class RegexProbe implements Probe {
   }
 }
 
+/** A `|>` pattern, prefiltered by its longest literal so most lines that cannot match are never decoded. */
+class PatternProbe implements Probe {
+  private readonly pattern: FilterPattern;
+  private readonly prefilter: ByteSearch | null;
+
+  constructor(src: string) {
+    this.pattern = parseFilterPattern(src);
+    const lit = longestLiteral(this.pattern);
+    this.prefilter = Buffer.byteLength(lit, 'utf8') >= MIN_PREFILTER_BYTES ? new ByteSearch(Buffer.from(lit, 'utf8')) : null;
+  }
+
+  reset(): void {
+    this.prefilter?.reset();
+  }
+
+  matchesAt(ctx: BlockContext, i: number, start: number, end: number): boolean {
+    if (this.prefilter && !this.prefilter.within(ctx, start, end)) return false;
+    return matchesPattern(this.pattern, ctx.line(i));
+  }
+
+  matchesString(line: string): boolean {
+    return matchesPattern(this.pattern, line);
+  }
+}
+
+/** An `ip("…")` operand: the line holds an address in the range. */
+class IPProbe implements Probe {
+  private readonly matcher: IPLineMatcher;
+
+  constructor(pattern: string) {
+    this.matcher = new IPLineMatcher(pattern);
+  }
+
+  reset(): void {}
+
+  matchesAt(ctx: BlockContext, i: number): boolean {
+    return this.matcher.matches(ctx.line(i));
+  }
+
+  matchesString(line: string): boolean {
+    return this.matcher.matches(line);
+  }
+}
+
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** The longest piece of `v` that ASCII case folding finds without false negatives in any batch. */
@@ -243,10 +289,12 @@ export class LineFilter {
   private readonly interrupt: (() => void) | null;
 
   constructor(stage: LineFilterStage, interrupt?: () => void) {
-    this.negate = stage.op === '!=' || stage.op === '!~';
-    const literal = stage.op === '|=' || stage.op === '!=';
-    this.probes = literal ? stage.values.map((v) => new LiteralProbe(v)) : stage.values.flatMap(regexProbes);
-    this.interrupt = interrupt && this.probes.some((p) => p instanceof RegexProbe || p instanceof FoldedLiteralProbe) ? interrupt : null;
+    const op = stage.op;
+    this.negate = op === '!=' || op === '!~' || op === '!>';
+    if (op === '|=' || op === '!=') this.probes = stage.values.map((v, i) => (stage.ip?.[i] ? new IPProbe(v) : new LiteralProbe(v)));
+    else if (op === '|>' || op === '!>') this.probes = stage.values.map((v) => new PatternProbe(v));
+    else this.probes = stage.values.flatMap(regexProbes);
+    this.interrupt = interrupt && this.probes.some((p) => !(p instanceof LiteralProbe)) ? interrupt : null;
   }
 
   /**

@@ -29,7 +29,7 @@ const VALUE_BAD = 2;
 const VALUE_BYTES = new Uint8Array(256).map((_, c) => (c <= 0x20 ? VALUE_STOP : c === 0x3d || c === 0x22 ? VALUE_BAD : 0));
 
 export class LogfmtFieldScanner {
-  /** The wanted pairs of the last scan, in line order (later ones win when applied in order). */
+  /** The wanted pairs of the last scan, in line order, each name once (the first occurrence). */
   names: string[] = [];
   values: string[] = [];
   count = 0;
@@ -145,6 +145,9 @@ export class LogfmtFieldScanner {
       }
     }
     if (name === null) return;
+    // As in Loki: an empty value is skipped unless --keep-empty, and of a repeated key the first value wins.
+    if (value === '' && !this.keepEmpty) return;
+    for (let j = 0; j < this.count; j++) if (this.names[j] === name) return;
     const k = this.count++;
     this.names[k] = name;
     this.values[k] = value;

@@ -1,11 +1,13 @@
 /**
  * `| logfmt [--strict] [--keep-empty] [a, b="key"]`: `key=value` pairs, values bare or double-quoted with JSON-style
- * escapes. A standalone key (no `=`) is skipped unless --keep-empty, which keeps it with an empty value; an
- * explicit `key=` or `key=""` is kept as "". A malformed pair is skipped, or with --strict ends parsing and sets
- * `__error__="LogfmtParserErr"` (pairs before it stay extracted).
+ * escapes. As in Loki, a pair with an empty value (`key=`, `key=""` or a standalone `key`) is skipped unless
+ * --keep-empty, which keeps it as ""; when a key occurs twice the first occurrence wins. With parameters every
+ * named label is set, empty when its key is missing or empty. A malformed pair is skipped, or with --strict ends
+ * parsing and sets `__error__="LogfmtParserErr"` (pairs before it stay extracted).
  */
 import type { LogfmtStage } from '../ast.js';
 import { type LabelsBuilder, sanitizeLabelName } from './labels-builder.js';
+import { FirstSeen } from './first-seen.js';
 import { LogfmtFieldScanner } from './logfmt-scan.js';
 import type { EntryState, Stage } from './stage.js';
 
@@ -150,30 +152,39 @@ export class LogfmtParser implements Stage {
   }
 
   private lbs: LabelsBuilder | null = null;
+  private readonly seen = new FirstSeen();
 
   /** Bound once so scanning a line allocates no closure. */
-  private readonly onPair: LogfmtPairHandler = (key, value, bare) => {
-    if (bare && !this.keepEmpty) return;
+  private readonly onPair: LogfmtPairHandler = (key, value) => {
     const lbs = this.lbs!;
     if (this.wanted) {
+      // Loki's logfmt with parameters keeps empty values whatever the flags say.
       const label = this.wanted.get(key);
-      if (label !== undefined) lbs.setExtracted(label, value);
+      if (label !== undefined && this.seen.claim(label)) lbs.setExtracted(label, value);
       return;
     }
+    if (value === '' && !this.keepEmpty) return;
     const needed = this.needed;
     if (needed && needed.has(key)) {
-      lbs.setExtracted(key, value);
+      if (this.seen.claim(key)) lbs.setExtracted(key, value);
       return;
     }
     const name = sanitizeLabelName(key);
-    if (name !== '' && (!needed || needed.has(name))) lbs.setExtracted(name, value);
+    if (name !== '' && (!needed || needed.has(name)) && this.seen.claim(name)) lbs.setExtracted(name, value);
   };
 
   process(e: EntryState): boolean {
     const sc = this.scanner;
+    // The scanner keeps only the first non-empty (or, with --keep-empty, any) value of each name.
     if (sc && e.bytes && sc.scan(e.bytes, e.byteStart!, e.byteEnd!)) {
       for (let k = 0; k < sc.count; k++) e.labels.setExtracted(sc.names[k]!, sc.values[k]!);
       return true;
+    }
+    this.seen.next();
+    if (this.wanted) {
+      // Every named label exists afterwards, empty when the line lacks its key; a name already taken (a stream
+      // label, metadata) is left to the found value's own precedence.
+      for (const label of this.wanted.values()) if (e.labels.get(label) === undefined) e.labels.set(label, '');
     }
     this.lbs = e.labels;
     const err = scanLogfmt(e.line, this.strict, this.onPair);

@@ -81,8 +81,11 @@ function labelFilter(r: Prng, depth = 0): string {
 
 function stage(r: Prng): string {
   switch (r.int(14)) {
-    case 0:
-      return `|= "${some(r, STRINGS)}"`;
+    case 0: {
+      if (r.chance(0.6)) return `|= "${some(r, STRINGS)}"`;
+      const ip = r.pick(['10.0.0.0/8', '::1', '1.2.3.4-1.2.3.9', 'x', '300.1.1.1', '']);
+      return r.pick([`|= ip("${ip}")`, `!= "${some(r, STRINGS)}" or ip("${ip}")`, `|~ ip("${ip}")`, `|> "<_> ${some(r, STRINGS)} <_>"`, `!> "<_>" or "a<_>"`, '|> "<x>"', '!> "<_><_>"', '|> ""']);
+    }
     case 1:
       return `!= "${some(r, STRINGS)}"`;
     case 2:

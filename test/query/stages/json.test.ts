@@ -5,7 +5,7 @@ import { labelsOf, run } from './run.js';
 const json = (params: [string, string][] = []): JsonStage => ({ kind: 'json', params: params.map(([label, expr]) => ({ label, expr })) });
 
 describe('json parser', () => {
-  it('extracts every scalar field, flattening nested objects with _', () => {
+  it('extracts every scalar field, flattening nested objects with _; null gives no label', () => {
     const line = '{"level":"info","status":200,"took":0.25,"ok":true,"err":null,"req":{"method":"GET","headers":{"ua":"curl"}},"tags":["a","b"]}';
     expect(labelsOf([json()], line)).toEqual({
       app: 'api',
@@ -13,7 +13,6 @@ describe('json parser', () => {
       status: '200',
       took: '0.25',
       ok: 'true',
-      err: '',
       req_method: 'GET',
       req_headers_ua: 'curl',
     });
@@ -59,14 +58,14 @@ describe('json parser', () => {
     expect(out[2]!.labels.__error_details__).toBe('expected a JSON object, got an array');
   });
 
-  it('with parameters extracts only the addressed values', () => {
+  it('with parameters extracts only the addressed values; a missing path gives an empty label', () => {
     const line = '{"response":{"status":503,"headers":{"User-Agent":"curl/8"}},"items":[{"id":"i1"},{"id":"i2"}],"a.b":"dotted","obj":{"x":1}}';
     expect(
       labelsOf(
         [json([['status', 'response.status'], ['first', 'items[0].id'], ['second', 'items[1]'], ['ua', 'response.headers["User-Agent"]'], ['dotted', '["a.b"]'], ['missing', 'nope.nothing'], ['o', 'obj']])],
         line,
       ),
-    ).toEqual({ app: 'api', status: '503', first: 'i1', second: '{"id":"i2"}', ua: 'curl/8', dotted: 'dotted', o: '{"x":1}' });
+    ).toEqual({ app: 'api', status: '503', first: 'i1', second: '{"id":"i2"}', ua: 'curl/8', dotted: 'dotted', missing: '', o: '{"x":1}' });
   });
 
   it('rejects a malformed expression at build time', () => {

@@ -15,9 +15,9 @@ describe('logfmt parser', () => {
     });
   });
 
-  it('skips standalone keys unless --keep-empty; explicit empty values are kept', () => {
-    expect(labelsOf([logfmt()], 'a=1 flag b= c=""')).toEqual({ app: 'api', a: '1', b: '', c: '' });
-    expect(labelsOf([logfmt({ keepEmpty: true })], 'a=1 flag')).toEqual({ app: 'api', a: '1', flag: '' });
+  it('skips empty values (standalone key, key=, key="") unless --keep-empty', () => {
+    expect(labelsOf([logfmt()], 'a=1 flag b= c=""')).toEqual({ app: 'api', a: '1' });
+    expect(labelsOf([logfmt({ keepEmpty: true })], 'a=1 flag b= c=""')).toEqual({ app: 'api', a: '1', flag: '', b: '', c: '' });
   });
 
   it('sanitizes keys, suffixes clashes with stream labels and keeps unicode', () => {
@@ -37,11 +37,12 @@ describe('logfmt parser', () => {
     expect(run([logfmt({ strict: true })], ['a="open'])[0]!.labels.__error_details__).toMatch(/unterminated quoted value/);
   });
 
-  it('with parameters extracts only the named keys under their labels', () => {
+  it('with parameters extracts only the named keys under their labels, a missing one as empty', () => {
     expect(labelsOf([logfmt({ params: [{ label: 'lvl', expr: 'level' }, { label: 'msg', expr: 'msg' }, { label: 'x', expr: 'absent' }] })], 'level=warn msg=hi other=1')).toEqual({
       app: 'api',
       lvl: 'warn',
       msg: 'hi',
+      x: '',
     });
   });
 
