@@ -6,6 +6,8 @@
  * a failure is returned, not thrown, as a GoParseError.
  */
 
+import { goParseFloat as parseFloat64 } from './parse/go-float.js';
+
 export class GoParseError {
   constructor(readonly message: string) {}
 }
@@ -46,39 +48,14 @@ export function goTimeQuote(s: string): string {
 
 // ---------------------------------------------------------------- strconv.ParseFloat
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-// Hexadecimal needs its p exponent; underscores may only separate digits after a base prefix.
-const HEX = /^([+-]?)0[xX]_?((?:[0-9a-fA-F](?:_?[0-9a-fA-F])*)?(?:\.(?:[0-9a-fA-F](?:_?[0-9a-fA-F])*)?)?)[pP]([+-]?\d(?:_?\d)*)$/;
-const SPECIAL = /^(?:[+-]?(?:inf|infinity)|nan)$/i;
-
 function floatError(s: string, why: string): GoParseError {
   return new GoParseError(`strconv.ParseFloat: parsing ${goQuote(s)}: ${why}`);
 }
 
-/** strconv.ParseFloat(s, 64), or the error it returns (invalid syntax, value out of range). */
+/** strconv.ParseFloat(s, 64) (see parse/go-float.ts), or the error it returns (invalid syntax, value out of range). */
 export function goParseFloat(s: string): number | GoParseError {
-  if (DECIMAL.test(s)) {
-    const v = Number(s);
-    if (v === Infinity || v === -Infinity) return floatError(s, 'value out of range');
-    return v;
-  }
-  const hex = HEX.exec(s);
-  if (hex) {
-    const mant = hex[2]!.replace(/_/g, '');
-    if (mant === '' || mant === '.') return floatError(s, 'invalid syntax');
-    const [intPart = '', fracPart = ''] = mant.split('.');
-    let m = 0;
-    for (const c of intPart + fracPart) m = m * 16 + parseInt(c, 16);
-    const v = m * Math.pow(2, Number(hex[3]!.replace(/_/g, '')) - 4 * fracPart.length);
-    if (v === Infinity) return floatError(s, 'value out of range');
-    return hex[1] === '-' ? -v : v;
-  }
-  if (SPECIAL.test(s)) {
-    const lower = s.toLowerCase();
-    if (lower === 'nan') return NaN;
-    return lower[0] === '-' ? -Infinity : Infinity;
-  }
-  return floatError(s, 'invalid syntax');
+  const f = parseFloat64(s);
+  return f.ok ? f.value : floatError(s, f.reason);
 }
 
 // ---------------------------------------------------------------- time.ParseDuration

@@ -21,9 +21,10 @@ export function goParseFloat(s: string): GoFloat {
     if (special[3] !== undefined) return special[1] === '' ? { ok: true, value: NaN } : INVALID;
     return { ok: true, value: special[1] === '-' ? -Infinity : Infinity };
   }
-  if (s.includes('_') && !underscoresOk(s)) return INVALID;
+  const underscores = s.includes('_');
+  if (underscores && !underscoresOk(s)) return INVALID;
   if (DECIMAL_RE.test(s)) {
-    const v = Number(s.replace(/_/g, ''));
+    const v = Number(underscores ? s.replace(/_/g, '') : s);
     if (Number.isNaN(v)) return INVALID;
     return Number.isFinite(v) ? { ok: true, value: v } : OUT_OF_RANGE;
   }

@@ -15,6 +15,9 @@ describe('strconv.ParseFloat', () => {
     expect(run(goParseFloat('0x1p4'))).toBe(16);
     expect(run(goParseFloat('0x1.8p1'))).toBe(3);
     expect(run(goParseFloat('0x_1_0p0'))).toBe(16);
+    // Go 1.13+ takes underscores between digits in decimals too (strconv's own test: 1_23.50_0_0e+1_2).
+    expect(run(goParseFloat('1_000'))).toBe(1000);
+    expect(run(goParseFloat('1_23.50_0_0e+1_2'))).toBe(1.235e14);
     expect(run(goParseFloat('-Infinity'))).toBe(-Infinity);
     expect(run(goParseFloat('+inf'))).toBe(Infinity);
     expect(run(goParseFloat('NaN'))).toBeNaN();
@@ -23,7 +26,7 @@ describe('strconv.ParseFloat', () => {
   });
 
   it('fails with Go\'s words', () => {
-    for (const s of ['abc', '', ' 1', '1 ', '0x10', '0x1A', '1_000', '1e', '1e+', '.', '--1', '+nan', 'infinit', '0b101', '1.2.3']) {
+    for (const s of ['abc', '', ' 1', '1 ', '0x10', '0x1A', '1__000', '_1', '1e', '1e+', '.', '--1', '+nan', 'infinit', '0b101', '1.2.3']) {
       expect(run(goParseFloat(s)), s).toBe(`strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax`);
     }
     expect(run(goParseFloat('1e400'))).toBe('strconv.ParseFloat: parsing "1e400": value out of range');

@@ -78,7 +78,7 @@ const PARSE_CASES: Case[] = [
   // parameters, grouping and unwrap rules of aggregations
   { q: 'rate(5, {a="b"}[1m])', loki: 'parameter 5 not supported for operation rate', narvi: 'rate does not take a parameter; only quantile_over_time does', at: [1, 6] },
   { q: 'sum_over_time(50,{a="b"} | unwrap x [5m])', loki: 'parameter 50 not supported for operation sum_over_time', narvi: 'does not take a parameter' },
-  { q: `sum(5, ${R})`, loki: 'unsupported parameter for operation sum(5,', narvi: 'sum does not take a parameter; only topk and bottomk do' },
+  { q: `sum(5, ${R})`, loki: 'unsupported parameter for operation sum(5,', narvi: 'sum does not take a parameter; only topk, bottomk and approx_topk do' },
   { q: `sort by (a) (${R})`, loki: "sort and sort_desc doesn't allow grouping by", narvi: 'grouping not allowed for sort' },
   { q: `sort_desc(${R}) without (a)`, loki: "sort and sort_desc doesn't allow grouping by", narvi: 'grouping not allowed for sort_desc' },
   { q: `sum by (a) (${R}) by (b)`, loki: 'syntax error: unexpected by', narvi: 'give by/without either before or after the parentheses, not both' },

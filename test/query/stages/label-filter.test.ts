@@ -207,8 +207,10 @@ describe('ip() label filters', () => {
   it('drops entries without the label for = and != alike', () => {
     expect(kept(ip('peer', '=', '10.0.0.0/8'), ['other=10.0.0.1'])).toEqual([]);
     expect(kept(ip('peer', '!=', '10.0.0.0/8'), ['other=10.0.0.1'])).toEqual([]);
-    // An empty value is present: it holds no address, so != keeps it.
-    expect(kept(ip('peer', '!=', '10.0.0.0/8'), ['peer=""'])).toEqual([0]);
+    // An empty value is present (logfmt --keep-empty): it holds no address, so != keeps it.
+    expect(kept(ip('peer', '!=', '10.0.0.0/8'), ['peer=""'], [{ ...logfmt, keepEmpty: true }])).toEqual([0]);
+    // Without --keep-empty logfmt drops the empty value: the label is missing, and the line goes.
+    expect(kept(ip('peer', '!=', '10.0.0.0/8'), ['peer=""'])).toEqual([]);
   });
 
   it('never sets __error__ itself', () => {
