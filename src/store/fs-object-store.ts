@@ -6,13 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InvalidObjectKeyError, ObjectNotFoundError, validateKey, validatePrefix, type ObjectStore } from './object-store.js';
+import { PathClashError, writeFilesDurably } from './fs-bulk-write.js';
+import { InvalidObjectKeyError, ObjectNotFoundError, validateKey, validatePrefix, type ObjectStore, type ObjectWrite } from './object-store.js';
 
 /** Temp files start with this; keys whose segments do are refused so list can tell them apart. */
 const TEMP_PREFIX = '.narvi-tmp-';
 
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
+  /** Directories putMany has made or found (see writeFilesDurably). */
+  private knownDirs = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -57,6 +60,21 @@ export class FsObjectStore implements ObjectStore {
       throw err;
     }
     await syncDir(dir);
+  }
+
+  /** See ObjectStore.putMany: the same files as put writes, made durable by one barrier for the batch. */
+  async putMany(items: readonly ObjectWrite[]): Promise<void> {
+    const batch = `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}-`;
+    const files = items.map((it, i) => {
+      const path = this.pathOf(it.key);
+      return { path, data: it.data, tmp: join(dirname(path), `${batch}${i}`) };
+    });
+    try {
+      writeFilesDurably(this.root, files, this.knownDirs);
+    } catch (err) {
+      if (err instanceof PathClashError) throw keyClash(items[files.findIndex((f) => f.path === err.path)]!.key);
+      throw err;
+    }
   }
 
   async get(key: string): Promise<Buffer> {

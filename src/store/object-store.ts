@@ -15,6 +15,30 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** Size and last-modified time (ms since the epoch), or null when there is no such object. */
   stat(key: string): Promise<{ size: number; modifiedMs: number } | null>;
+  /**
+   * Stores every item, all durable when it resolves: for bulk writes at start-up (chunks flushed while
+   * the WAL replays), where one durability barrier for the lot is far cheaper than one per object. It
+   * may block the event loop while it writes. A rejection may leave some items stored and some not.
+   */
+  putMany?(items: readonly ObjectWrite[]): Promise<void>;
+}
+
+export interface ObjectWrite {
+  key: string;
+  data: Buffer;
+}
+
+/** `store.putMany` where the backend has it, else puts `concurrency` at a time. */
+export async function putAll(store: ObjectStore, items: readonly ObjectWrite[], concurrency: number): Promise<void> {
+  if (store.putMany) return store.putMany(items);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const it = items[next++]!;
+      await store.put(it.key, it.data);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
 }
 
 export class ObjectNotFoundError extends Error {
