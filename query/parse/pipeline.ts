@@ -11,7 +11,6 @@ import type {
   Unwrap,
 } from '../ast.js';
 import type { Token } from '../lexer.js';
-import { ipRange } from '../stages/ip-line-filter.js';
 import { JsonPathError, parseJsonPath } from '../stages/json-path.js';
 import { parseTemplate, TemplateParseError } from '../template/parser.js';
 import { ParseError, quoteShort } from '../parse-error.js';
@@ -227,6 +226,11 @@ function parseLineFilterValue(c: Cursor, op: LineFilterStage['op']): string {
   return s.value!;
 }
 
+/** An `ip()` pattern, line or label filter alike: the range the filter will use decides; checkIPPattern only words the reason. */
+function checkIPOperand(c: Cursor, s: Token): void {
+  if (parseIPPattern(s.value!) === undefined) c.fail(s.pos, `ip: invalid pattern: ${goQuote(s.value!)}: ${checkIPPattern(s.value!) ?? STRICT_IP_PATTERN}`);
+}
+
 /** `ip("10.0.0.0/8")` after a line filter operator: only `|=` and `!=` take one, and the pattern is checked here. */
 function parseIPOperand(c: Cursor, op: LineFilterStage['op']): string {
   const ipTok = c.next();
@@ -235,11 +239,7 @@ function parseIPOperand(c: Cursor, op: LineFilterStage['op']): string {
   }
   c.next();
   const s = c.expectString('STRING (an address, CIDR or range)');
-  // The range the filter will use decides; the label filter's checker only words the reason.
-  if (ipRange(s.value!) === undefined) {
-    const why = checkIPPattern(s.value!) ?? 'expected an address (10.0.0.1), a CIDR range (10.0.0.0/8) or a range (10.0.0.1-10.0.0.9)';
-    c.fail(s.pos, `ip: invalid pattern ${JSON.stringify(s.value)}: ${why}`);
-  }
+  checkIPOperand(c, s);
   c.expectOp(')');
   return s.value!;
 }
@@ -386,7 +386,7 @@ function parseLabelFilterPrimary(c: Cursor): LabelFilterExpr {
     c.next();
     c.next();
     const s = c.expectString('STRING (an address, CIDR or range)');
-    if (parseIPPattern(s.value) === undefined) c.fail(s.pos, `ip: invalid pattern: ${goQuote(s.value)}: ${checkIPPattern(s.value) ?? STRICT_IP_PATTERN}`);
+    checkIPOperand(c, s);
     c.expectOp(')');
     return { kind: 'ip', name: name.text, op: op === '!=' ? '!=' : '=', pattern: s.value };
   }

@@ -64,37 +64,3 @@ export function parseIP(s: string): Addr | undefined {
   const n = parseV4(s);
   return n === undefined ? undefined : { v6: false, n };
 }
-
-export class IPPatternError extends Error {}
-
-/** A predicate telling whether an address string falls in the pattern. */
-export function compileIPPattern(pattern: string): (value: string) => boolean {
-  const p = pattern.trim();
-  const bad = (why: string): never => {
-    throw new IPPatternError(`invalid ip pattern ${JSON.stringify(pattern)}: ${why}; use an address, a CIDR like 10.0.0.0/8 or a range like 10.0.0.1-10.0.0.9`);
-  };
-  let lo: Addr;
-  let hi: Addr;
-  if (p.includes('/')) {
-    const [addr, bitsText] = p.split('/');
-    const a = parseIP(addr!) ?? bad('bad address');
-    const width = a.v6 ? 128 : 32;
-    if (!/^\d+$/.test(bitsText!) || Number(bitsText) > width) bad('bad prefix length');
-    const host = BigInt(width - Number(bitsText));
-    const mask = (1n << host) - 1n;
-    lo = { v6: a.v6, n: a.n & ~mask };
-    hi = { v6: a.v6, n: lo.n | mask };
-  } else if (p.includes('-')) {
-    const [x, y] = p.split('-');
-    lo = parseIP(x!.trim()) ?? bad('bad range start');
-    hi = parseIP(y!.trim()) ?? bad('bad range end');
-    if (lo.v6 !== hi.v6) bad('range mixes IPv4 and IPv6');
-    if (lo.n > hi.n) bad('range start after its end');
-  } else {
-    lo = hi = parseIP(p) ?? bad('bad address');
-  }
-  return (value) => {
-    const a = parseIP(value.trim());
-    return a !== undefined && a.v6 === lo.v6 && a.n >= lo.n && a.n <= hi.n;
-  };
-}

@@ -5,7 +5,7 @@
  * at a position that looks like the start of one (a digit with a dot within the next three characters for
  * IPv4; a hex group followed by a colon, or `::` and a hex digit, for IPv6), the longest run of address
  * characters there is parsed; a run that is no address is skipped whole, so `110.0.0.1` never yields
- * `10.0.0.1`. Shared by the label filter (`addr = ip(…)`); the line filter can use the same search.
+ * `10.0.0.1`. Shared by the label filter (`addr = ip(…)`) and the line filter (`|= ip(…)`).
  */
 import { parseIP } from './ip-match.js';
 
@@ -93,35 +93,69 @@ function v6Start(s: string, i: number): boolean {
   return false;
 }
 
-function inRange(r: Range, text: string): boolean {
-  const a = parseIP(text);
-  return a !== undefined && a.v6 === r.v6 && a.n >= r.lo && a.n <= r.hi;
+/**
+ * The IPv4 address `s[start, end)` as a number (four decimal parts of at most 255 without leading zeros, as Go
+ * reads them), or -1: read in place, since most candidates in a line are not addresses.
+ */
+function v4At(s: string, start: number, end: number): number {
+  let n = 0;
+  let i = start;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= end || s.charCodeAt(i) !== 46) return -1;
+      i++;
+    }
+    const from = i;
+    let v = 0;
+    while (i < end && i - from < 3 && isDigit(s.charCodeAt(i))) v = v * 10 + (s.charCodeAt(i++) - 48);
+    const len = i - from;
+    if (len === 0 || v > 255 || (len > 1 && s.charCodeAt(from) === 48)) return -1;
+    n = n * 256 + v;
+  }
+  return i === end ? n : -1;
 }
 
 /**
  * Whether `text` contains an address in `r` (null: a pattern that matches nothing). As in Loki, a start needs
- * four characters left for IPv4 and five for IPv6, so a value as short as `::1` holds no address.
+ * four characters left for IPv4 and five for IPv6, so a value as short as `::1` holds no address. An IPv4
+ * range is also given as plain numbers (`lo4`, `hi4`) so IPv4 candidates are tested without a BigInt.
  */
-export function containsIPIn(r: Range | null, text: string): boolean {
-  if (r === null) return false;
+function scan(r: Range, lo4: number, hi4: number, text: string): boolean {
   const n = text.length;
   for (let i = 0; i < n; i++) {
-    let isChar: ((c: number) => boolean) | undefined;
-    if (i + 3 < n && v4Start(text, i)) isChar = isV4Char;
-    else if (i + 4 < n && v6Start(text, i)) isChar = isV6Char;
-    else continue;
-    let end = i;
-    while (end < n && isChar(text.charCodeAt(end))) end++;
-    if (inRange(r, text.slice(i, end))) return true;
-    // Skip the whole run (and, as Loki's loop does, the character after it).
-    i = end;
+    if (i + 3 < n && v4Start(text, i)) {
+      let end = i + 1;
+      while (end < n && isV4Char(text.charCodeAt(end))) end++;
+      if (!r.v6) {
+        const a = v4At(text, i, end);
+        if (a >= lo4 && a <= hi4) return true;
+      }
+      // Skip the whole run (and, as Loki's loop does, the character after it).
+      i = end;
+    } else if (i + 4 < n && v6Start(text, i)) {
+      let end = i + 1;
+      while (end < n && isV6Char(text.charCodeAt(end))) end++;
+      // A run holding a colon is never an IPv4 address (an IPv4-mapped one included: Go's netip rules).
+      if (r.v6) {
+        const a = parseIP(text.slice(i, end));
+        if (a !== undefined && a.v6 && a.n >= r.lo && a.n <= r.hi) return true;
+      }
+      i = end;
+    }
   }
   return false;
 }
 
-/** A predicate for `ip(pattern)` over text; throws when the pattern is invalid (callers validate first). */
+export function containsIPIn(r: Range | null, text: string): boolean {
+  return r !== null && scan(r, Number(r.lo), Number(r.hi), text);
+}
+
+/** A predicate for `ip(pattern)` over text (label values and lines alike); throws when the pattern is invalid (callers validate first). */
 export function compileIPSearch(pattern: string): (text: string) => boolean {
   const r = parseIPPattern(pattern);
   if (r === undefined) throw new Error(`ip: invalid pattern: ${JSON.stringify(pattern)}`);
-  return (text) => containsIPIn(r, text);
+  if (r === null) return () => false;
+  const lo4 = r.v6 ? 0 : Number(r.lo);
+  const hi4 = r.v6 ? -1 : Number(r.hi);
+  return (text) => scan(r, lo4, hi4, text);
 }

@@ -7,7 +7,7 @@
 import type { LineFilterStage } from '../ast.js';
 import type { EntryBatch } from '../../src/model/batch.js';
 import { compileRegex, type LiteralSet, regexLiterals } from '../regex.js';
-import { IPLineMatcher } from './ip-line-filter.js';
+import { compileIPSearch } from './ip-search.js';
 import { type FilterPattern, longestLiteral, matchesPattern, parseFilterPattern } from './pattern-filter.js';
 
 /** Per-run scratch shared by the filters of one batch: decoded lines and a one-byte-per-char view of the bytes. */
@@ -220,20 +220,20 @@ class PatternProbe implements Probe {
 
 /** An `ip("…")` operand: the line holds an address in the range. */
 class IPProbe implements Probe {
-  private readonly matcher: IPLineMatcher;
+  private readonly found: (line: string) => boolean;
 
   constructor(pattern: string) {
-    this.matcher = new IPLineMatcher(pattern);
+    this.found = compileIPSearch(pattern);
   }
 
   reset(): void {}
 
   matchesAt(ctx: BlockContext, i: number): boolean {
-    return this.matcher.matches(ctx.line(i));
+    return this.found(ctx.line(i));
   }
 
   matchesString(line: string): boolean {
-    return this.matcher.matches(line);
+    return this.found(line);
   }
 }
 
