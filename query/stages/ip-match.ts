@@ -1,6 +1,6 @@
 /**
- * The `ip("…")` label filter pattern: one address, a CIDR block (`10.0.0.0/8`, `2001:db8::/32`) or an inclusive
- * range (`10.0.0.1-10.0.0.9`), IPv4 or IPv6.
+ * Reading one IPv4 or IPv6 address as a number, for `ip("…")` patterns and the addresses found in text
+ * (see ip-search.ts).
  */
 
 interface Addr {
