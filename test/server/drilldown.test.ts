@@ -363,3 +363,55 @@ describe('the request sequence of Logs Drilldown', () => {
     expect(await ok('/loki/api/v1/detected_field/level/values', { query: CHECKOUT, ...r })).toEqual({ values: ['debug', 'error', 'info', 'warn'], limit: 1000 });
   });
 });
+
+describe('from flushed chunks and from memory alike', () => {
+  it('gives the same labels, fields and label volumes after a flush, and counts what arrives after it', async () => {
+    const r = range();
+    const labelsBefore = await ok('/loki/api/v1/detected_labels', { query: CHECKOUT, ...r });
+    const fieldsBefore = await ok('/loki/api/v1/detected_fields', { query: CHECKOUT, ...r });
+    expect((await fetch(`${url}/flush`, { method: 'POST' })).status).toBe(204);
+    expect(await ok('/loki/api/v1/detected_labels', { query: CHECKOUT, ...r })).toEqual(labelsBefore);
+    expect(await ok('/loki/api/v1/detected_fields', { query: CHECKOUT, ...r })).toEqual(fieldsBefore);
+    const vol = await ok('/loki/api/v1/index/volume', { query: CHECKOUT, aggregateBy: 'labels', targetLabels: 'pod', ...range() });
+    expect(vol.data.result.map((x: any) => [x.metric, x.value[1]])).toEqual([[{ pod: '' }, String(A_BYTES + B_BYTES)]]);
+
+    // A new stream, only in memory, beside the flushed ones: a third env value, a new field.
+    const D = { ...A, env: 'qa', pod: 'p-4' };
+    const line = '{"level":"info","status":201,"region_code":"x1"}';
+    const res = await pushJson(url, jsonBody([{ stream: D, values: [[at(20), line]] }]));
+    expect(res.status, res.body).toBe(204);
+    const after = await ok('/loki/api/v1/detected_labels', { query: CHECKOUT, ...range() });
+    expect(after.detectedLabels.find((l: any) => l.label === 'env')).toEqual({ label: 'env', cardinality: 3 });
+    expect(after.detectedLabels.find((l: any) => l.label === 'pod')).toEqual({ label: 'pod', cardinality: 3 });
+    const fields = fieldsOf(await ok('/loki/api/v1/detected_fields', { query: CHECKOUT, ...range() }));
+    expect(fields.find((f: any) => f.label === 'region_code')).toEqual({ label: 'region_code', type: 'string', cardinality: 1, parsers: ['json'], jsonPath: ['region_code'] });
+    expect(fields.find((f: any) => f.label === 'status')).toEqual({ label: 'status', type: 'int', cardinality: 4, parsers: ['json'], jsonPath: ['status'] });
+    const vol2 = await ok('/loki/api/v1/index/volume', { query: CHECKOUT, aggregateBy: 'labels', targetLabels: 'pod', ...range() });
+    expect(vol2.data.result.map((x: any) => [x.metric, x.value[1]])).toEqual([[{ pod: '' }, String(A_BYTES + B_BYTES + Buffer.byteLength(line))]]);
+  });
+});
+
+describe('with auth enabled', () => {
+  it('needs X-Scope-OrgID and shows each tenant only its own labels and fields', async () => {
+    const s = await startServer({ args: ['--auth-enabled'] });
+    try {
+      const push = (tenant: string, stream: Record<string, string>, l: string) =>
+        pushJson(s.url, jsonBody([{ stream, values: [[String(nowNs(-1000)), l]] }]), { tenant });
+      expect((await push('t1', { service_name: 'one', team: 'red' }, 'a=1')).status).toBe(204);
+      expect((await push('t2', { service_name: 'two', squad: 'blue' }, 'b=2')).status).toBe(204);
+      const as = async (tenant: string | null, path: string, params: Record<string, string>) => {
+        const res = await fetch(`${s.url}${path}?${new URLSearchParams(params)}`, tenant ? { headers: { 'X-Scope-OrgID': tenant } } : {});
+        return { status: res.status, body: await res.text() };
+      };
+      for (const path of ['/loki/api/v1/detected_labels', '/loki/api/v1/detected_fields', '/loki/api/v1/detected_field/a/values', '/loki/api/v1/drilldown-limits']) {
+        expect((await as(null, path, { query: '{service_name=~".+"}' })).status, path).toBe(401);
+      }
+      expect(JSON.parse((await as('t1', '/loki/api/v1/detected_labels', {})).body)).toEqual({ detectedLabels: [{ label: 'service_name', cardinality: 1 }, { label: 'team', cardinality: 1 }] });
+      expect(JSON.parse((await as('t2', '/loki/api/v1/detected_fields', { query: '{service_name=~".+"}' })).body)).toEqual({ fields: [{ label: 'b', type: 'int', cardinality: 1, parsers: ['logfmt'] }], limit: 1000 });
+      expect(JSON.parse((await as('t2', '/loki/api/v1/detected_field/a/values', { query: '{service_name=~".+"}' })).body)).toEqual({});
+    } finally {
+      await s.stop();
+      removeDir(s.dataDir);
+    }
+  });
+});
