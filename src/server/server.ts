@@ -263,8 +263,8 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
       stopping: stopping.signal,
       limits: (tenant) => overrides.forTenant(tenant),
       rawLimits: cfg.raw.limits as unknown as Record<string, unknown>,
-      // The pattern miner (pattern_ingester.enabled) sets this once it lands.
-      patternIngesterEnabled: false,
+      // True once a patterns endpoint is registered (the pattern miner, when pattern_ingester.enabled).
+      patternIngesterEnabled: () => app.hasRoute({ method: 'GET', url: '/loki/api/v1/patterns' }),
     });
     tailRoutes(app, {
       querier,

@@ -196,6 +196,12 @@ describe('detected_fields', () => {
       { label: 'user_id', type: 'string', cardinality: 1, parsers: ['json'], jsonPath: ['user', 'id'] },
       { label: 'user_name', type: 'string', cardinality: 1, parsers: ['json'], jsonPath: ['user', 'name'] },
     ]);
+    // Drilldown's own parser stages add nothing the line does not yield again: the same list as without them.
+    const all = fieldsOf(await ok('/loki/api/v1/detected_fields', { query: CHECKOUT, ...range() }));
+    const parsed = await ok('/loki/api/v1/detected_fields', { query: `${CHECKOUT} | json | logfmt | drop __error__, __error_details__`, ...range() });
+    expect(fieldsOf(parsed)).toEqual(all);
+    // Without the drop, the parser's error labels are not fields either.
+    expect(fieldsOf(await ok('/loki/api/v1/detected_fields', { query: `${CHECKOUT} | json`, ...range() }))).toEqual(all);
     // Metadata filters keep only matching entries too.
     const meta = await ok('/loki/api/v1/detected_fields', { query: `${CHECKOUT} | region="r2"`, ...range() });
     expect(fieldsOf(meta).map((f: any) => `${f.label}:${f.cardinality}`)).toEqual(['attempt:1', 'bytes:1', 'duration:1', 'level:1', 'msg:1', 'region:1', 'retries:1', 'trace_id:2']);

@@ -26,7 +26,7 @@ export interface DrilldownRouteDeps {
   /** The `limits` section as written (defaults, file, flags), for settings published as they are. */
   rawLimits: Record<string, unknown>;
   /** Whether `/loki/api/v1/patterns` answers (Drilldown hides its Patterns tab otherwise). */
-  patternIngesterEnabled: boolean;
+  patternIngesterEnabled: () => boolean;
 }
 
 /** Loki's defaults for how many lines the field endpoints sample and how many fields or values they list. */
@@ -121,7 +121,7 @@ export function drilldownRoutes(app: FastifyInstance, deps: DrilldownRouteDeps):
     if (tenant === null) return reply;
     return {
       limits: publishedLimits(deps.limits(tenant), deps.rawLimits),
-      pattern_ingester_enabled: deps.patternIngesterEnabled,
+      pattern_ingester_enabled: deps.patternIngesterEnabled(),
       version: VERSION,
     };
   });
