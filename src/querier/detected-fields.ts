@@ -1,6 +1,7 @@
 import type { Labels } from '../model/labels.js';
 import { fieldTypeOf, listedValue, type FieldType } from './field-type.js';
 import { lineFields } from './line-fields.js';
+import type { Pacer } from './query-lifetime.js';
 
 /**
  * The sampled lines of one stream, as the Drilldown endpoints read them: the stream's own labels, the
@@ -37,7 +38,7 @@ interface FieldAcc {
  * distinct values; Loki estimates it with a HyperLogLog sketch, exact at these sample sizes. At most
  * `limit` fields are tracked; later new fields are ignored. Sorted by name.
  */
-export function detectFields(samples: FieldSample[], limit: number): DetectedField[] {
+export async function detectFields(samples: FieldSample[], limit: number, pacer?: Pacer): Promise<DetectedField[]> {
   const fields = new Map<string, FieldAcc>();
   const acc = (name: string): FieldAcc | undefined => {
     let f = fields.get(name);
@@ -47,6 +48,8 @@ export function detectFields(samples: FieldSample[], limit: number): DetectedFie
   for (const s of samples) {
     const meta = Object.entries(s.metadata);
     for (const line of s.lines) {
+      // Parsing a thousand big lines takes a while: the request's timeout and other requests still get their turn.
+      if (pacer?.due()) await pacer.pace();
       for (const [k, v] of meta) {
         const f = acc(k);
         if (!f) continue;
@@ -78,12 +81,13 @@ export function detectFields(samples: FieldSample[], limit: number): DetectedFie
  * The distinct values of one field in a sample, at most `limit`, sorted: from structured metadata as they
  * are, from parsed lines with byte sizes rewritten in SI form (see listedValue), as Loki lists them.
  */
-export function detectedFieldValues(samples: FieldSample[], name: string, limit: number): string[] {
+export async function detectedFieldValues(samples: FieldSample[], name: string, limit: number, pacer?: Pacer): Promise<string[]> {
   const values = new Set<string>();
   outer: for (const s of samples) {
     const meta = s.metadata[name];
     for (const line of s.lines) {
       if (values.size >= limit) break outer;
+      if (pacer?.due()) await pacer.pace();
       if (meta !== undefined) values.add(meta);
       const parsed = lineFields(line, s.streamLabels);
       const p = parsed?.fields.find((f) => f.name === name);

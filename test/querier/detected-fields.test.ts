@@ -97,21 +97,21 @@ describe('lineFields', () => {
 });
 
 describe('detectFields', () => {
-  it('takes the type of the last entry read, counts distinct values, and stops adding fields at the limit', () => {
+  it('takes the type of the last entry read, counts distinct values, and stops adding fields at the limit', async () => {
     const samples = [
       { streamLabels: { app: 'a' }, metadata: { trace: 't1' }, lines: ['x=1 y=a', 'x=2 y=b'] },
       { streamLabels: { app: 'b' }, metadata: {}, lines: ['x=oops z=1'] },
     ];
-    expect(detectFields(samples, 10)).toEqual([
+    expect(await detectFields(samples, 10)).toEqual([
       { label: 'trace', type: 'string', cardinality: 1, parsers: null },
       { label: 'x', type: 'string', cardinality: 3, parsers: ['logfmt'] },
       { label: 'y', type: 'string', cardinality: 2, parsers: ['logfmt'] },
       { label: 'z', type: 'int', cardinality: 1, parsers: ['logfmt'] },
     ]);
-    expect(detectFields(samples, 2).map((f) => f.label)).toEqual(['trace', 'x']);
-    expect(detectedFieldValues(samples, 'x', 10)).toEqual(['1', '2', 'oops']);
-    expect(detectedFieldValues(samples, 'x', 2)).toEqual(['1', '2']);
-    expect(detectedFieldValues(samples, 'trace', 10)).toEqual(['t1']);
+    expect((await detectFields(samples, 2)).map((f) => f.label)).toEqual(['trace', 'x']);
+    expect(await detectedFieldValues(samples, 'x', 10)).toEqual(['1', '2', 'oops']);
+    expect(await detectedFieldValues(samples, 'x', 2)).toEqual(['1', '2']);
+    expect(await detectedFieldValues(samples, 'trace', 10)).toEqual(['t1']);
   });
 });
 

@@ -7,6 +7,7 @@ import { detectedFieldValues, detectFields } from '../../querier/detected-fields
 import { detectLabels } from '../../querier/detected-labels.js';
 import { sampleFields } from '../../querier/field-sample.js';
 import { TooManyOutstandingError, type QueryGate } from '../../querier/query-gate.js';
+import { QueryLifetime } from '../../querier/query-lifetime.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { publishedLimits } from '../drilldown-limits.js';
 import { rangeParams, requireQuery } from '../query-params.js';
@@ -93,14 +94,28 @@ export function drilldownRoutes(app: FastifyInstance, deps: DrilldownRouteDeps):
     return detected.length > 0 ? { detectedLabels: detected } : {};
   });
 
+  /**
+   * Samples and reads the lines under one lifetime: the tenant's query timeout covers the query and the
+   * parsing after it, and the client leaving stops both.
+   */
+  const withLifetime = async <T>(tenant: string, signal: AbortSignal, fn: (life: QueryLifetime) => Promise<T>): Promise<T> => {
+    const life = new QueryLifetime(deps.limits(tenant).queryTimeoutMs, signal);
+    try {
+      return await gated(tenant, () => fn(life));
+    } catch (err) {
+      throw life.outcome(err);
+    } finally {
+      life.end();
+    }
+  };
+
   route('/loki/api/v1/detected_fields', async (p, tenant, signal) => {
     const expr = logQueryParam(querier, p);
     const { start, end } = rangeParams(p);
     const lineLimit = positiveParam(p, 'line_limit', DEFAULT_LINE_LIMIT);
     // `field_limit` is the name Loki 3.0–3.2 used; `limit` wins when both are given.
     const limit = p.get('limit') !== undefined ? positiveParam(p, 'limit', DEFAULT_LIMIT) : positiveParam(p, 'field_limit', DEFAULT_LIMIT);
-    const samples = await gated(tenant, () => sampleFields(querier, tenant, expr, start, end, lineLimit, signal));
-    const fields = detectFields(samples, limit);
+    const fields = await withLifetime(tenant, signal, async (life) => detectFields(await sampleFields(querier, tenant, expr, start, end, lineLimit, life.signal), limit, life));
     // As Loki, the limit is reported only beside something it limited.
     return fields.length > 0 ? { fields, limit } : {};
   });
@@ -111,8 +126,7 @@ export function drilldownRoutes(app: FastifyInstance, deps: DrilldownRouteDeps):
     const { start, end } = rangeParams(p);
     const lineLimit = positiveParam(p, 'line_limit', DEFAULT_LINE_LIMIT);
     const limit = positiveParam(p, 'limit', DEFAULT_LIMIT);
-    const samples = await gated(tenant, () => sampleFields(querier, tenant, expr, start, end, lineLimit, signal));
-    const values = detectedFieldValues(samples, name, limit);
+    const values = await withLifetime(tenant, signal, async (life) => detectedFieldValues(await sampleFields(querier, tenant, expr, start, end, lineLimit, life.signal), name, limit, life));
     return values.length > 0 ? { values, limit } : {};
   });
 
