@@ -421,3 +421,22 @@ describe('with auth enabled', () => {
     }
   });
 });
+
+describe('line_limit', () => {
+  it('defaults to the newest 100 lines, as Loki’s', async () => {
+    const values: [string, string][] = [];
+    for (let i = 0; i < 150; i++) values.push([at(100 + i), `seq=${i} kind=bulk`]);
+    const res = await pushJson(url, jsonBody([{ stream: { service_name: 'bulk' }, values }]));
+    expect(res.status, res.body).toBe(204);
+    const q = { query: '{service_name="bulk"}', ...range() };
+    expect(fieldsOf(await ok('/loki/api/v1/detected_fields', q))).toEqual([
+      { label: 'kind', type: 'string', cardinality: 1, parsers: ['logfmt'] },
+      { label: 'seq', type: 'int', cardinality: 100, parsers: ['logfmt'] },
+    ]);
+    expect(fieldsOf(await ok('/loki/api/v1/detected_fields', { ...q, line_limit: '150' })).find((f: any) => f.label === 'seq').cardinality).toBe(150);
+    // The newest 100 are seq 50–149.
+    const seq = await ok('/loki/api/v1/detected_field/seq/values', q);
+    expect(seq.values).toHaveLength(100);
+    expect(seq.values.map(Number).sort((a: number, b: number) => a - b)[0]).toBe(50);
+  });
+});

@@ -30,8 +30,11 @@ export interface DrilldownRouteDeps {
   patternIngesterEnabled: () => boolean;
 }
 
-/** Loki's defaults for how many lines the field endpoints sample and how many fields or values they list. */
-const DEFAULT_LINE_LIMIT = 1000;
+/**
+ * Loki's defaults (pkg/loghttp): the field endpoints sample the newest 100 lines (`line_limit`, the same
+ * default as a query's `limit`) and list at most 1000 fields or values (`limit`).
+ */
+const DEFAULT_LINE_LIMIT = 100;
 const DEFAULT_LIMIT = 1000;
 
 /** A positive integer parameter (Loki parses these as uint32), or its default when absent. */
