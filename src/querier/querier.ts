@@ -226,8 +226,8 @@ export class Querier {
     return [...values].sort();
   }
 
-  volumeRange(tenant: string, matchers: Matcher[], by: string[], start: bigint, end: bigint, step: bigint, signal?: AbortSignal): Promise<VolumeSeries[]> {
-    return this.bounded(tenant, signal, (life, cutoff) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, life, cutoff));
+  volumeRange(tenant: string, matchers: Matcher[], by: string[], start: bigint, end: bigint, step: bigint, signal?: AbortSignal, aggregateBy: 'series' | 'labels' = 'series'): Promise<VolumeSeries[]> {
+    return this.bounded(tenant, signal, (life, cutoff) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, life, cutoff, aggregateBy));
   }
 
   async series(tenant: string, selectors: string[], start: bigint, end: bigint, signal?: AbortSignal): Promise<Labels[]> {

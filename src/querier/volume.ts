@@ -35,16 +35,29 @@ export async function volumeSeries(
   guard?: VolumeGuard,
   /** Each stream's retention cutoff: older entries count nothing, and a stream left with none is not reported. */
   cutoff?: StreamCutoff,
+  /**
+   * `series` (Loki's default): one result per distinct set of the `by` labels. `labels`: one result per label
+   * name, `{name: ""}`, holding the bytes of every stream carrying that label (only the names in `by`, when
+   * given).
+   */
+  aggregateBy: 'series' | 'labels' = 'series',
 ): Promise<VolumeSeries[]> {
   const n = Number((end - start) / step) + 1;
   const groups = new Map<string, VolumeSeries>();
-  const groupOf = (labels: Labels): VolumeSeries => {
-    const metric: Labels = {};
-    for (const k of by) if (labels[k] !== undefined) metric[k] = labels[k]!;
+  const group = (metric: Labels): VolumeSeries => {
     const key = JSON.stringify(metric);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { metric, values: new Array<number>(n).fill(0) }));
     return g;
+  };
+  const groupsOf = (labels: Labels): VolumeSeries[] => {
+    if (aggregateBy === 'labels') {
+      const names = by.length > 0 ? by.filter((k) => labels[k] !== undefined) : Object.keys(labels);
+      return names.map((k) => group({ [k]: '' }));
+    }
+    const metric: Labels = {};
+    for (const k of by) if (labels[k] !== undefined) metric[k] = labels[k]!;
+    return [group(metric)];
   };
   // The bucket whose window (t − step, t] holds ts.
   const bucketOf = (ts: bigint): number => {
@@ -59,8 +72,9 @@ export async function volumeSeries(
     const c = cutoff?.(s.labels) ?? null;
     const from = c !== null && c > lo ? c : lo;
     if (from > end) continue;
+    let gs: VolumeSeries[] | null = null;
     for (const ref of index.chunksOf(s.streamId, from, end + 1n)) {
-      const g = groupOf(s.labels);
+      gs ??= groupsOf(s.labels);
       const span = ref.maxTs - ref.minTs + 1n;
       // A chunk straddling the cutoff counts only its share after it, spread as the rest is.
       const minTs = c !== null && ref.minTs < c ? c : ref.minTs;
@@ -73,7 +87,7 @@ export async function volumeSeries(
         const wEnd = start + BigInt(i) * step;
         const a = minTs > wStart ? minTs : wStart + 1n;
         const b = ref.maxTs < wEnd ? ref.maxTs : wEnd;
-        if (b >= a) g.values[i]! += (ref.rawSize * Number(b - a + 1n)) / Number(span);
+        if (b >= a) for (const g of gs) g.values[i]! += (ref.rawSize * Number(b - a + 1n)) / Number(span);
       }
     }
   }
@@ -83,13 +97,13 @@ export async function volumeSeries(
     const from = c !== null && c > lo ? c : lo + 1n;
     const pieces = snap.pieces.filter((p) => pieceMaxTs(p) >= from);
     if (pieces.length === 0) continue;
-    const g = groupOf(snap.labels);
+    const gs = groupsOf(snap.labels);
     for (const p of pieces) {
       // One block decompressed at a time, dropped before the next.
       const b = openPiece(p, `in-memory block of ${JSON.stringify(snap.labels)}`);
       for (let i = 0; i < b.count; i++) {
         const k = bucketOf(b.ts[i]!);
-        if (k >= 0 && b.ts[i]! >= from) g.values[k]! += b.lineOffsets[i + 1]! - b.lineOffsets[i]!;
+        if (k >= 0 && b.ts[i]! >= from) for (const g of gs) g.values[k]! += b.lineOffsets[i + 1]! - b.lineOffsets[i]!;
       }
     }
   }

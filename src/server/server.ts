@@ -22,6 +22,7 @@ import { readBody } from './read-body.js';
 import { pushRoutes } from './routes/push.js';
 import { QueryGate } from '../querier/query-gate.js';
 import { queryRoutes } from './routes/query.js';
+import { drilldownRoutes } from './routes/drilldown.js';
 import { tailRoutes } from './routes/tail.js';
 import { deleteRoutes } from './routes/delete.js';
 import { DeleteRequests, deleteRequestMetrics, deleteRequestsPath } from '../store/delete-requests.js';
@@ -253,6 +254,18 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
     queryRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal });
+    drilldownRoutes(app, {
+      querier,
+      gate,
+      authEnabled: cfg.authEnabled,
+      isReady,
+      log: log.child('drilldown'),
+      stopping: stopping.signal,
+      limits: (tenant) => overrides.forTenant(tenant),
+      rawLimits: cfg.raw.limits as unknown as Record<string, unknown>,
+      // True once a patterns endpoint is registered (the pattern miner, when pattern_ingester.enabled).
+      patternIngesterEnabled: () => app.hasRoute({ method: 'GET', url: '/loki/api/v1/patterns' }),
+    });
     tailRoutes(app, {
       querier,
       authEnabled: cfg.authEnabled,

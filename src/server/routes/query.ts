@@ -78,6 +78,23 @@ function volumeBy(p: RequestParams, matchers: { name: string }[]): string[] {
   return target && target.length > 0 ? target : [...new Set(matchers.map((m) => m.name))];
 }
 
+/** `aggregateBy` of the volume endpoints: `series` (the default) or `labels`, as Loki. */
+function aggregateByParam(p: RequestParams): 'series' | 'labels' {
+  const v = p.get('aggregateBy');
+  if (v === undefined || v === 'series' || v === 'labels') return v ?? 'series';
+  throw new BadQueryError(`invalid aggregation option ${JSON.stringify(v)}: parameter "aggregateBy" must be "series" or "labels"`);
+}
+
+/** The names a volume groups by: in `labels` mode only `targetLabels` narrows them (none given: every label). */
+function targetLabels(p: RequestParams): string[] {
+  return p.get('targetLabels')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+}
+
+/** Loki's order for volumes: biggest first, equal ones by name. */
+function byVolume<T>(bytes: (g: T) => number, name: (g: T) => string): (a: T, b: T) => number {
+  return (a, b) => bytes(b) - bytes(a) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+}
+
 /** The Loki read API: each route answers JSON on success, 400 plain text for what the user can fix. */
 export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   const { querier } = deps;
@@ -167,18 +184,28 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   const volume = async (p: RequestParams, tenant: string, signal: AbortSignal) => {
     const { start, end } = rangeParams(p);
     const matchers = querier.parseMatchers(requireQuery(p));
-    const by = volumeBy(p, matchers);
+    const aggregateBy = aggregateByParam(p);
+    const by = aggregateBy === 'labels' ? targetLabels(p) : volumeBy(p, matchers);
     const groups = new Map<string, { metric: Labels; bytes: number }>();
-    for (const s of await querier.streamsInRange(tenant, matchers, start, end, signal)) {
-      const metric: Labels = {};
-      for (const n of by) if (s.labels[n] !== undefined) metric[n] = s.labels[n]!;
+    const add = (metric: Labels, bytes: number) => {
       const key = JSON.stringify(metric);
       const g = groups.get(key);
-      if (g) g.bytes += s.bytes;
-      else groups.set(key, { metric, bytes: s.bytes });
+      if (g) g.bytes += bytes;
+      else groups.set(key, { metric, bytes });
+    };
+    for (const s of await querier.streamsInRange(tenant, matchers, start, end, signal)) {
+      if (aggregateBy === 'labels') {
+        // Each stream counts once under every label name it carries.
+        for (const n of by.length > 0 ? by : Object.keys(s.labels)) if (s.labels[n] !== undefined) add({ [n]: '' }, s.bytes);
+        continue;
+      }
+      const metric: Labels = {};
+      for (const n of by) if (s.labels[n] !== undefined) metric[n] = s.labels[n]!;
+      add(metric, s.bytes);
     }
     const limit = limitParam(p, 100);
-    return [...groups.values()].sort((a, b) => b.bytes - a.bytes).slice(0, limit || undefined);
+    const sorted = [...groups.entries()].sort(byVolume(([, g]) => g.bytes, ([k]) => k));
+    return sorted.map(([, g]) => g).slice(0, limit || undefined);
   };
 
   route('/loki/api/v1/index/volume', async (p, tenant, signal) => {
@@ -191,7 +218,9 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   route('/loki/api/v1/index/volume_range', async (p, tenant, signal) => {
     const { start, end, step } = queryRangeParams(p);
     const matchers = querier.parseMatchers(requireQuery(p));
-    const series = await querier.volumeRange(tenant, matchers, volumeBy(p, matchers), start, end, step, signal);
+    const aggregateBy = aggregateByParam(p);
+    const by = aggregateBy === 'labels' ? targetLabels(p) : volumeBy(p, matchers);
+    const series = await querier.volumeRange(tenant, matchers, by, start, end, step, signal, aggregateBy);
     const limit = limitParam(p, 100);
     const total = (v: number[]) => v.reduce((a, b) => a + b, 0);
     const result = series
