@@ -11,7 +11,8 @@ const INTERNAL_LABELS = ['__aggregated_metric__', '__pattern__'];
 /**
  * `labels` with `service_name` added as Loki's distributor adds it (limits.discover_service_name): when the
  * stream has no `service_name` and the list is not empty, the value of the first label of `discover`
- * the stream has (labels with empty values were already dropped), else `unknown_service`. Returns the
+ * the stream has (labels with empty values were already dropped), else `unknown_service`. `labels` come
+ * sorted by name, as validation builds them. Returns the
  * same object when nothing is added; otherwise a new one whose names stay sorted.
  */
 export function withServiceName(labels: Labels, discover: readonly string[]): Labels {
