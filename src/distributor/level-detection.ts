@@ -40,6 +40,21 @@ function knownLevel(v: string): string | undefined {
   return v.length <= LONGEST_WORD ? WORDS.get(v.toLowerCase()) : undefined;
 }
 
+// The spellings by length, for matching bytes without making a string of them.
+const BY_LENGTH: [string, string][][] = [];
+for (const [w, level] of WORDS) (BY_LENGTH[w.length] ??= []).push([w, level]);
+
+/** knownLevel of the bytes `buf[s, e)`, compared in any ASCII case without decoding them. */
+export function knownLevelAt(buf: Buffer, s: number, e: number): string | undefined {
+  const words = BY_LENGTH[e - s];
+  if (!words) return undefined;
+  next: for (const [w, level] of words) {
+    for (let k = 0; k < w.length; k++) if ((buf[s + k]! | 0x20) !== w.charCodeAt(k)) continue next;
+    return level;
+  }
+  return undefined;
+}
+
 /** A label's or metadata value as Loki normalises it: known spellings canonical, anything else unchanged. */
 export function normalizeLevel(v: string): string {
   return knownLevel(v) ?? v;
@@ -170,22 +185,81 @@ function jsonText(buf: Buffer, s: number, e: number): string | undefined {
   }
 }
 
+/** Where a field's value lies in the line; `decode` when it holds escapes to decode before comparing. */
+interface Span {
+  start: number;
+  end: number;
+  decode: boolean;
+}
+
+function hasBackslash(buf: Buffer, s: number, e: number): boolean {
+  const i = buf.indexOf(0x5c, s);
+  return i !== -1 && i < e;
+}
+
 export class LevelDetector {
   private readonly fieldSet: Set<string>;
   private readonly fieldLengths = new Set<number>();
   /** Lower-cased field name → its first position in the list (logfmt keys match case-insensitively). */
   private readonly folded = new Map<string, number>();
+  /** Each field's UTF-8 bytes, grouped by length: keys are compared as bytes, no string made. */
+  private readonly exact: Buffer[][] = [];
+  /** Lower-cased ASCII fields with their first position, by length (other fields go through `folded`). */
+  private readonly foldedAscii: [Buffer, number][][] = [];
+  private readonly nonAscii: boolean;
 
   constructor(
     readonly fields: readonly string[],
     readonly maxDepth: number,
   ) {
     this.fieldSet = new Set(fields);
+    let nonAscii = false;
     fields.forEach((f, i) => {
-      this.fieldLengths.add(Buffer.byteLength(f));
+      const b = Buffer.from(f, 'utf8');
+      this.fieldLengths.add(b.length);
+      (this.exact[b.length] ??= []).push(b);
       const low = f.toLowerCase();
-      if (!this.folded.has(low)) this.folded.set(low, i);
+      if (!this.folded.has(low)) {
+        this.folded.set(low, i);
+        if (/^[\x00-\x7f]*$/.test(f)) (this.foldedAscii[b.length] ??= []).push([Buffer.from(low, 'latin1'), i]);
+        else nonAscii = true;
+      }
     });
+    this.nonAscii = nonAscii;
+  }
+
+  /** Whether the raw JSON key `buf[s, e)` is one of the fields (exactly). */
+  private isField(buf: Buffer, s: number, e: number): boolean {
+    const same = this.exact[e - s];
+    if (!same) return false;
+    const bs = buf.indexOf(0x5c, s);
+    if (bs !== -1 && bs < e) {
+      const key = jsonText(buf, s, e);
+      return key !== undefined && this.fieldSet.has(key);
+    }
+    for (const f of same) if (buf.compare(f, 0, f.length, s, e) === 0) return true;
+    return false;
+  }
+
+  /** The list position of the field the logfmt key `buf[s, e)` matches in any case, else -1. */
+  private foldedField(buf: Buffer, s: number, e: number): number {
+    let best = -1;
+    const cands = this.foldedAscii[e - s];
+    if (cands) {
+      next: for (const [f, at] of cands) {
+        for (let k = 0; k < f.length; k++) {
+          const c = buf[s + k]!;
+          const low = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+          if (low !== f[k]) continue next;
+        }
+        if (best === -1 || at < best) best = at;
+      }
+    }
+    if (this.nonAscii && this.fieldLengths.has(e - s)) {
+      const at = this.folded.get(buf.toString('utf8', s, e).toLowerCase());
+      if (at !== undefined && (best === -1 || at < best)) best = at;
+    }
+    return best;
   }
 
   private static byLimits = new WeakMap<Limits, LevelDetector>();
@@ -244,18 +318,32 @@ export class LevelDetector {
 
   /** Step 5: the level the line itself shows. */
   lineLevel(line: Buffer): string {
-    let value: string | undefined;
-    if (looksLikeJson(line)) value = this.jsonField(line);
-    else if (line.indexOf(0x3d) !== -1) value = this.logfmtField(line);
+    let span: Span | undefined;
+    if (looksLikeJson(line)) span = this.jsonField(line);
+    else if (line.indexOf(0x3d) !== -1) span = this.logfmtField(line);
     else return levelFromWords(line);
-    return (value !== undefined ? knownLevel(value) : undefined) ?? levelFromWords(line);
+    let level: string | undefined;
+    if (span) {
+      if (span.decode) {
+        const text = jsonText(line, span.start, span.end);
+        level = text === undefined ? undefined : knownLevel(text);
+      } else level = knownLevelAt(line, span.start, span.end);
+    }
+    return level ?? levelFromWords(line);
+  }
+
+  /** The field value `lineLevel` found in a JSON or logfmt line, as text (tests and diagnostics). */
+  lineField(line: Buffer): string | undefined {
+    const span = looksLikeJson(line) ? this.jsonField(line) : line.indexOf(0x3d) !== -1 ? this.logfmtField(line) : undefined;
+    if (!span) return undefined;
+    return span.decode ? jsonText(line, span.start, span.end) : line.toString('utf8', span.start, span.end);
   }
 
   /**
    * The first string value (document order) whose key is a level field, searching nested objects down to
    * maxDepth levels. Arrays are not searched. A malformed line yields what was found before the fault.
    */
-  jsonField(buf: Buffer): string | undefined {
+  jsonField(buf: Buffer): Span | undefined {
     let i = buf.indexOf(0x7b);
     let depth = 0;
     i++;
@@ -290,10 +378,8 @@ export class LevelDetector {
       if (c === 0x22) {
         const end = stringEnd(buf, i);
         if (end < 0) return undefined;
-        if (this.fieldLengths.has(ke - ks)) {
-          const key = jsonText(buf, ks, ke);
-          if (key !== undefined && this.fieldSet.has(key)) return buf.toString('utf8', i + 1, end - 1);
-        }
+        // The raw string, as Loki's JSON scanner hands it over: escapes are not decoded.
+        if (this.isField(buf, ks, ke)) return { start: i + 1, end: end - 1, decode: false };
         i = end;
       } else if (c === 0x7b && (this.maxDepth <= 0 || depth + 1 < this.maxDepth)) {
         depth++;
@@ -314,10 +400,10 @@ export class LevelDetector {
    * The value of the logfmt key matching a level field case-insensitively; a field earlier in the list wins
    * over a later one, the first occurrence over a repeat. Scanning stops at the first malformed pair.
    */
-  logfmtField(buf: Buffer): string | undefined {
+  logfmtField(buf: Buffer): Span | undefined {
     const n = buf.length;
     let best = this.fields.length;
-    let found: string | undefined;
+    let found: Span | undefined;
     let i = 0;
     while (i < n) {
       while (i < n && buf[i]! <= 0x20) i++;
@@ -352,10 +438,10 @@ export class LevelDetector {
         }
       }
       if (this.fieldLengths.has(ke - ks)) {
-        const at = this.folded.get(buf.toString('utf8', ks, ke).toLowerCase());
-        if (at !== undefined && at < best) {
+        const at = this.foldedField(buf, ks, ke);
+        if (at !== -1 && at < best) {
           best = at;
-          found = quoted ? jsonText(buf, vs, ve) : buf.toString('utf8', vs, ve);
+          found = { start: vs, end: ve, decode: quoted && hasBackslash(buf, vs, ve) };
           if (at === 0) return found;
         }
       }
