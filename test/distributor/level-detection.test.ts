@@ -148,3 +148,33 @@ describe('detected_level of an entry', () => {
     expect({ ...plain.metadata }).toEqual({ detected_level: 'error' });
   });
 });
+
+describe('detection on hostile lines', () => {
+  it('never throws, always answers a level, and answers the same twice, whatever the bytes (seeded fuzz)', () => {
+    let seed = 0x9e3779b9;
+    const rnd = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const tokens = ['{', '}', '[', ']', '"', '\\', '=', ':', ',', ' ', 'level', 'LEVEL', 'lvl', 'error', 'warn', 'info', 'x', '\n', '\u00e9', '{"level":', '"debug"', 'level="', '\\"'];
+    const allowed = new Set(['trace', 'debug', 'info', 'warn', 'error', 'critical', 'fatal', 'unknown']);
+    const deep = new LevelDetector(limits.logLevelFields, 0);
+    for (let k = 0; k < 3000; k++) {
+      let s = rnd(2) ? '{' : '';
+      for (let n = rnd(40); n > 0; n--) s += tokens[rnd(tokens.length)];
+      if (rnd(2)) s += '}';
+      const line = Buffer.from(s);
+      for (const d of [det, deep]) {
+        const a = d.lineLevel(line);
+        expect(allowed.has(a), s).toBe(true);
+        expect(d.lineLevel(line)).toBe(a);
+      }
+    }
+    // A line nested far deeper than any stack, with no depth limit: walked without recursion.
+    const nested = Buffer.from('{"a":'.repeat(200_000) + '{"level":"dbg"}' + '}'.repeat(200_000));
+    expect(deep.lineLevel(nested)).toBe('debug');
+    expect(det.lineLevel(nested)).toBe('unknown');
+  });
+});
