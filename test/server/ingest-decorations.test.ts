@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonBody, nowNs, pushJson, pushProto } from '../helpers/push.js';
 import { afterEach } from 'vitest';
-import { removeDir, suiteServer, tempDir, testServers } from '../helpers/server.js';
+import { removeDir, serverSlot, startServer, suiteServer, tempDir, testServers } from '../helpers/server.js';
 
 /**
  * Loki 3's ingest decorations through a real server, for JSON and protobuf pushes: a `service_name` label
@@ -136,5 +136,30 @@ describe('switching the decorations off', () => {
     expect(await entries(s.url, '{app="web"}', 'plain')).toEqual(['level=error msg=boom ← {app=web,team=core}']);
     expect(await entries(s.url, '{app="web"}', 'teams')).toEqual(['level=error msg=boom ← {app=web,detected_level=error,service_name=core,team=core}']);
     expect(await entries(s.url, '{app="web"}', 'other')).toEqual(['level=error msg=boom ← {app=web,detected_level=error,service_name=web,team=core}']);
+  });
+});
+
+describe('detected_level across a restart', () => {
+  const slot = serverSlot();
+
+  it('replays the decorated entries from the WAL after kill -9, and a resend is still a duplicate', async () => {
+    const dataDir = slot.dir();
+    slot.server = await startServer({ dataDir, decorations: true });
+    const at = (k: number) => String(nowNs(-30_000) + BigInt(k));
+    const body = jsonBody([
+      { stream: { app: 'api' }, values: [[at(1), 'level=warn msg=slow'], [at(2), 'plain line'], [at(3), '{"lvl":"err"}', { trace_id: 't1' }]] },
+    ]);
+    expect((await pushJson(slot.server.url, body)).status).toBe(204);
+    await slot.server.kill();
+    slot.server = await startServer({ dataDir, decorations: true });
+    const url = slot.server.url;
+    const want = [
+      'level=warn msg=slow ← {app=api,detected_level=warn,service_name=api}',
+      'plain line ← {app=api,detected_level=unknown,service_name=api}',
+      '{"lvl":"err"} ← {app=api,detected_level=error,service_name=api,trace_id=t1}',
+    ];
+    expect(await entries(url, '{service_name="api"}')).toEqual(want);
+    expect((await pushJson(url, body)).status).toBe(204);
+    expect(await entries(url, '{service_name="api"}')).toEqual(want);
   });
 });
