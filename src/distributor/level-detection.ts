@@ -332,13 +332,6 @@ export class LevelDetector {
     return level ?? levelFromWords(line);
   }
 
-  /** The field value `lineLevel` found in a JSON or logfmt line, as text (tests and diagnostics). */
-  lineField(line: Buffer): string | undefined {
-    const span = looksLikeJson(line) ? this.jsonField(line) : line.indexOf(0x3d) !== -1 ? this.logfmtField(line) : undefined;
-    if (!span) return undefined;
-    return span.decode ? jsonText(line, span.start, span.end) : line.toString('utf8', span.start, span.end);
-  }
-
   /**
    * The first string value (document order) whose key is a level field, searching nested objects down to
    * maxDepth levels. Arrays are not searched. A malformed line yields what was found before the fault.
