@@ -142,6 +142,14 @@ export interface Limits {
   retentionStream: RetentionRule[];
   /** What the delete API and delete requests do for the tenant (see store/delete-requests.ts). */
   deletionMode: DeletionMode;
+  /** Labels whose value becomes `service_name` when a pushed stream has none, first present wins; empty: off. */
+  discoverServiceName: string[];
+  /** Add `detected_level` structured metadata to each pushed entry. */
+  discoverLogLevels: boolean;
+  /** Label, metadata and json/logfmt field names that carry an entry's level, in order of preference. */
+  logLevelFields: string[];
+  /** JSON objects nested deeper than this are not searched for a level field; 0 or less: no limit. */
+  logLevelFromJsonMaxDepth: number;
 }
 
 export const DELETION_MODES = ['disabled', 'filter-only', 'filter-and-delete'] as const;

@@ -100,6 +100,10 @@ export const DEFAULTS = {
     per_tenant_override_config: '',
     per_tenant_override_period: '10s',
     deletion_mode: 'filter-and-delete',
+    discover_service_name: ['service', 'app', 'application', 'app_name', 'name', 'app_kubernetes_io_name', 'container', 'container_name', 'k8s_container_name', 'component', 'workload', 'job', 'k8s_job_name'] as string[],
+    discover_log_levels: true,
+    log_level_fields: ['level', 'LEVEL', 'Level', 'Severity', 'severity', 'SEVERITY', 'lvl', 'LVL', 'Lvl', 'severity_text', 'Severity_Text', 'SEVERITY_TEXT'] as string[],
+    log_level_from_json_max_depth: 2,
   },
   runtime_config: {
     file: '',

@@ -175,6 +175,29 @@ function strList(path: string, v: unknown): string[] {
   return v as string[];
 }
 
+/** A list of label names (limits.discover_service_name); an empty list is allowed and turns the feature off. */
+function labelNames(path: string, v: unknown): string[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw new ConfigError(`${path} must be a list of label names, got ${JSON.stringify(v)}`);
+  for (const n of v) {
+    if (typeof n !== 'string' || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) throw new ConfigError(`${path}: ${JSON.stringify(n)} is not a label name; names match [a-zA-Z_][a-zA-Z0-9_]*`);
+  }
+  return v as string[];
+}
+
+/** limits.log_level_fields: field names (a JSON key may hold a dot); empty means the default list, as in Loki. */
+function levelFields(path: string, v: unknown): string[] {
+  if (v === null || v === undefined) return [...DEFAULTS.limits.log_level_fields];
+  if (!Array.isArray(v)) throw new ConfigError(`${path} must be a list of field names, got ${JSON.stringify(v)}`);
+  for (const n of v) if (typeof n !== 'string' || n === '') throw new ConfigError(`${path}: ${JSON.stringify(n)} is not a field name; give non-empty strings such as level or severity`);
+  return v.length === 0 ? [...DEFAULTS.limits.log_level_fields] : (v as string[]);
+}
+
+function integer(path: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(`${path} must be an integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 /** Checks and types a whole raw configuration; a tenant's overrides are checked by this too (see overrides.ts). */
 export function validate(r: RawConfig): Config {
   const port = num('server.http_listen_port', r.server.http_listen_port);
@@ -275,6 +298,10 @@ export function validate(r: RawConfig): Config {
       retentionPeriod: retentionPeriod('limits.retention_period', l.retention_period),
       retentionStream: retentionRules('limits.retention_stream', l.retention_stream),
       deletionMode: oneOf('limits.deletion_mode', l.deletion_mode, DELETION_MODES),
+      discoverServiceName: labelNames('limits.discover_service_name', l.discover_service_name),
+      discoverLogLevels: bool('limits.discover_log_levels', l.discover_log_levels),
+      logLevelFields: levelFields('limits.log_level_fields', l.log_level_fields),
+      logLevelFromJsonMaxDepth: integer('limits.log_level_from_json_max_depth', l.log_level_from_json_max_depth),
     },
     runtimeConfig: runtimeConfig(r),
     raw: r,

@@ -2,6 +2,8 @@ import type { Limits } from '../config/config.js';
 import { metadataBytes, type IngestEntry, type IngestStream } from '../model/entry.js';
 import { canonicalLabels, fingerprint, isValidLabelName, LabelParseError, parseLabels, sortedLabels, wellFormed, type Labels } from '../model/labels.js';
 import { formatRFC3339Nano, MAX_NS, MIN_NS } from '../model/time.js';
+import { LevelDetector } from './level-detection.js';
+import { SERVICE_NAME, withServiceName } from './service-name.js';
 
 /** A stream that passed validation, with its identity worked out once. */
 export interface ValidStream {
@@ -62,6 +64,15 @@ interface Identity {
   labels: Labels;
   canonical: string;
   fingerprint: string;
+  /** The limits.discover_service_name list `labels` were completed with: another list is another identity. */
+  discover: readonly string[];
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -79,12 +90,21 @@ function identitySize(key: string, id: Identity): number {
   return 2 * (key.length + id.canonical.length) + 64;
 }
 
-function cachedIdentity(raw: IngestStream['labels']): Identity | undefined {
-  return typeof raw === 'string' ? identities.get(raw) : undefined;
+function cachedIdentity(raw: IngestStream['labels'], discover: readonly string[]): Identity | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const hit = identities.get(raw);
+  return hit && sameList(hit.discover, discover) ? hit : undefined;
 }
 
 function rememberIdentity(raw: IngestStream['labels'], id: Identity): void {
-  if (typeof raw !== 'string' || identities.has(raw)) return;
+  if (typeof raw !== 'string') return;
+  const old = identities.get(raw);
+  if (old === id) return;
+  if (old) {
+    // Built under another discover_service_name list (another tenant's, or before a reload).
+    identities.delete(raw);
+    identityBytes -= identitySize(raw, old);
+  }
   const size = identitySize(raw, id);
   if (size > MAX_IDENTITY_BYTES / 64) return;
   for (const [k, v] of identities) {
@@ -101,8 +121,8 @@ export function identityCacheBytes(): number {
   return identityBytes;
 }
 
-function identityOf(raw: IngestStream['labels']): Identity {
-  const hit = cachedIdentity(raw);
+function identityOf(raw: IngestStream['labels'], discover: readonly string[]): Identity {
+  const hit = cachedIdentity(raw, discover);
   if (hit) return hit;
   let labels: Labels;
   if (typeof raw === 'string') labels = sortedLabels(parseLabels(raw));
@@ -116,8 +136,10 @@ function identityOf(raw: IngestStream['labels']): Identity {
   }
   // A label with an empty value is no label, as in Loki: `{a="", b="x"}` is the stream `{b="x"}`.
   for (const n of Object.keys(labels)) if (labels[n] === '') delete labels[n];
+  // Loki 3 names the service of every stream that does not say (limits.discover_service_name).
+  if (Object.keys(labels).length > 0) labels = withServiceName(labels, discover);
   const canonical = canonicalLabels(labels);
-  return { labels, canonical, fingerprint: fingerprint(canonical) };
+  return { labels, canonical, fingerprint: fingerprint(canonical), discover };
 }
 
 /**
@@ -141,7 +163,7 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
       rejections.push({ reason, entries: s.entries.length, bytes: streamBytes(s.entries), message });
     let id: Identity;
     try {
-      id = identityOf(s.labels);
+      id = identityOf(s.labels, limits.discoverServiceName);
     } catch (err) {
       rejectStream('invalid_labels', `error parsing labels '${quote(rawText())}': ${(err as Error).message}`);
       continue;
@@ -152,8 +174,10 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
       rejectStream('missing_labels', `error at least one label pair is required per stream, got ${quote(rawText())}`);
       continue;
     }
-    if (names.length > limits.maxLabelNamesPerSeries) {
-      rejectStream('max_label_names_per_series', `stream '${quote(canonical)}' has ${names.length} label names; limit ${limits.maxLabelNamesPerSeries}`);
+    // service_name, often added by the distributor itself, is not counted, as in Loki.
+    const counted = SERVICE_NAME in labels ? names.length - 1 : names.length;
+    if (counted > limits.maxLabelNamesPerSeries) {
+      rejectStream('max_label_names_per_series', `stream '${quote(canonical)}' has ${counted} label names; limit ${limits.maxLabelNamesPerSeries}`);
       continue;
     }
     const longName = names.find((n) => n.length > limits.maxLabelNameLength);
@@ -167,6 +191,8 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
       continue;
     }
     rememberIdentity(s.labels, id);
+    const detector = limits.discoverLogLevels ? LevelDetector.of(limits) : null;
+    const streamLevel = detector?.streamLevel(labels);
 
     const kept: IngestEntry[] = [];
     const rejectEntry = (reason: RejectReason, e: IngestEntry, message: string) => rejections.push({ reason, entries: 1, bytes: entryBytes(e), message });
@@ -207,6 +233,8 @@ export function validatePush(streams: IngestStream[], limits: Limits, nowNs: big
       }
       kept.push(e);
       acceptedBytes += e.line.length + mdBytes;
+      // After the checks, as in Loki: the added detected_level does not count against the metadata limits.
+      if (detector) detector.decorate(e, streamLevel);
     }
     if (kept.length === 0) continue;
     acceptedEntries += kept.length;

@@ -29,10 +29,24 @@ export type WalRecord = PushRecord | CheckpointRecord;
 
 export class WalRecordError extends Error {}
 
+// Frozen metadata objects are shared by many entries (the distributor's `detected_level` sets): each is
+// encoded once, not once per entry.
+const sharedJson = new WeakMap<object, Buffer>();
+
+function metadataJson(md: Record<string, string>): Buffer {
+  if (!Object.isFrozen(md)) return Buffer.from(JSON.stringify(md), 'utf8');
+  let b = sharedJson.get(md);
+  if (!b) {
+    b = Buffer.from(JSON.stringify(md), 'utf8');
+    sharedJson.set(md, b);
+  }
+  return b;
+}
+
 export function encodePushRecord(tenant: string, streams: { canonical: string; entries: IngestEntry[] }[]): Buffer {
   const tenantBuf = Buffer.from(tenant, 'utf8');
   const labelBufs = streams.map((s) => Buffer.from(s.canonical, 'utf8'));
-  const metaBufs: (Buffer | null)[][] = streams.map((s) => s.entries.map((e) => (e.metadata ? Buffer.from(JSON.stringify(e.metadata), 'utf8') : null)));
+  const metaBufs: (Buffer | null)[][] = streams.map((s) => s.entries.map((e) => (e.metadata ? metadataJson(e.metadata) : null)));
   let size = 1 + 2 + tenantBuf.length + 4;
   streams.forEach((s, i) => {
     size += 4 + labelBufs[i]!.length + 4;

@@ -20,7 +20,8 @@ describe('push timestamps out of range', () => {
         NOW,
       );
       expect(v.rejections.map((r) => r.reason)).toEqual(far.map(() => 'invalid_timestamp'));
-      expect(v.rejections[0]!.message).toContain(`entry for stream '{app="x"}' has timestamp out of range: ${far[0]} ns`);
+      // The stream as stored: Loki's default discover_service_name added service_name from app.
+      expect(v.rejections[0]!.message).toContain(`entry for stream '{app="x", service_name="x"}' has timestamp out of range: ${far[0]} ns`);
       expect(v.streams.flatMap((s) => s.entries.map((e) => e.line.toString()))).toEqual(['good']);
     });
   }

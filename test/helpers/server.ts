@@ -28,10 +28,16 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * Loki 3's ingest decorations (a `service_name` label, `detected_level` metadata) are on by default; suites
+ * that check exact label sets start with them off, and those about them pass `decorations: true`.
+ */
+export const DECORATIONS_OFF = ['--limits.discover-service-name=', '--limits.discover-log-levels=false'];
+
 /** Starts `narvi server` on an OS-chosen loopback port and waits until /ready answers 200. */
-export async function startServer(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; waitReady?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; waitReady?: boolean; decorations?: boolean } = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? tempDir();
-  const args = ['server', '--server.http-listen-address', '127.0.0.1', '--server.http-listen-port', '0', '--storage.path', dataDir, ...(opts.args ?? [])];
+  const args = ['server', '--server.http-listen-address', '127.0.0.1', '--server.http-listen-port', '0', '--storage.path', dataDir, ...(opts.decorations ? [] : DECORATIONS_OFF), ...(opts.args ?? [])];
   const p = await spawnNarvi(args, { env: opts.env, what: 'server' });
   const server: RunningServer = { url: p.url, port: p.port, dataDir, proc: p.proc, output: p.output, stop: p.stop, kill: p.kill };
   if (opts.waitReady !== false) await waitReady(p.url, p.output);
