@@ -1,5 +1,6 @@
 import type { Matcher } from '../../query/ast.js';
 import type { RawConfig, Target } from './defaults.js';
+import type { OtlpConfig } from './otlp-config.js';
 
 /** The validated, typed server configuration: durations in nanoseconds, sizes in bytes. */
 export interface Config {
@@ -142,6 +143,8 @@ export interface Limits {
   retentionStream: RetentionRule[];
   /** What the delete API and delete requests do for the tenant (see store/delete-requests.ts). */
   deletionMode: DeletionMode;
+  /** How OTLP resource, scope and log attributes map to labels and structured metadata (limits.otlp_config). */
+  otlpConfig: OtlpConfig;
 }
 
 export const DELETION_MODES = ['disabled', 'filter-only', 'filter-and-delete'] as const;

@@ -100,6 +100,8 @@ export const DEFAULTS = {
     per_tenant_override_config: '',
     per_tenant_override_period: '10s',
     deletion_mode: 'filter-and-delete',
+    // Loki's OTLP mapping overrides (see config/otlp-config.ts); checked as a whole, not key by key.
+    otlp_config: {} as Record<string, unknown>,
   },
   runtime_config: {
     file: '',

@@ -7,6 +7,7 @@ import { DELETION_MODES, type Config, type RetentionRule } from './config.js';
 import { resolveInflightPushBudget, resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
 import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
+import { parseOtlpConfig } from './otlp-config.js';
 
 export { ConfigError } from './merge.js';
 
@@ -275,6 +276,7 @@ export function validate(r: RawConfig): Config {
       retentionPeriod: retentionPeriod('limits.retention_period', l.retention_period),
       retentionStream: retentionRules('limits.retention_stream', l.retention_stream),
       deletionMode: oneOf('limits.deletion_mode', l.deletion_mode, DELETION_MODES),
+      otlpConfig: parseOtlpConfig('limits.otlp_config', l.otlp_config),
     },
     runtimeConfig: runtimeConfig(r),
     raw: r,
