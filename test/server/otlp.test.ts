@@ -35,6 +35,9 @@ writeFileSync(
       log_attributes:
         - action: drop
           attributes: [secret.token]
+  slow:
+    ingestion_rate_mb: 0.001
+    ingestion_burst_size_mb: 0.002
 `,
 );
 
@@ -301,6 +304,23 @@ describe('OTLP/HTTP by hand', () => {
     expect(pj.partialSuccess.errorMessage).toContain('has timestamp too old');
     const streams = await query('partial', '{service_name="partial"}');
     expect(streams.flatMap((s) => s.values.map((v) => v[1]))).toEqual(['fine']);
+  });
+
+  it('answers 429 with Retry-After and a google.rpc.Status when the push path refuses for the rate limit, storing nothing', async () => {
+    const now = nowNs(-1000);
+    const records = [0, 1, 2].map((i) => ({ time_unix_nano: String(now + BigInt(i)), body: { string_value: String(i).repeat(1500) } }));
+    const r = await post('slow', encodeOtlpRequest(request({ 'service.name': 'slow' }, records)), 'application/x-protobuf');
+    expect([r.status, r.retryAfter, r.type]).toEqual([429, '1', 'application/x-protobuf']);
+    const st = decodeStatus(r.body);
+    expect(st.code).toBe(8);
+    // Lines and structured metadata count: 3 × 1500 bytes of body and 3 × scope_name=hand (14 bytes).
+    expect(st.message).toBe(
+      "Ingestion rate limit exceeded for user slow (limit: 1049 bytes/sec) while attempting to ingest '3' lines totaling '4542' bytes, reduce log volume or contact your administrator to see if the limit can be increased",
+    );
+    const rj = await post('slow', jsonRequest({ 'service.name': 'slow' }, records.map((x) => ({ timeUnixNano: x.time_unix_nano, body: { stringValue: x.body.string_value } }))), 'application/json');
+    expect([rj.status, rj.retryAfter]).toEqual([429, '1']);
+    expect(JSON.parse(rj.body.toString()).code).toBe(8);
+    expect(await query('slow', '{service_name=~".+"}')).toEqual([]);
   });
 
   it('answers 401 without a tenant when auth is on, like the push API', async () => {

@@ -6,7 +6,8 @@ import { valueText } from './value-text.js';
 /** The stream label a resource without `service.name` gets, as in Loki. */
 export const UNKNOWN_SERVICE = 'unknown_service';
 
-const INVALID = /[^a-zA-Z0-9_]/g;
+// Per code point, as Go replaces per rune: an emoji is one `_`, not two.
+const INVALID = /[^a-zA-Z0-9_]/gu;
 
 /**
  * An attribute name as a label or structured metadata name, as Loki writes it: every character outside
