@@ -17,7 +17,7 @@ const DEFAULT_RETRY_AFTER_SECONDS = 1;
  * readiness, in-flight budget, limits, WAL). Answers as OTLP/HTTP specifies: 200 with an
  * ExportLogsServiceResponse, its `partial_success` counting the records refused (too old, too long, …);
  * 400 with a google.rpc.Status for a body that cannot be decoded; 429 and 503 with Retry-After when the
- * push path is out of room; 415 for another Content-Type.
+ * push path is out of room or the disk refuses the write; 415 for another Content-Type.
  */
 export function otlpRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -60,9 +60,13 @@ export function otlpRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
       const code = (err as { statusCode?: number }).statusCode;
       if (code !== undefined && code >= 400 && code < 500) return status(encoding, code, RPC.INVALID_ARGUMENT, (err as Error).message);
       deps.log.error('OTLP push failed', { tenant, err: (err as Error).message });
-      const storage = storageStatus(err);
-      if (storage === 503) void reply.header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS));
-      return status(encoding, storage ?? 500, storage ? RPC.UNAVAILABLE : RPC.INTERNAL, `push failed: ${(err as Error).message}`);
+      // The disk refused the write (full or failing): 503, because OTLP exporters retry only 429, 502, 503
+      // and 504 and would drop the batch on the 507 the Loki push API answers for a full disk.
+      if (storageStatus(err) !== null) {
+        void reply.header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS));
+        return status(encoding, 503, RPC.UNAVAILABLE, `push failed: ${(err as Error).message}`);
+      }
+      return status(encoding, 500, RPC.INTERNAL, `push failed: ${(err as Error).message}`);
     } finally {
       held.release();
     }
