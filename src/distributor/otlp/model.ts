@@ -64,9 +64,16 @@ export function emptyRecord(): OtlpLogRecord {
   return { timeUnixNano: 0n, observedTimeUnixNano: 0n, severityNumber: 0, severityText: '', body: undefined, attributes: [], droppedAttributesCount: 0, flags: 0, traceId: '', spanId: '' };
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** Hex of an id, '' for an all-zero one (OTLP's "no trace"). */
 export function idHex(bytes: Uint8Array): string {
+  let out = '';
   let zero = true;
-  for (const b of bytes) if (b !== 0) zero = false;
-  return zero ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b !== 0) zero = false;
+    out += HEX[b]!;
+  }
+  return zero ? '' : out;
 }

@@ -85,27 +85,31 @@ export function otlpToStreams(req: OtlpResourceLogs[], cfg: OtlpConfig, nowNs: b
       if (sl.scope.version !== '') scopeMd.push(['scope_version', sl.scope.version]);
       if (sl.scope.droppedAttributesCount !== 0) scopeMd.push(['scope_dropped_attributes_count', String(sl.scope.droppedAttributesCount)]);
       for (const rec of sl.logRecords) {
-        const md: Record<string, string> = Object.create(null) as Record<string, string>;
+        // A plain object built in the same order each time keeps one V8 shape per kind of record (a null-prototype
+        // object, or one that keys are deleted from, is a slow dictionary).
+        const md: Record<string, string> = {};
+        let any = false;
+        const put = (k: string, v: string) => {
+          // Empty values are no metadata, as for pushed entries.
+          if (v === '') return;
+          if (k === '__proto__') Object.defineProperty(md, k, { value: v, enumerable: true, writable: true, configurable: true });
+          else md[k] = v;
+          any = true;
+        };
         for (const kv of rec.attributes) {
-          if (otlpActionFor(cfg.log, kv.key) === 'structured_metadata') flatten(kv.key, kv.value, (name, v) => (md[name] = v));
+          if (otlpActionFor(cfg.log, kv.key) === 'structured_metadata') flatten(kv.key, kv.value, put);
         }
-        if (rec.timeUnixNano !== 0n && rec.observedTimeUnixNano !== 0n) md.observed_timestamp = String(rec.observedTimeUnixNano);
-        if (rec.severityNumber !== 0) md.severity_number = String(rec.severityNumber);
-        if (rec.severityText !== '') md.severity_text = rec.severityText;
-        if (rec.droppedAttributesCount !== 0) md.dropped_attributes_count = String(rec.droppedAttributesCount);
-        if (rec.flags !== 0) md.flags = String(rec.flags);
-        if (rec.traceId !== '') md.trace_id = rec.traceId;
-        if (rec.spanId !== '') md.span_id = rec.spanId;
-        for (const [k, v] of resourceMd) md[k] = v;
-        for (const [k, v] of scopeMd) md[k] = v;
+        if (rec.timeUnixNano !== 0n && rec.observedTimeUnixNano !== 0n) put('observed_timestamp', String(rec.observedTimeUnixNano));
+        if (rec.severityNumber !== 0) put('severity_number', String(rec.severityNumber));
+        put('severity_text', rec.severityText);
+        if (rec.droppedAttributesCount !== 0) put('dropped_attributes_count', String(rec.droppedAttributesCount));
+        if (rec.flags !== 0) put('flags', String(rec.flags));
+        put('trace_id', rec.traceId);
+        put('span_id', rec.spanId);
+        for (let j = 0; j < resourceMd.length; j++) put(resourceMd[j]![0], resourceMd[j]![1]);
+        for (let j = 0; j < scopeMd.length; j++) put(scopeMd[j]![0], scopeMd[j]![1]);
         const ts = rec.timeUnixNano !== 0n ? rec.timeUnixNano : rec.observedTimeUnixNano !== 0n ? rec.observedTimeUnixNano : nowNs;
         const i = columns.addOwned(ts, Buffer.from(valueText(rec.body), 'utf8'));
-        let any = false;
-        // Empty values are no metadata, as for pushed entries.
-        for (const k in md) {
-          if (md[k] === '') delete md[k];
-          else any = true;
-        }
         if (any) columns.setMetadata(i, md);
       }
     }

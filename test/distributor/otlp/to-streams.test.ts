@@ -151,6 +151,15 @@ describe('OTLP records as streams', () => {
     expect(got).toEqual([{ labels: { service_name: 's', team: 't' }, entries: [{ ts: 1n, line: '', md: { ok: 'z', service_namespace: 'ns', keep: 'k' } }] }]);
   });
 
+  it('keeps an attribute named __proto__ as an ordinary metadata name', () => {
+    const req = decodeOtlpJson(Buffer.from(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: [attr('__proto__', { stringValue: 'p' }), attr('a', { stringValue: 'b' })] }] }] }] })));
+    const d = otlpToStreams(req, DEFAULT_OTLP_CONFIG, 1n, 10);
+    const md = d.columns.entries(0, 1)[0]!.metadata!;
+    expect(Object.keys(md)).toEqual(['__proto__', 'a']);
+    expect(md['__proto__']).toBe('p');
+    expect(Object.getPrototypeOf(md)).toBe(Object.prototype);
+  });
+
   it('refuses more records than distributor.max_push_entries', () => {
     const req = decodeOtlpJson(Buffer.from(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{}, {}, {}] }] }] })));
     expect(() => otlpToStreams(req, DEFAULT_OTLP_CONFIG, 1n, 2)).toThrow('push carries more than 2 entries, over distributor.max_push_entries (2)');
