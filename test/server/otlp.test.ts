@@ -107,7 +107,7 @@ async function emitAll(kind: Exporter, tenant: string, service: string, gzip = f
     severityNumber: SeverityNumber.WARN,
     severityText: 'WARN',
     body: 'payment slow <3s> & retried',
-    attributes: { 'http.status_code': 503, 'latency.ms': 12.5, 'user.tags': ['a', 'b'], retry: false, obj: { inner: { deep: 'x' } }, 'secret.token': 's3cr3t' },
+    attributes: { 'http.status_code': 503, 'latency.ms': 12.5, 'user.tags': ['a', 'b'], retry: false, obj: { inner: { deep: 'x' } }, 'raw.bytes': new Uint8Array([1, 2, 3, 250]), 'secret.token': 's3cr3t' },
     context: spanCtx,
   });
   logger.emit({ timestamp: at(1), severityNumber: SeverityNumber.INFO, body: { msg: 'order placed', n: 2, nested: { z: 1, a: [1, 'x', true] } } });
@@ -154,6 +154,7 @@ describe('OTLP logs ingest through the real OpenTelemetry exporters', () => {
         user_tags: '["a","b"]',
         retry: 'false',
         obj_inner_deep: 'x',
+        raw_bytes: 'AQID+g==',
         secret_token: 's3cr3t',
         severity_number: '13',
         severity_text: 'WARN',
