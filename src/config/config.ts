@@ -1,5 +1,6 @@
 import type { Matcher } from '../../query/ast.js';
 import type { RawConfig, Target } from './defaults.js';
+import type { OtlpConfig } from './otlp-config.js';
 
 /** The validated, typed server configuration: durations in nanoseconds, sizes in bytes. */
 export interface Config {
@@ -150,6 +151,8 @@ export interface Limits {
   logLevelFields: string[];
   /** JSON objects nested deeper than this are not searched for a level field; 0 or less: no limit. */
   logLevelFromJsonMaxDepth: number;
+  /** How OTLP resource, scope and log attributes map to labels and structured metadata (limits.otlp_config). */
+  otlpConfig: OtlpConfig;
 }
 
 export const DELETION_MODES = ['disabled', 'filter-only', 'filter-and-delete'] as const;

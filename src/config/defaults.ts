@@ -104,6 +104,8 @@ export const DEFAULTS = {
     discover_log_levels: true,
     log_level_fields: ['level', 'LEVEL', 'Level', 'Severity', 'severity', 'SEVERITY', 'lvl', 'LVL', 'Lvl', 'severity_text', 'Severity_Text', 'SEVERITY_TEXT'] as string[],
     log_level_from_json_max_depth: 2,
+    // Loki's OTLP mapping overrides (see config/otlp-config.ts); checked as a whole, not key by key.
+    otlp_config: {} as Record<string, unknown>,
   },
   runtime_config: {
     file: '',

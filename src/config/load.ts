@@ -7,6 +7,7 @@ import { DELETION_MODES, type Config, type RetentionRule } from './config.js';
 import { resolveInflightPushBudget, resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
 import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
+import { parseOtlpConfig } from './otlp-config.js';
 
 export { ConfigError } from './merge.js';
 
@@ -302,6 +303,7 @@ export function validate(r: RawConfig): Config {
       discoverLogLevels: bool('limits.discover_log_levels', l.discover_log_levels),
       logLevelFields: levelFields('limits.log_level_fields', l.log_level_fields),
       logLevelFromJsonMaxDepth: integer('limits.log_level_from_json_max_depth', l.log_level_from_json_max_depth),
+      otlpConfig: parseOtlpConfig('limits.otlp_config', l.otlp_config),
     },
     runtimeConfig: runtimeConfig(r),
     raw: r,

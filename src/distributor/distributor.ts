@@ -4,7 +4,7 @@ import type { IngestStreamIn, PushOutcome } from '../ingester/ingester.js';
 import type { IngestStream } from '../model/entry.js';
 import type { Logger } from '../model/logger.js';
 import { nowNs } from '../model/time.js';
-import { decodePushBody, PushBodyError, PushTooLargeError, RateLimitedWhileInflatingError } from './decode-body.js';
+import { decodePushBody, PushBodyError, PushTooLargeError, RateLimitedWhileInflatingError, type DecodeLimits } from './decode-body.js';
 import type { DecodedPush } from './entry-columns.js';
 import type { InflightReservation } from './inflight-budget.js';
 import type { IngesterClient } from './ingester-client.js';
@@ -19,7 +19,12 @@ export interface PushResponse {
   message?: string;
   /** For a 429 the client should retry after this many seconds (the `Retry-After` header). */
   retryAfterSeconds?: number;
+  /** Entries set aside by validation or the ingesters (a 400 or 429 after decoding), and entries in the push. */
+  rejected?: { entries: number; total: number };
 }
+
+/** Turns a body into streams: Loki's push formats by default, OTLP for /otlp/v1/logs. */
+export type PushDecoder = (body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits, tenant: Limits) => Promise<DecodedPush>;
 
 // Entries become objects this many at a time; a push of millions of tiny entries is validated and
 // handed to the ingesters slice by slice, so its cost in memory stays proportional to its body.
@@ -70,16 +75,16 @@ export class Distributor {
    * `held` is what the push holds of `distributor.max_inflight_push_bytes`: decoding charges it what it
    * inflates and decodes, and an InflightBudgetError (429) is thrown past the budget. The caller releases it.
    */
-  async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, held?: InflightReservation): Promise<PushResponse> {
+  async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, held?: InflightReservation, decode: PushDecoder = decodePushBody): Promise<PushResponse> {
     const limits = this.limits.forTenant(tenant);
     let decoded: DecodedPush;
     try {
-      decoded = await decodePushBody(body, contentType, contentEncoding, {
+      decoded = await decode(body, contentType, contentEncoding, {
         maxDecompressedSize: this.decodeLimits.maxDecompressedSize,
         maxEntries: this.decodeLimits.maxPushEntries,
         rate: limits.ingestionRateBytes > 0 ? { burst: limits.ingestionBurstBytes, chargedWholeAbove: SLICE_ENTRIES } : undefined,
         charge: held ? (n) => held.charge(n) : undefined,
-      });
+      }, limits);
     } catch (err) {
       if (err instanceof PushBodyError) return { status: 400, message: err.message };
       if (err instanceof PushTooLargeError) return { status: 413, message: err.message };
@@ -142,7 +147,7 @@ export class Distributor {
     if (summary.empty) return { status: 204 };
     this.countRejections(tenant, summary);
     const limited = summary.has('stream_limit') || summary.has('rate_limited') || summary.has('memory_limit');
-    const res: PushResponse = { status: limited ? 429 : 400, message: summary.message(total) };
+    const res: PushResponse = { status: limited ? 429 : 400, message: summary.message(total), rejected: { entries: summary.ignored, total } };
     if (summary.has('memory_limit') && retryAfterSeconds !== undefined) res.retryAfterSeconds = retryAfterSeconds;
     return res;
   }

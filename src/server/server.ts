@@ -20,6 +20,7 @@ import { internalRoutes } from './routes/internal.js';
 import { opsRoutes } from './routes/ops.js';
 import { readBody } from './read-body.js';
 import { pushRoutes } from './routes/push.js';
+import { otlpRoutes } from './routes/otlp.js';
 import { QueryGate } from '../querier/query-gate.js';
 import { queryRoutes } from './routes/query.js';
 import { drilldownRoutes } from './routes/drilldown.js';
@@ -245,6 +246,7 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
     const metrics = distributorMetrics(registry, () => budget.held);
     const distributor = new Distributor(overrides, clients, metrics, log.child('distributor'), cfg.distributor);
     pushRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('push'), bodyLimit: BODY_LIMIT, budget, onBudgetRefusal: (tenant) => metrics.inflightRefused.inc({ tenant }) });
+    otlpRoutes(app, { distributor, authEnabled: cfg.authEnabled, isReady, log: log.child('otlp'), bodyLimit: BODY_LIMIT, budget, onBudgetRefusal: (tenant) => metrics.inflightRefused.inc({ tenant }) });
   }
   if (want.querier) {
     const memory = ingester ? new LocalMemorySource(ingester) : cfg.querier.ingesters.length > 0 ? new RemoteMemorySource(cfg.querier.ingesters, cfg.server.internalSecret) : new NoMemorySource();
