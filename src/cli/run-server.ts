@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import { ConfigError, loadConfig } from '../config/load.js';
+import type { IgnoredSetting } from '../config/loki-compat.js';
 import { knownPaths } from '../config/merge.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { createLogger } from '../model/logger.js';
@@ -32,16 +33,18 @@ export async function runServer(args: string[]): Promise<void> {
     return;
   }
   let cfg;
+  const ignored: IgnoredSetting[] = [];
   try {
-    cfg = loadConfig(args);
+    cfg = loadConfig(args, process.env, ignored);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`narvi server: ${err.message}\n`);
+      for (const line of err.message.split('\n')) process.stderr.write(`narvi server: ${line}\n`);
       process.exit(2);
     }
     throw err;
   }
   const log = createLogger(cfg.server.logLevel as 'info', 'server');
+  for (const { key, reason } of ignored) log.warn(`ignoring Loki setting ${key}: ${reason}`, { setting: key });
   let running;
   try {
     running = await startNarvi(cfg, log);

@@ -6,7 +6,8 @@ import { parseSelector } from '../../query/parser.js';
 import { DELETION_MODES, type Config, type RetentionRule } from './config.js';
 import { resolveInflightPushBudget, resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
-import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
+import { readConfigDoc, type IgnoredSetting } from './loki-compat.js';
+import { ConfigError, coerce, deepMerge, knownPaths, schema, setPath } from './merge.js';
 
 export { ConfigError } from './merge.js';
 
@@ -47,8 +48,11 @@ export function parseFlagArgs(args: string[]): { configFile?: string; flags: [st
   return { configFile, flags };
 }
 
-/** Defaults, then the YAML file, then environment, then flags: later wins. */
-export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Defaults, then the YAML file, then environment, then flags: later wins. The file may use Loki's names
+ * (loki-compat.ts); the Loki settings it skips are pushed onto `ignored` for the caller to log.
+ */
+export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env, ignored: IgnoredSetting[] = []): Config {
   const { configFile, flags } = parseFlagArgs(args);
   let raw = structuredClone(DEFAULTS) as unknown as Record<string, unknown>;
   if (configFile) {
@@ -66,7 +70,11 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env)
     }
     if (doc !== null && doc !== undefined) {
       if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${configFile} must be a YAML mapping`);
-      raw = deepMerge(raw, doc as Record<string, unknown>, `config file ${configFile}`);
+      const reading = readConfigDoc(doc as Record<string, unknown>, schema);
+      // Every problem at once, one per line: a Loki file being adapted usually has several.
+      if (reading.problems.length > 0) throw new ConfigError(reading.problems.map((p) => `config file ${configFile}: ${p}`).join('\n'));
+      ignored.push(...reading.ignored);
+      raw = deepMerge(raw, reading.doc, `config file ${configFile}`);
     }
   }
   for (const path of knownPaths()) {

@@ -5,7 +5,7 @@ export { setPath } from '../model/settings-tree.js';
 
 export class ConfigError extends Error {}
 
-const schema = new SettingsTree(DEFAULTS as unknown as Tree, (m) => new ConfigError(m));
+export const schema = new SettingsTree(DEFAULTS as unknown as Tree, (m) => new ConfigError(m));
 
 /** Every leaf key of the defaults as a dotted path (`server.http_listen_port`). */
 export function knownPaths(): string[] {
