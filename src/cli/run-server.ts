@@ -3,18 +3,25 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { IgnoredSetting } from '../config/loki-compat.js';
 import { knownPaths } from '../config/merge.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { DESCRIPTIONS } from '../config/descriptions.js';
 import { createLogger } from '../model/logger.js';
 import { DataDirLockedError } from '../server/data-dir-lock.js';
 import { startNarvi } from '../server/server.js';
 
 function usage(): string {
-  const lines = ['usage: narvi server [--config.file FILE] [--section.key value …]', '', 'settings (YAML key → flag, default):'];
+  const lines = ['usage: narvi server [--config.file FILE] [--section.key value …]', '', 'settings (YAML key → flag, default), each with what it does:'];
   for (const p of knownPaths()) {
     let v: unknown = DEFAULTS;
     for (const part of p.split('.')) v = (v as Record<string, unknown>)[part];
     lines.push(`  ${p.padEnd(44)} --${p.replace(/_/g, '-')}  (${JSON.stringify(v)})`);
+    lines.push(`      ${DESCRIPTIONS[p] ?? ''}`);
   }
-  lines.push('', 'Every setting can also come from the environment: NARVI_<PATH IN CAPITALS, dots as underscores>.');
+  lines.push(
+    '',
+    'Every setting can also come from the environment: NARVI_<PATH IN CAPITALS, dots as underscores>.',
+    "A Loki config file loads too: Loki's names (limits_config, common.path_prefix, common.storage.s3, …) map onto",
+    'the settings above, and Loki settings with no meaning here are skipped with one warning each.',
+  );
   return lines.join('\n') + '\n';
 }
 

@@ -81,7 +81,7 @@ export function readConfigDoc(file: Tree, schema: SettingsTree): ConfigFileReadi
     }
   };
   walk(file, '', '');
-  finishLoki(outFor('storage.s3.endpoint'));
+  finishLoki(outFor(String(notes.get('s3_endpoint_key') ?? '')));
   return { doc, ignored, problems };
 }
 

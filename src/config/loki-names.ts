@@ -39,7 +39,10 @@ function s3Rules(prefix: string): Record<string, LokiRule> {
       out.set('storage.s3.bucket', names[0]);
       out.set('storage.backend', 's3');
     },
-    [`${prefix}.endpoint`]: (v, out) => out.set('storage.s3.endpoint', String(v ?? '')),
+    [`${prefix}.endpoint`]: (v, out) => {
+      out.set('storage.s3.endpoint', String(v ?? ''));
+      out.notes.set('s3_endpoint_key', out.key);
+    },
     [`${prefix}.insecure`]: (v, out) => {
       if (typeof v !== 'boolean') return out.problem(`${out.key} must be true or false, got ${JSON.stringify(v)}`);
       out.notes.set('s3_insecure', v);
@@ -151,10 +154,10 @@ export const LOKI_RULES: Record<string, LokiRule> = {
   overrides_exporter: { ignore: 'per-tenant limits are visible through /config' },
 };
 
-/** Work a rule can only do once the whole file is read. */
+/** Work a rule can only do once the whole file is read; `out` is for the key that set the S3 endpoint. */
 export function finishLoki(out: LokiOut): void {
   const endpoint = out.get('storage.s3.endpoint');
-  if (typeof endpoint === 'string' && endpoint !== '' && !endpoint.includes('://')) {
+  if (out.notes.get('s3_endpoint_key') === out.key && typeof endpoint === 'string' && endpoint !== '' && !endpoint.includes('://')) {
     // Loki's endpoint is host[:port] and TLS unless insecure; narvi's S3 client wants a URL.
     out.set('storage.s3.endpoint', `${out.notes.get('s3_insecure') === true ? 'http' : 'https'}://${endpoint}`);
   }
