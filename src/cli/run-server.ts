@@ -9,7 +9,12 @@ import { DataDirLockedError } from '../server/data-dir-lock.js';
 import { startNarvi } from '../server/server.js';
 
 function usage(): string {
-  const lines = ['usage: narvi server [--config.file FILE] [--section.key value …]', '', 'settings (YAML key → flag, default), each with what it does:'];
+  const lines = [
+    'usage: narvi server [--config.file FILE] [--config.expand-env] [--section.key value …]',
+    '  --config.expand-env   replace ${VAR} and ${VAR:default} in the config file by the environment (as Loki)',
+    '  flags take one dash or two (-config.file=loki.yaml works as in Loki)',
+    '',
+    'settings (YAML key → flag, default), each with what it does:'];
   for (const p of knownPaths()) {
     let v: unknown = DEFAULTS;
     for (const part of p.split('.')) v = (v as Record<string, unknown>)[part];

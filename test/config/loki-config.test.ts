@@ -250,6 +250,26 @@ describe('unknown keys', () => {
   });
 });
 
+describe("Loki's command line", () => {
+  it('takes -config.file=… with one dash and expands ${VAR:default} with -config.expand-env=true', () => {
+    const file = yamlFile('server:\n  http_listen_port: ${NARVI_TEST_PORT:3100}\n  http_listen_address: ${NARVI_TEST_ADDR}\n');
+    const ignored: IgnoredSetting[] = [];
+    const cfg = loadConfig([`-config.file=${file}`, '-config.expand-env=true'], { NARVI_TEST_ADDR: '127.0.0.9' }, ignored);
+    expect(cfg.server.port).toBe(3100);
+    expect(cfg.server.address).toBe('127.0.0.9');
+    // Without the flag the text is read as written, and "${NARVI_TEST_PORT:3100}" is no port.
+    expect(() => loadConfig(['-config.file', file], {})).toThrow(/server\.http_listen_port must be a number/);
+    expect(() => loadConfig(['-config.file', file, '-config.expand-env', 'maybe'], {})).toThrow('--config.expand-env must be true or false, got "maybe"');
+  });
+
+  it('the server starts from a one-dash Loki command line', async () => {
+    const { file } = lokiFile();
+    const p = await spawnNarvi(['server', `-config.file=${file}`, '-config.expand-env=true', '-server.http-listen-address=127.0.0.1', '-server.http-listen-port', '0']);
+    procs.push(p);
+    await waitReady(p.url, p.output);
+  });
+});
+
 describe('narvi server --help', () => {
   it('describes every setting in one line under it', () => {
     const r = runServer(['--help']);
