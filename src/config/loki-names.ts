@@ -59,7 +59,18 @@ function s3Rules(prefix: string): Record<string, LokiRule> {
   };
 }
 
+/** Object stores narvi does not speak: refused, since skipping them would quietly store on local disk. */
+function unsupportedStores(prefix: string): Record<string, LokiRule> {
+  const out: Record<string, LokiRule> = {};
+  for (const store of ['gcs', 'azure', 'swift', 'bos', 'cos', 'alibabacloud']) {
+    out[`${prefix}.${store}`] = (_v, o) => o.problem(`${o.key}: narvi stores on the filesystem or S3 (an S3-compatible gateway in front of the store works); this store is not supported`);
+  }
+  return out;
+}
+
 export const LOKI_RULES: Record<string, LokiRule> = {
+  ...unsupportedStores('common.storage'),
+  ...unsupportedStores('storage_config'),
   limits_config: 'limits',
   'common.path_prefix': 'storage.path',
   'common.storage.filesystem': { ignore: UNDER_PATH },
@@ -82,6 +93,14 @@ export const LOKI_RULES: Record<string, LokiRule> = {
   'server.http_path_prefix': { ignore: 'narvi serves its API at the root path' },
 
   'ingester.lifecycler': { ignore: NO_RING },
+  'ingester.sync_period': { ignore: 'chunks are cut by size, age and idle time only' },
+  'ingester.sync_min_utilization': { ignore: 'chunks are cut by size, age and idle time only' },
+  'ingester.max_returned_stream_errors': { ignore: 'a refused push names every stream it refused' },
+  'ingester.index_shards': { ignore: ONE_SCHEMA },
+  'ingester.query_store_max_look_back_period': { ignore: 'the querier always asks the ingesters for what they have not flushed' },
+  'distributor.ring': { ignore: NO_RING },
+  'distributor.rate_store': { ignore: 'rate limits apply per distributor' },
+  'distributor.write_failures_logging': { ignore: 'refused pushes are logged at warn' },
   'ingester.wal.dir': { ignore: UNDER_PATH },
   'ingester.wal.flush_on_shutdown': { ignore: 'narvi replays its WAL on start instead of flushing everything on shutdown' },
   'ingester.wal.replay_memory_ceiling': { ignore: 'replay is bounded by ingester.max_unflushed_bytes' },
@@ -137,6 +156,8 @@ export const LOKI_RULES: Record<string, LokiRule> = {
   frontend: { ignore: OWN_FRONTEND },
   frontend_worker: { ignore: OWN_FRONTEND },
   'query_scheduler.use_scheduler_ring': { ignore: NO_RING },
+  'query_scheduler.max_queue_hierarchy_levels': { ignore: OWN_FRONTEND },
+  'querier.frontend_worker': { ignore: OWN_FRONTEND },
   'query_scheduler.scheduler_ring': { ignore: NO_RING },
   memberlist: { ignore: NO_RING },
   ingester_rf1: { ignore: 'narvi has one ingester design' },

@@ -193,6 +193,16 @@ common:
     expect(load('common:\n  path_prefix: /a\nstorage:\n  path: /a\n').cfg.storage.path).toBe('/a');
   });
 
+  it('refuses object stores narvi does not speak instead of quietly storing on local disk', () => {
+    expect(() => load('storage_config:\n  gcs:\n    bucket_name: b\n')).toThrow(/storage_config\.gcs: narvi stores on the filesystem or S3/);
+    expect(() => load('common:\n  storage:\n    azure:\n      container_name: c\n')).toThrow(/common\.storage\.azure: narvi stores on the filesystem or S3/);
+  });
+
+  it('skips the ring and gossip settings of a scalable Loki, once each', () => {
+    const { ignored } = load('distributor:\n  ring:\n    kvstore:\n      store: memberlist\ningester:\n  lifecycler:\n    ring:\n      replication_factor: 3\nmemberlist:\n  join_members: [loki-memberlist]\n');
+    expect(ignored.map((i) => i.key)).toEqual(['distributor.ring', 'ingester.lifecycler', 'memberlist']);
+  });
+
   it('reads an empty Loki section (YAML null) as nothing to set', () => {
     expect(load('limits_config:\ncompactor:\n').cfg.limits.maxLineSize).toBe(256_000);
   });
