@@ -73,6 +73,8 @@ function coerceFlagBool(flag: string, value: string | boolean): boolean {
 export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env, ignored: IgnoredSetting[] = []): Config {
   const { configFile, expandEnv: expand, flags } = parseFlagArgs(args);
   let raw = structuredClone(DEFAULTS) as unknown as Record<string, unknown>;
+  // Settings the file wrote under another (Loki) name: a bad value is reported under the name written.
+  let writtenAs = new Map<string, string>();
   if (configFile) {
     let text: string;
     try {
@@ -92,15 +94,30 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env,
       // Every problem at once, one per line: a Loki file being adapted usually has several.
       if (reading.problems.length > 0) throw new ConfigError(reading.problems.map((p) => `config file ${configFile}: ${p}`).join('\n'));
       ignored.push(...reading.ignored);
+      writtenAs = reading.writtenAs;
       raw = deepMerge(raw, reading.doc, `config file ${configFile}`);
     }
   }
   for (const path of knownPaths()) {
     const v = env[envName(path)];
-    if (v !== undefined) setPath(raw, path, coerce(path, v, `environment ${envName(path)}`));
+    if (v !== undefined) {
+      setPath(raw, path, coerce(path, v, `environment ${envName(path)}`));
+      writtenAs.delete(path);
+    }
   }
-  for (const [path, value] of flags) setPath(raw, path, coerce(path, value, `flag --${path.replace(/_/g, '-')}`));
-  return validate(raw as unknown as RawConfig);
+  for (const [path, value] of flags) {
+    setPath(raw, path, coerce(path, value, `flag --${path.replace(/_/g, '-')}`));
+    writtenAs.delete(path);
+  }
+  try {
+    return validate(raw as unknown as RawConfig);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const [path, key] of writtenAs) {
+      if (err.message.startsWith(`${path} `) || err.message.startsWith(`${path}:`)) throw new ConfigError(`${err.message} (written as ${key} in config file ${configFile})`);
+    }
+    throw err;
+  }
 }
 
 const DAY_NS = 24n * 3600n * 1_000_000_000n;

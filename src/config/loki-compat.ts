@@ -14,6 +14,8 @@ export interface ConfigFileReading {
   ignored: IgnoredSetting[];
   /** One line each: unknown keys (with a suggestion) and values a rule refused. */
   problems: string[];
+  /** narvi setting → the key the file wrote it under, where the two differ (limits.x ← limits_config.x). */
+  writtenAs: Map<string, string>;
 }
 
 /**
@@ -81,8 +83,10 @@ export function readConfigDoc(file: Tree, schema: SettingsTree): ConfigFileReadi
     }
   };
   walk(file, '', '');
+  const writtenAs = new Map<string, string>();
+  for (const [path, { key }] of setBy) if (key !== path) writtenAs.set(path, key);
   finishLoki(outFor(String(notes.get('s3_endpoint_key') ?? '')));
-  return { doc, ignored, problems };
+  return { doc, ignored, problems, writtenAs };
 }
 
 /** `unknown setting "x"; did you mean "y"?` over narvi's names and Loki's at the same level. */

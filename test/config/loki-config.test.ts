@@ -203,6 +203,18 @@ common:
     expect(ignored.map((i) => i.key)).toEqual(['distributor.ring', 'ingester.lifecycler', 'memberlist']);
   });
 
+  it('reports a bad value under the Loki name the file used, unless a flag replaced it', () => {
+    const file = yamlFile('limits_config:\n  retention_period: 1h\ncommon:\n  path_prefix: /x\n');
+    expect(() => loadConfig(['--config.file', file], {})).toThrow(`limits.retention_period must be 0s (keep for ever) or at least 24h, got "1h" (written as limits_config.retention_period in config file ${file})`);
+    let msg = '';
+    try {
+      loadConfig(['--config.file', file, '--limits.retention-period', '2h'], {});
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    expect(msg).toBe('limits.retention_period must be 0s (keep for ever) or at least 24h, got "2h"');
+  });
+
   it('reads an empty Loki section (YAML null) as nothing to set', () => {
     expect(load('limits_config:\ncompactor:\n').cfg.limits.maxLineSize).toBe(256_000);
   });
