@@ -1,19 +1,32 @@
 import v8 from 'node:v8';
 import { ConfigError, loadConfig } from '../config/load.js';
+import type { IgnoredSetting } from '../config/loki-compat.js';
 import { knownPaths } from '../config/merge.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { DESCRIPTIONS } from '../config/descriptions.js';
 import { createLogger } from '../model/logger.js';
 import { DataDirLockedError } from '../server/data-dir-lock.js';
 import { startNarvi } from '../server/server.js';
 
 function usage(): string {
-  const lines = ['usage: narvi server [--config.file FILE] [--section.key value …]', '', 'settings (YAML key → flag, default):'];
+  const lines = [
+    'usage: narvi server [--config.file FILE] [--config.expand-env] [--section.key value …]',
+    '  --config.expand-env   replace ${VAR} and ${VAR:default} in the config file by the environment (as Loki)',
+    '  flags take one dash or two (-config.file=loki.yaml works as in Loki)',
+    '',
+    'settings (YAML key → flag, default), each with what it does:'];
   for (const p of knownPaths()) {
     let v: unknown = DEFAULTS;
     for (const part of p.split('.')) v = (v as Record<string, unknown>)[part];
     lines.push(`  ${p.padEnd(44)} --${p.replace(/_/g, '-')}  (${JSON.stringify(v)})`);
+    lines.push(`      ${DESCRIPTIONS[p] ?? ''}`);
   }
-  lines.push('', 'Every setting can also come from the environment: NARVI_<PATH IN CAPITALS, dots as underscores>.');
+  lines.push(
+    '',
+    'Every setting can also come from the environment: NARVI_<PATH IN CAPITALS, dots as underscores>.',
+    "A Loki config file loads too: Loki's names (limits_config, common.path_prefix, common.storage.s3, …) map onto",
+    'the settings above, and Loki settings with no meaning here are skipped with one warning each.',
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -32,16 +45,18 @@ export async function runServer(args: string[]): Promise<void> {
     return;
   }
   let cfg;
+  const ignored: IgnoredSetting[] = [];
   try {
-    cfg = loadConfig(args);
+    cfg = loadConfig(args, process.env, ignored);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`narvi server: ${err.message}\n`);
+      for (const line of err.message.split('\n')) process.stderr.write(`narvi server: ${line}\n`);
       process.exit(2);
     }
     throw err;
   }
   const log = createLogger(cfg.server.logLevel as 'info', 'server');
+  for (const { key, reason } of ignored) log.warn(`ignoring Loki setting ${key}: ${reason}`, { setting: key });
   let running;
   try {
     running = await startNarvi(cfg, log);

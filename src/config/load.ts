@@ -6,7 +6,9 @@ import { parseSelector } from '../../query/parser.js';
 import { DELETION_MODES, type Config, type RetentionRule } from './config.js';
 import { resolveInflightPushBudget, resolveUnflushedBudget } from './memory-budget.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
-import { ConfigError, coerce, deepMerge, knownPaths, setPath } from './merge.js';
+import { expandEnv } from './expand-env.js';
+import { readConfigDoc, type IgnoredSetting } from './loki-compat.js';
+import { ConfigError, coerce, deepMerge, knownPaths, schema, setPath } from './merge.js';
 import { parseOtlpConfig } from './otlp-config.js';
 
 export { ConfigError } from './merge.js';
@@ -20,19 +22,21 @@ export function envName(path: string): string {
  * Splits `--a.b-c value`, `--a.b-c=value` and bare boolean `--flag` into dotted keys.
  * `--config.file` is returned apart because it names the file rather than a setting.
  */
-export function parseFlagArgs(args: string[]): { configFile?: string; flags: [string, string | boolean][] } {
+export function parseFlagArgs(args: string[]): { configFile?: string; expandEnv: boolean; flags: [string, string | boolean][] } {
   const flags: [string, string | boolean][] = [];
   let configFile: string | undefined;
+  let expandEnv = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(a)}: settings are given as --section.key value`);
-    let key = a.slice(2);
+    if (!isFlag(a)) throw new ConfigError(`unexpected argument ${JSON.stringify(a)}: settings are given as --section.key value`);
+    // Loki's own command lines use one dash (-config.file=…, as Go's flag package allows); so may ours.
+    let key = a.startsWith('--') ? a.slice(2) : a.slice(1);
     let value: string | boolean;
     const eq = key.indexOf('=');
     if (eq >= 0) {
       value = key.slice(eq + 1);
       key = key.slice(0, eq);
-    } else if (i + 1 < args.length && !args[i + 1]!.startsWith('--')) {
+    } else if (i + 1 < args.length && !isFlag(args[i + 1]!)) {
       value = args[++i]!;
     } else {
       value = true;
@@ -43,15 +47,35 @@ export function parseFlagArgs(args: string[]): { configFile?: string; flags: [st
       configFile = String(value);
       continue;
     }
+    if (path === 'config.expand_env') {
+      expandEnv = coerceFlagBool('--config.expand-env', value);
+      continue;
+    }
     flags.push([path, value]);
   }
-  return { configFile, flags };
+  return { configFile, expandEnv, flags };
 }
 
-/** Defaults, then the YAML file, then environment, then flags: later wins. */
-export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env): Config {
-  const { configFile, flags } = parseFlagArgs(args);
+/** `--name` or Go-style `-name`; a lone `-1` is a value (a negative number), not a flag. */
+function isFlag(a: string): boolean {
+  return /^--?[A-Za-z]/.test(a);
+}
+
+function coerceFlagBool(flag: string, value: string | boolean): boolean {
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${flag} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Defaults, then the YAML file, then environment, then flags: later wins. The file may use Loki's names
+ * (loki-compat.ts); the Loki settings it skips are pushed onto `ignored` for the caller to log.
+ */
+export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env, ignored: IgnoredSetting[] = []): Config {
+  const { configFile, expandEnv: expand, flags } = parseFlagArgs(args);
   let raw = structuredClone(DEFAULTS) as unknown as Record<string, unknown>;
+  // Settings the file wrote under another (Loki) name: a bad value is reported under the name written.
+  let writtenAs = new Map<string, string>();
   if (configFile) {
     let text: string;
     try {
@@ -61,21 +85,40 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv = process.env)
     }
     let doc: unknown;
     try {
-      doc = YAML.parse(text);
+      doc = YAML.parse(expand ? expandEnv(text, env) : text);
     } catch (err) {
       throw new ConfigError(`config file ${configFile} is not valid YAML: ${(err as Error).message}`);
     }
     if (doc !== null && doc !== undefined) {
       if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${configFile} must be a YAML mapping`);
-      raw = deepMerge(raw, doc as Record<string, unknown>, `config file ${configFile}`);
+      const reading = readConfigDoc(doc as Record<string, unknown>, schema);
+      // Every problem at once, one per line: a Loki file being adapted usually has several.
+      if (reading.problems.length > 0) throw new ConfigError(reading.problems.map((p) => `config file ${configFile}: ${p}`).join('\n'));
+      ignored.push(...reading.ignored);
+      writtenAs = reading.writtenAs;
+      raw = deepMerge(raw, reading.doc, `config file ${configFile}`);
     }
   }
   for (const path of knownPaths()) {
     const v = env[envName(path)];
-    if (v !== undefined) setPath(raw, path, coerce(path, v, `environment ${envName(path)}`));
+    if (v !== undefined) {
+      setPath(raw, path, coerce(path, v, `environment ${envName(path)}`));
+      writtenAs.delete(path);
+    }
   }
-  for (const [path, value] of flags) setPath(raw, path, coerce(path, value, `flag --${path.replace(/_/g, '-')}`));
-  return validate(raw as unknown as RawConfig);
+  for (const [path, value] of flags) {
+    setPath(raw, path, coerce(path, value, `flag --${path.replace(/_/g, '-')}`));
+    writtenAs.delete(path);
+  }
+  try {
+    return validate(raw as unknown as RawConfig);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const [path, key] of writtenAs) {
+      if (err.message.startsWith(`${path} `) || err.message.startsWith(`${path}:`)) throw new ConfigError(`${err.message} (written as ${key} in config file ${configFile})`);
+    }
+    throw err;
+  }
 }
 
 const DAY_NS = 24n * 3600n * 1_000_000_000n;

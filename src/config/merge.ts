@@ -6,7 +6,7 @@ export { setPath } from '../model/settings-tree.js';
 export class ConfigError extends Error {}
 
 // limits.otlp_config is Loki's nested shape with lists of rules: otlp-config.ts checks it whole.
-const schema = new SettingsTree(DEFAULTS as unknown as Tree, (m) => new ConfigError(m), new Set(['limits.otlp_config']));
+export const schema = new SettingsTree(DEFAULTS as unknown as Tree, (m) => new ConfigError(m), new Set(['limits.otlp_config']));
 
 /** Every leaf key of the defaults as a dotted path (`server.http_listen_port`). */
 export function knownPaths(): string[] {

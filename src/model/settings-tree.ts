@@ -3,6 +3,8 @@
  * dotted path, finds a path's default, overlays a YAML document onto the defaults (refusing unknown keys so
  * typos fail loudly), and sets single paths from flags or the environment.
  */
+import { closestName } from './closest-name.js';
+
 export type Tree = Record<string, unknown>;
 
 export function isTree(v: unknown): v is Tree {
@@ -45,7 +47,31 @@ export class SettingsTree {
   }
 
   unknown(source: string, path: string): Error {
-    return this.fail(`${source}: unknown setting ${JSON.stringify(path)}; known settings: ${this.knownPaths().join(', ')}`);
+    return this.fail(`${source}: ${this.unknownMessage(path)}`);
+  }
+
+  /**
+   * `unknown setting "a.b"` with the nearest known name at the level where the path leaves the tree
+   * ("did you mean …"), or else the names that level has — never the whole list of settings.
+   */
+  unknownMessage(path: string, extra: readonly string[] = []): string {
+    const parts = path.split('.');
+    let cur: Tree = this.defaults;
+    let i = 0;
+    for (; i < parts.length - 1; i++) {
+      const next = cur[parts[i]!];
+      if (!isTree(next) || this.opaque.has(parts.slice(0, i + 1).join('.'))) break;
+      cur = next;
+    }
+    const prefix = parts.slice(0, i).join('.');
+    const names = [...Object.keys(cur), ...extra];
+    const guess = closestName(parts[i]!, names);
+    const head = `unknown setting ${JSON.stringify(path)}`;
+    if (guess !== undefined) {
+      const rest = isTree(cur[guess]) ? parts.slice(i + 1) : [];
+      return `${head}; did you mean ${JSON.stringify([prefix, guess, ...rest].filter(Boolean).join('.'))}?`;
+    }
+    return `${head}; ${prefix ? `"${prefix}" has` : 'the top level has'}: ${[...new Set(names)].sort().join(', ')}`;
   }
 
   /** Overlays `over` onto `base`. */

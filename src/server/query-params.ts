@@ -71,6 +71,18 @@ export function queryRangeParams(p: RequestParams): QueryParams {
   return { start, end, step, interval, direction: directionParam(p), limit: limitParam(p, 100), instant: false };
 }
 
+/**
+ * A metric range query's start rounded down and end rounded up to whole multiples of the step (counted from
+ * the Unix epoch), as Loki's query frontend does to every metric query_range: the samples then fall on the
+ * same timestamps whatever the exact start, so panels line up and results can be reused.
+ */
+export function alignToStep(start: bigint, end: bigint, step: bigint): { start: bigint; end: bigint } {
+  if (step <= 0n) return { start, end };
+  const alignedStart = start - (((start % step) + step) % step);
+  const rem = ((end % step) + step) % step;
+  return { start: alignedStart, end: rem === 0n ? end : end + step - rem };
+}
+
 /** Instant `query` parameters: `time` defaults to now. */
 export function instantParams(p: RequestParams): QueryParams {
   const t = timeParam(p, 'time', nowNs());

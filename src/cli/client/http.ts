@@ -9,7 +9,11 @@ import type { Connection } from './options.js';
 
 export type Params = Record<string, string | string[] | undefined>;
 
-const MAX_ERROR_TEXT = 500;
+/**
+ * A server's message is printed whole (a long parse error is no use cut in half); only a runaway body, such
+ * as a proxy's error page, is cut, at a size no real message reaches.
+ */
+export const MAX_ERROR_TEXT = 64 * 1024;
 
 export class HttpClient {
   constructor(readonly conn: Connection) {}

@@ -8,7 +8,7 @@
 import WebSocket from 'ws';
 import { Boundary } from './boundary.js';
 import { CliError, isRetryable, NetworkError } from './errors.js';
-import { describeNetworkError, httpError, type HttpClient } from './http.js';
+import { describeNetworkError, httpError, MAX_ERROR_TEXT, type HttpClient } from './http.js';
 import { entriesOf, type LogEntry } from './log-entry.js';
 import type { TailFrame } from './loki-types.js';
 import { pageLogQuery } from './log-pager.js';
@@ -137,7 +137,9 @@ function session(
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d.length + body.length < 4096 ? d : ''));
+      res.on('data', (d: string) => {
+        if (body.length < MAX_ERROR_TEXT) body += d;
+      });
       res.on('end', () => {
         const err = httpError(res.statusCode ?? 0, res.statusMessage ?? '', body, '/loki/api/v1/tail');
         if (isRetryable(err)) failure = err.message;

@@ -12,10 +12,14 @@ const MAX_CACHED_STREAMS = 10_000;
 /**
  * The default output: `<time> <labels that differ> <line>`, labels padded to one column and coloured by
  * stream on a terminal. The labels all streams share are worked out from the first entries printed and
- * announced once on stderr.
+ * announced on stderr; when a later page or a live tail brings a stream that lacks one of them, the
+ * narrower set is announced again before its lines (as logcli does), so no line is read with a label
+ * its stream does not have.
  */
 export class DefaultPrinter implements EntryPrinter {
   private common: Labels | null = null;
+  /** The common labels last announced, as printed ('{}' for none). */
+  private announced = '{}';
   private width = 0;
   private readonly texts = new Map<string, string>();
 
@@ -24,6 +28,7 @@ export class DefaultPrinter implements EntryPrinter {
   async print(entries: readonly LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
     if (this.common === null) this.announce(entries);
+    else this.narrow(entries);
     const labelTexts = entries.map((e) => this.labelText(e));
     for (const t of labelTexts) if (t.length > this.width) this.width = t.length;
     let text = '';
@@ -49,8 +54,33 @@ export class DefaultPrinter implements EntryPrinter {
     const streams = new Map<string, Labels>();
     for (const e of entries) streams.set(e.key, e.labels);
     this.common = commonLabels([...streams.values()]);
-    const shown = announcedLabels(this.common, this.o.filter);
-    if (!this.o.quiet && Object.keys(shown).length > 0) this.o.err.write(`Common labels: ${canonicalLabels(shown)}\n`);
+    this.announced = canonicalLabels(announcedLabels(this.common, this.o.filter));
+    if (!this.o.quiet && this.announced !== '{}') this.o.err.write(`Common labels: ${this.announced}\n`);
+  }
+
+  /**
+   * Drops from the common set what a stream new to this printer does not share. Streams already seen were
+   * checked when they came (their label text is cached), so the per-entry cost is one map lookup.
+   */
+  private narrow(entries: readonly LogEntry[]): void {
+    const common = this.common!;
+    let changed = false;
+    for (const e of entries) {
+      if (this.texts.has(e.key)) continue;
+      for (const k of Object.keys(common)) {
+        if (e.labels[k] !== common[k]) {
+          delete common[k];
+          changed = true;
+        }
+      }
+    }
+    if (!changed) return;
+    // Every stream's text depends on the common set: lines printed from now on show the labels just dropped.
+    this.texts.clear();
+    const shown = canonicalLabels(announcedLabels(common, this.o.filter));
+    if (shown === this.announced) return;
+    this.announced = shown;
+    if (!this.o.quiet) this.o.err.write(`Common labels: ${shown}\n`);
   }
 
   private labelText(e: LogEntry): string {

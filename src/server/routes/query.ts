@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isLogExpr } from '../../../query/ast.js';
 import { ParseError } from '../../../query/parse-error.js';
 import { parseExpr } from '../../../query/parser.js';
 import { printExpr } from '../../../query/printer.js';
@@ -8,7 +9,7 @@ import type { Logger } from '../../model/logger.js';
 import { TooManyOutstandingError, type QueryGate } from '../../querier/query-gate.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { clientGone, QueryCancelledError, QueryTimeoutError } from '../../querier/query-lifetime.js';
-import { instantParams, limitParam, queryRangeParams, rangeParams, requireQuery } from '../query-params.js';
+import { alignToStep, instantParams, limitParam, queryRangeParams, rangeParams, requireQuery } from '../query-params.js';
 import { RequestParams } from '../request-params.js';
 import { tenantOf } from '../tenant.js';
 
@@ -124,6 +125,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   route('/loki/api/v1/query_range', async (p, tenant, signal) => {
     const expr = querier.parse(requireQuery(p));
     const params = queryRangeParams(p);
+    if (!isLogExpr(expr)) Object.assign(params, alignToStep(params.start, params.end, params.step));
     const result = await gated(tenant, () => querier.query(tenant, expr, params, signal));
     return withWarnings({ status: 'success', data: toLokiData(result) }, result.warnings, deps.log);
   });
