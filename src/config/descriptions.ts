@@ -89,6 +89,11 @@ export const DESCRIPTIONS: Record<string, string> = {
   'limits.per_tenant_override_config': 'YAML file of per-tenant limits overrides, re-read while running',
   'limits.per_tenant_override_period': 'how often the overrides file is re-read',
   'limits.deletion_mode': 'what the delete API does: disabled, filter-only, or filter-and-delete',
+  'limits.discover_service_name': 'labels whose value names a stream\'s service when it has no service_name; empty list: off',
+  'limits.discover_log_levels': 'add detected_level structured metadata to every pushed entry',
+  'limits.log_level_fields': 'label, metadata and JSON/logfmt field names that carry a level, in order of preference',
+  'limits.log_level_from_json_max_depth': 'how deep nested JSON objects are searched for a level field; 0 or less: no limit',
+  'limits.otlp_config': 'how OTLP resource, scope and log attributes become labels or structured metadata (Loki\'s shape)',
 
   'runtime_config.file': "Loki's name for limits.per_tenant_override_config (the overrides file)",
   'runtime_config.period': "Loki's name for limits.per_tenant_override_period",

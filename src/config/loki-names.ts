@@ -141,9 +141,6 @@ export const LOKI_RULES: Record<string, LokiRule> = {
   'limits_config.cardinality_limit': { ignore: 'series are bounded by max_query_series' },
   'limits_config.shard_streams': { ignore: OWN_FRONTEND },
   'limits_config.increment_duplicate_timestamp': { ignore: 'entries with equal timestamps and different lines are all kept' },
-  'limits_config.discover_service_name': { ignore: 'not supported by this narvi version' },
-  'limits_config.discover_log_levels': { ignore: 'not supported by this narvi version' },
-  'limits_config.otlp_config': { ignore: 'not supported by this narvi version' },
 
   schema_config: { ignore: ONE_SCHEMA },
   'storage_config.filesystem': { ignore: UNDER_PATH },
