@@ -16,18 +16,31 @@ export function sizeMetadata(metadata: (Record<string, string> | null | undefine
   const pairs: MetadataPairs = new Array(count);
   let bytes = 0;
   let any = false;
+  // Runs of entries sharing one metadata object (detected_level, an OTLP resource's attributes) are sized once.
+  let prev: Record<string, string> | null | undefined;
+  let prevPairs: [string, string][] | null = null;
+  let prevSize = 1;
   for (let i = 0; i < count; i++) {
     const m = metadata[i];
+    if (i > 0 && m === prev) {
+      pairs[i] = prevPairs;
+      bytes += prevSize;
+      continue;
+    }
     const p = m ? Object.entries(m) : [];
-    pairs[i] = p.length > 0 ? p : null;
-    bytes += varintSize(p.length);
+    let size = varintSize(p.length);
     for (const [k, v] of p) {
       if (typeof v !== 'string') fail(`metadata value for "${k}" at entry ${i} must be a string, got ${typeof v}`);
       const kl = Buffer.byteLength(k, 'utf8');
       const vl = Buffer.byteLength(v, 'utf8');
-      bytes += varintSize(kl) + kl + varintSize(vl) + vl;
+      size += varintSize(kl) + kl + varintSize(vl) + vl;
       any = true;
     }
+    pairs[i] = p.length > 0 ? p : null;
+    bytes += size;
+    prev = m;
+    prevPairs = pairs[i]!;
+    prevSize = size;
   }
   return { pairs, bytes: any ? bytes : 0 };
 }
@@ -35,7 +48,19 @@ export function sizeMetadata(metadata: (Record<string, string> | null | undefine
 /** Writes the column sized by sizeMetadata at `pos`; returns the position after it. */
 export function writeMetadata(buf: Buffer, pos: number, pairs: MetadataPairs): number {
   let p = pos;
+  let prev: [string, string][] | null | undefined;
+  let prevStart = 0;
   for (const entry of pairs) {
+    if (entry === prev && entry) {
+      // The same pairs as the entry before (see sizeMetadata): copy its bytes.
+      const len = p - prevStart;
+      buf.copy(buf, p, prevStart, p);
+      prevStart = p;
+      p += len;
+      continue;
+    }
+    prev = entry;
+    prevStart = p;
     p = writeVarint(buf, p, entry ? entry.length : 0);
     if (!entry) continue;
     for (const [k, v] of entry) {
@@ -79,12 +104,30 @@ export function decodeMetadata(
     p += len;
     return s;
   };
+  // An entry whose bytes equal the one before's gets the same (frozen) object: runs of entries sharing their
+  // metadata (detected_level, an OTLP resource's attributes) decode to one object, not one each.
+  let prev: Record<string, string> | null = null;
+  let prevStart = 0;
+  let prevEnd = 0;
   for (let i = 0; i < count; i++) {
+    const at = p;
     const pairs = readLen('pair count', i);
     if (pairs === 0) {
       out[i] = null;
       continue;
     }
+    const first = p;
+    for (let j = 0; j < 2 * pairs; j++) {
+      const len = readLen(j % 2 ? 'value length' : 'name length', i);
+      if (p + len > end) corrupt(`metadata ${j % 2 ? 'value' : 'name'} of entry ${i} overruns the column`);
+      p += len;
+    }
+    if (prev && p - at === prevEnd - prevStart && buf.compare(buf, prevStart, prevEnd, at, p) === 0) {
+      out[i] = prev;
+      continue;
+    }
+    const stop = p;
+    p = first;
     const m: Record<string, string> = {};
     for (let j = 0; j < pairs; j++) {
       const k = readStr('name', i);
@@ -93,7 +136,10 @@ export function decodeMetadata(
       if (k === '__proto__') Object.defineProperty(m, k, { value: v, enumerable: true, writable: true, configurable: true });
       else m[k] = v;
     }
-    out[i] = m;
+    p = stop;
+    out[i] = prev = Object.freeze(m);
+    prevStart = at;
+    prevEnd = stop;
   }
   if (p !== end) corrupt(`metadata column has ${end - p} bytes left over`);
   return out;

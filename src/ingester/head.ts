@@ -1,6 +1,7 @@
 import type { EntryBatch } from '../model/batch.js';
 import { littleEndian } from '../chunk/endian.js';
 import { metadataBytes, type IngestEntry } from '../model/entry.js';
+import type { MetadataReader } from './wal-record.js';
 
 const LITTLE_ENDIAN = littleEndian();
 
@@ -58,11 +59,11 @@ export class Head {
 
   /**
    * Replay's fast path: appends up to `n` entries laid out as in a WAL push record (i64 ts, u32 length,
-   * line, u32 metadata length = 0) from `buf` at `p`, which the caller knows are ascending, newer than
-   * everything in the head and without metadata. Stops once the head holds `limit` bytes (the block
+   * line, u32 metadata length, metadata JSON) from `buf` at `p`, which the caller knows are ascending and
+   * newer than everything in the head; without a `metadata` reader the caller knows they carry none. Stops once the head holds `limit` bytes (the block
    * size: the caller cuts then) and returns the offset after the last entry taken.
    */
-  appendWalEntries(buf: Buffer, p: number, n: number, limit: number, lastTs: bigint): number {
+  appendWalEntries(buf: Buffer, p: number, n: number, limit: number, lastTs: bigint, metadata: MetadataReader | null = null): number {
     const first = this.count;
     let i = first;
     let pos = this.rawBytes;
@@ -89,12 +90,18 @@ export class Head {
       } else this.ts[i] = buf.readBigInt64LE(p);
       this.offsets[i + 1] = end;
       pos = end;
+      const mlen = metadata ? buf.readUInt32LE(p + 12 + len) : 0;
+      if (mlen > 0) {
+        const m = metadata!.at(p + 16 + len, mlen);
+        this.metadata ??= new Array<Record<string, string> | null>(i).fill(null);
+        this.metadata[i] = m.metadata;
+        this.metadataBytes += m.bytes;
+      } else if (this.metadata) this.metadata[i] = null;
       i++;
       taken++;
-      p += 12 + len + 4;
+      p += 12 + len + 4 + mlen;
     }
     if (taken === 0) return p;
-    if (this.metadata) for (let k = first; k < i; k++) this.metadata[k] = null;
     if (first === 0) this.minTs = this.ts[0]!;
     this.maxTs = taken === n ? lastTs : this.ts[i - 1]!;
     this.count = i;

@@ -5,7 +5,7 @@ import { sameMetadata, type IngestEntry } from '../model/entry.js';
 import type { Labels } from '../model/labels.js';
 import { Head } from './head.js';
 import { memBlockInfo, type MemoryPiece } from './memory-piece.js';
-import { entriesOfSpan, type PushStreamSpan } from './wal-record.js';
+import { entriesOfSpan, MetadataReader, type PushStreamSpan } from './wal-record.js';
 
 export interface StreamSettings {
   blockSize: number;
@@ -193,23 +193,24 @@ export class Stream {
   /**
    * Replays one stream of a WAL push record. When its entries are ascending and all newer than the
    * stream's newest, classify would accept every one without a lookup, so they are copied from the
-   * record into the head directly; anything else (and metadata) goes through append, which drops
-   * duplicates of what replay already rebuilt exactly as the push path did.
+   * record into the head directly (metadata shared by a run of entries is parsed once); anything else goes
+   * through append, which drops duplicates of what replay already rebuilt exactly as the push path did.
    */
   replaySpan(buf: Buffer, span: PushStreamSpan, nowMs: number): void {
     if (span.count === 0) return;
-    if (span.entries || !span.ascending || (this.newest !== null && span.firstTs <= this.newest)) {
+    if (!span.ascending || (this.newest !== null && span.firstTs <= this.newest)) {
       this.append(entriesOfSpan(buf, span), nowMs);
       return;
     }
     this.version++;
+    const metadata = span.hasMetadata ? new MetadataReader(buf) : null;
     let p = span.start;
     let left = span.count;
     const blockSize = this.settings.blockSize;
     while (left > 0) {
       if (this.head.count === 0 && this.blocks.length === 0) this.chunkStartedAt = nowMs;
       const before = this.head.count;
-      p = this.head.appendWalEntries(buf, p, left, blockSize, span.lastTs);
+      p = this.head.appendWalEntries(buf, p, left, blockSize, span.lastTs, metadata);
       left -= this.head.count - before;
       if (this.head.rawBytes >= blockSize) this.cutBlock();
     }

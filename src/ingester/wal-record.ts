@@ -1,4 +1,4 @@
-import type { IngestEntry } from '../model/entry.js';
+import { metadataBytes, type IngestEntry } from '../model/entry.js';
 
 /**
  * WAL payloads. A push record holds what the ingester accepted; a checkpoint record holds one stream's
@@ -129,8 +129,8 @@ export interface PushStreamSpan {
   lastTs: bigint;
   /** Every timestamp above the one before it. */
   ascending: boolean;
-  /** Decoded up front for a span with metadata, so bad metadata JSON fails the record at decode, as in decodeRecord. */
-  entries?: IngestEntry[];
+  /** Some entry carries structured metadata (already checked to parse, so a bad one fails the record at decode). */
+  hasMetadata: boolean;
 }
 
 export interface PushRecordSpans {
@@ -159,6 +159,7 @@ export function decodeRecordSpans(buf: Buffer): PushRecordSpans | CheckpointReco
   const nStreams = buf.readUInt32LE(p);
   p += 4;
   const streams: PushStreamSpan[] = [];
+  const metadata = new MetadataReader(buf);
   for (let s = 0; s < nStreams; s++) {
     need(4);
     const llen = buf.readUInt32LE(p);
@@ -192,21 +193,20 @@ export function decodeRecordSpans(buf: Buffer): PushRecordSpans | CheckpointReco
       if (mlen > 0) {
         need(mlen);
         hasMetadata = true;
+        metadata.at(p, mlen);
         p += mlen;
       }
     }
     const firstTs = count > 0 ? buf.readBigInt64LE(start) : 0n;
     const lastTs = count > 0 ? buf.readBigInt64LE(last) : 0n;
-    const span: PushStreamSpan = { canonical, count, start, firstTs, lastTs, ascending };
-    if (hasMetadata) span.entries = entriesOfSpan(buf, span);
-    streams.push(span);
+    streams.push({ canonical, count, start, firstTs, lastTs, ascending, hasMetadata });
   }
   return { type: RECORD_PUSH, tenant, buf, streams };
 }
 
 /** A span's entries as objects (lines are views into the record), for the cases the fast path does not take. */
 export function entriesOfSpan(buf: Buffer, span: PushStreamSpan): IngestEntry[] {
-  if (span.entries) return span.entries;
+  const metadata = span.hasMetadata ? new MetadataReader(buf) : null;
   const entries: IngestEntry[] = [];
   let p = span.start;
   for (let i = 0; i < span.count; i++) {
@@ -219,10 +219,33 @@ export function entriesOfSpan(buf: Buffer, span: PushStreamSpan): IngestEntry[] 
     p += 4;
     const e: IngestEntry = { ts, line };
     if (mlen > 0) {
-      e.metadata = JSON.parse(buf.toString('utf8', p, p + mlen)) as Record<string, string>;
+      e.metadata = metadata!.at(p, mlen).metadata;
       p += mlen;
     }
     entries.push(e);
   }
   return entries;
+}
+
+/**
+ * Reads the metadata JSON of a record's entries, parsing only when an entry's bytes differ from the entry
+ * before: runs of entries sharing their metadata (detected_level, an OTLP resource's attributes) share one
+ * frozen object and its size, instead of a JSON.parse and an object each.
+ */
+export class MetadataReader {
+  private start = 0;
+  private len = 0;
+  private last: { metadata: Record<string, string>; bytes: number } | null = null;
+
+  constructor(private readonly buf: Buffer) {}
+
+  at(p: number, len: number): { metadata: Record<string, string>; bytes: number } {
+    const buf = this.buf;
+    if (this.last && len === this.len && buf.compare(buf, this.start, this.start + len, p, p + len) === 0) return this.last;
+    const metadata = Object.freeze(JSON.parse(buf.toString('utf8', p, p + len)) as Record<string, string>);
+    this.start = p;
+    this.len = len;
+    this.last = { metadata, bytes: metadataBytes(metadata) };
+    return this.last;
+  }
 }

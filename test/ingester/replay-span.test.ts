@@ -43,6 +43,34 @@ describe('replaying a push record as spans', () => {
     expect((state(viaSpans) as { lines: string[] }).lines.filter((l) => l.startsWith('1000:'))).toHaveLength(1);
   });
 
+  it('copies ascending entries with metadata straight in: runs sharing metadata, changes, gaps without, across blocks and chunks', () => {
+    const level = (i: number) => ({ detected_level: i % 7 === 3 ? 'error' : 'info' });
+    const records = [0, 1, 2].map((r) =>
+      Array.from({ length: 40 }, (_, i) => {
+        const n = r * 40 + i;
+        const md = n % 11 === 5 ? undefined : n % 13 === 0 ? { detected_level: 'warn', trace_id: `t${n}` } : level(n);
+        return e(BigInt(20_000 + n), `entry ${n} ${'m'.repeat(n % 50)}`, md);
+      }),
+    );
+    const { viaSpans, viaAppend } = both(records);
+    expect(viaSpans.closed.length).toBeGreaterThan(1);
+    expect(state(viaSpans)).toEqual(state(viaAppend));
+    const held = (state(viaSpans) as { lines: string[] }).lines;
+    expect(held).toHaveLength(120);
+    expect(held.filter((l) => l.endsWith(':null'))).toHaveLength(11);
+    expect(held).toContain('20013:entry 13 mmmmmmmmmmmmm:{"detected_level":"warn","trace_id":"t13"}');
+    expect(held).toContain('20014:entry 14 mmmmmmmmmmmmmm:{"detected_level":"info"}');
+    expect(held).toContain('20017:entry 17 mmmmmmmmmmmmmmmmm:{"detected_level":"error"}');
+  });
+
+  it('refuses a record whose metadata JSON is broken, even after a run of good ones', () => {
+    const good = encodePushRecord('t', [{ canonical: '{app="x"}', entries: [e(1n, 'a', { k: 'v' }), e(2n, 'b', { k: 'v' }), e(3n, 'c', { k: 'w' })] }]);
+    // The third entry's metadata {"k":"w"} becomes {"k":"w" with its closing brace overwritten.
+    const at = good.lastIndexOf('"w"}');
+    good[at + 3] = 0x20;
+    expect(() => decodeRecordSpans(good)).toThrow(SyntaxError);
+  });
+
   it('takes the slow path for equal timestamps, out-of-order entries, entries past the window and metadata', () => {
     const { viaSpans, viaAppend } = both([
       lines(5000, 10),
