@@ -4,7 +4,7 @@ import type { IngestStreamIn, PushOutcome } from '../ingester/ingester.js';
 import type { IngestStream } from '../model/entry.js';
 import type { Logger } from '../model/logger.js';
 import { nowNs } from '../model/time.js';
-import { decodePushBody, PushBodyError, PushTooLargeError, RateLimitedWhileInflatingError } from './decode-body.js';
+import { decodePushBody, type PushDialect, PushBodyError, PushTooLargeError, RateLimitedWhileInflatingError } from './decode-body.js';
 import type { DecodedPush } from './entry-columns.js';
 import type { InflightReservation } from './inflight-budget.js';
 import type { IngesterClient } from './ingester-client.js';
@@ -70,7 +70,7 @@ export class Distributor {
    * `held` is what the push holds of `distributor.max_inflight_push_bytes`: decoding charges it what it
    * inflates and decodes, and an InflightBudgetError (429) is thrown past the budget. The caller releases it.
    */
-  async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, held?: InflightReservation): Promise<PushResponse> {
+  async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, held?: InflightReservation, dialect: PushDialect = 'v1'): Promise<PushResponse> {
     const limits = this.limits.forTenant(tenant);
     let decoded: DecodedPush;
     try {
@@ -79,7 +79,7 @@ export class Distributor {
         maxEntries: this.decodeLimits.maxPushEntries,
         rate: limits.ingestionRateBytes > 0 ? { burst: limits.ingestionBurstBytes, chargedWholeAbove: SLICE_ENTRIES } : undefined,
         charge: held ? (n) => held.charge(n) : undefined,
-      });
+      }, dialect);
     } catch (err) {
       if (err instanceof PushBodyError) return { status: 400, message: err.message };
       if (err instanceof PushTooLargeError) return { status: 413, message: err.message };

@@ -24,6 +24,7 @@ import { pushRoutes } from './routes/push.js';
 import { QueryGate } from '../querier/query-gate.js';
 import { queryRoutes } from './routes/query.js';
 import { tailRoutes } from './routes/tail.js';
+import { legacyRoutes } from './routes/legacy.js';
 import { deleteRoutes } from './routes/delete.js';
 import { DeleteRequests, deleteRequestMetrics, deleteRequestsPath } from '../store/delete-requests.js';
 import websocket from '@fastify/websocket';
@@ -259,7 +260,9 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
     closers.push(() => querier.close());
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
-    queryRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal });
+    const multiTenant = cfg.querier.multiTenantQueriesEnabled;
+    queryRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal, multiTenant });
+    legacyRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal, multiTenant });
     tailRoutes(app, {
       querier,
       authEnabled: cfg.authEnabled,
