@@ -1,6 +1,7 @@
 import type { Matcher } from '../../query/ast.js';
 import { compileMatcher } from '../../query/regex.js';
 import type { LogSource, SelectParams, StreamData } from '../../query/source.js';
+import type { ParallelRunner } from '../../query/parallel.js';
 import type { Limits } from '../config/config.js';
 import type { Labels } from '../model/labels.js';
 
@@ -56,7 +57,11 @@ export function strictestLimits(all: Limits[]): Limits {
  * engine merges streams by time as it does within one tenant.
  */
 export class MultiTenantLogSource implements LogSource {
-  constructor(private readonly parts: { tenant: string; source: LogSource }[]) {}
+  /** `parallel`: the worker pool over every part's streams (see MultiTenantParallelRunner). */
+  constructor(
+    private readonly parts: { tenant: string; source: LogSource }[],
+    readonly parallel?: ParallelRunner,
+  ) {}
 
   select(params: SelectParams): AsyncIterable<StreamData> {
     return this.streams(params, false);

@@ -22,6 +22,8 @@ import { QueryWorkerPool } from './workers/pool.js';
 import { volumeSeries, type VolumeSeries } from './volume.js';
 import { MultiTenantLogSource, queryTenants, strictestLimits, TENANT_LABEL, tenantSelections, withTenant } from './multi-tenant.js';
 import type { LogSource } from '../../query/source.js';
+import { MultiTenantParallelRunner } from './multi-tenant-runner.js';
+import { WorkerParallelRunner } from './parallel-runner.js';
 
 /** A request the user can fix (bad LogQL, limits, timeout): the HTTP layer answers 400 with the message. */
 export class BadQueryError extends Error {}
@@ -111,11 +113,7 @@ export class Querier {
       if (limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, limits, expr, params, life);
       const damage = new ChunkDamage(this.countDamage);
       let source: LogSource;
-      if (tenants) {
-        // Several tenants' streams in one evaluation, on this thread: the worker pool reads one tenant.
-        const parts = tenants.map((t) => ({ tenant: t, source: new StoreLogSource(t, this.index, this.store, this.memory, null, life, this.cutoffFor(t, this.limits.forTenant(t)), this.deletes?.active(t), damage) }));
-        source = new MultiTenantLogSource(parts);
-      } else source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, this.cutoffFor(tenant, limits), this.deletes?.active(tenant), damage);
+      if (tenants) source = this.multiTenantSource(tenants, life, damage); else source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, this.cutoffFor(tenant, limits), this.deletes?.active(tenant), damage);
       const result = await evaluate(expr, params, source, {
         maxSeries: limits.maxQuerySeries,
         maxEntries: limits.maxEntriesLimitPerQuery,
@@ -133,6 +131,22 @@ export class Querier {
     } finally {
       life.end();
     }
+  }
+
+  /** Several tenants' streams as one source, each under its own retention and deletes, on the worker pool as one query. */
+  private multiTenantSource(tenants: string[], life: QueryLifetime, damage: ChunkDamage): MultiTenantLogSource {
+    const parts = tenants.map((t) => {
+      const cutoff = this.cutoffFor(t, this.limits.forTenant(t));
+      const deletes = this.deletes?.active(t);
+      return {
+        tenant: t,
+        source: new StoreLogSource(t, this.index, this.store, this.memory, null, life, cutoff, deletes, damage),
+        runner: this.pool ? new WorkerParallelRunner(t, this.index, this.memory, this.pool, life, cutoff, deletes, damage) : null,
+      };
+    });
+    const pool = this.pool;
+    const parallel = pool ? new MultiTenantParallelRunner(parts.map((p) => ({ tenant: p.tenant, runner: p.runner! })), this.index, this.memory, pool, life, damage) : undefined;
+    return new MultiTenantLogSource(parts, parallel);
   }
 
   /** A tenant's limits; for several tenants (a|b), the strictest of theirs. */

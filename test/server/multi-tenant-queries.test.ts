@@ -60,6 +60,25 @@ describe('multi-tenant queries enabled', () => {
     expect(byTenant(again.json.data.result)).toEqual(byTenant(r.json.data.result));
   });
 
+  it('a regex pipeline (run on a worker thread) reads every tenant named, labelled', async () => {
+    const r = await get(`${server().url}/loki/api/v1/query_range?query=${q('{app="mt"} |~ "line [1-9]|o.n"')}&${range}&direction=forward`, 'a|b');
+    expect(r.status, r.text).toBe(200);
+    expect(byTenant(r.json.data.result)).toEqual({
+      '__tenant_id__=a,app=mt,only=a': ['a own'],
+      '__tenant_id__=b,app=mt,only=b': ['b own'],
+      '__tenant_id__=b,app=mt,pod=p': ['b line 1'],
+    });
+    const m = await get(`${server().url}/loki/api/v1/query?query=${q('sum by (__tenant_id__) (count_over_time({pod=~"p|q"} |~ "line [0-9]" [10m]))')}&time=${T + 1_000_000_000n}`, 'b|c');
+    expect(m.status, m.text).toBe(200);
+    expect(m.json.data.result.map((s: { metric: Record<string, string>; value: [number, string] }) => [s.metric.__tenant_id__, s.value[1]]).sort()).toEqual([
+      ['b', '2'],
+      ['c', '3'],
+    ]);
+    // The pipeline sees the tenant label as a stream label, as in Loki.
+    const kept = await get(`${server().url}/loki/api/v1/query_range?query=${q('{pod="p"} |~ "line 0" | keep __tenant_id__')}&${range}`, 'a|c');
+    expect(kept.json.data.result.map((s: { stream: Record<string, string> }) => s.stream).sort((x: Record<string, string>, y: Record<string, string>) => (x.__tenant_id__! < y.__tenant_id__! ? -1 : 1))).toEqual([{ __tenant_id__: 'a' }, { __tenant_id__: 'c' }]);
+  });
+
   it('a selector may filter on __tenant_id__', async () => {
     const only = await get(`${server().url}/loki/api/v1/query_range?query=${q('{app="mt", __tenant_id__="b"}')}&${range}`, 'a|b|c');
     expect(Object.keys(byTenant(only.json.data.result)).sort()).toEqual(['__tenant_id__=b,app=mt,only=b', '__tenant_id__=b,app=mt,pod=p']);
