@@ -19,7 +19,7 @@ export function queryTenant(req: FastifyRequest, reply: FastifyReply, authEnable
   };
   if (!multiTenant) {
     return refuse(
-      `X-Scope-OrgID ${JSON.stringify(id.slice(0, 200))} names several tenants, but multi-tenant queries are disabled: set querier.multi_tenant_queries_enabled: true (--querier.multi-tenant-queries-enabled) to query tenants separated by | together`,
+      `invalid tenant ID ${JSON.stringify(id.slice(0, 200))} in X-Scope-OrgID: | separates several tenants, and multi-tenant queries are disabled; set querier.multi_tenant_queries_enabled: true (--querier.multi-tenant-queries-enabled) to query them together`,
     );
   }
   const ids = new Set<string>();

@@ -153,7 +153,7 @@ describe('multi-tenant queries disabled (the default)', () => {
       const r = await get(`${s.url}${path}`, 'a|b');
       expect(r.status, path).toBe(400);
       expect(r.text, path).toBe(
-        'X-Scope-OrgID "a|b" names several tenants, but multi-tenant queries are disabled: set querier.multi_tenant_queries_enabled: true (--querier.multi-tenant-queries-enabled) to query tenants separated by | together\n',
+        'invalid tenant ID "a|b" in X-Scope-OrgID: | separates several tenants, and multi-tenant queries are disabled; set querier.multi_tenant_queries_enabled: true (--querier.multi-tenant-queries-enabled) to query them together\n',
       );
     }
   });
