@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { formatRFC3339Nano } from '../../src/model/time.js';
 import { nowNs, pushJson } from '../helpers/push.js';
@@ -140,6 +141,30 @@ describe('legacy push then legacy query', () => {
 
   it('the v1 push route still refuses the legacy body shape', async () => {
     const res = await pushJson(server().url, legacyBody([{ labels: '{app="v1"}', entries: [{ ts: formatRFC3339Nano(T1), line: 'x' }] }]));
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('legacy tail', () => {
+  it('/api/prom/tail sends legacy frames and takes regexp', async () => {
+    const url = `${server().url.replace('http', 'ws')}/api/prom/tail?query=${encodeURIComponent('{app="legacy", env="prod"}')}&regexp=${encodeURIComponent('POST')}&start=${T1 - 1_000_000_000n}`;
+    const ws = new WebSocket(url);
+    try {
+      const frame = await new Promise<string>((resolve, reject) => {
+        ws.once('message', (d) => resolve(d.toString()));
+        ws.once('error', reject);
+        ws.once('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()}`)));
+      });
+      const parsed = JSON.parse(frame) as { streams: { labels: string; entries: unknown[] }[]; dropped_entries: unknown };
+      expect(parsed.dropped_entries).toBeNull();
+      expect(parsed.streams.map((st) => ({ ...st, labels: labelsWithoutDiscovered(st.labels) }))).toEqual([{ labels: '{app="legacy", env="prod"}', entries: [{ ts: formatRFC3339Nano(T2), line: 'second POST /b' }] }]);
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('a bad legacy tail query is an HTTP 400 before the upgrade', async () => {
+    const res = await fetch(`${server().url}/api/prom/tail?query=${encodeURIComponent('{app="legacy"}')}&regexp=${encodeURIComponent('(')}`);
     expect(res.status).toBe(400);
   });
 });

@@ -10,6 +10,7 @@ import { queryRangeParams, rangeParams, requireQuery } from '../query-params.js'
 import { RequestParams } from '../request-params.js';
 import { NOT_READY, queryErrorReply, requestSignal } from './query.js';
 import { queryTenant } from '../query-tenants.js';
+import { withRegexp } from '../legacy-regexp.js';
 
 export interface LegacyRouteDeps {
   querier: Querier;
@@ -23,16 +24,6 @@ export interface LegacyRouteDeps {
 }
 
 type Handler = (p: RequestParams, tenant: string, signal: AbortSignal, req: FastifyRequest) => Promise<unknown>;
-
-/**
- * The `regexp` parameter of the legacy query, added to the query as a `|~` line filter (as Loki did). A
- * raw string keeps every backslash as written, unless the pattern holds a backtick.
- */
-export function withRegexp(query: string, regexp: string | undefined): string {
-  if (regexp === undefined) return query;
-  const literal = regexp.includes('`') ? JSON.stringify(regexp) : '`' + regexp + '`';
-  return `${query} |~ ${literal}`;
-}
 
 /**
  * Loki's pre-v1 read API under `/api/prom/…`, for old clients: log queries answer
