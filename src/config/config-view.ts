@@ -26,6 +26,8 @@ export function maskSecrets(tree: unknown, key = ''): unknown {
     return out;
   }
   if (key !== '' && isSecretKey(key) && tree !== '' && tree !== null && tree !== undefined) return MASK;
+  // A URL may carry a password (http://user:pass@host): the user stays, the password goes.
+  if (typeof tree === 'string') return tree.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, `$1:${MASK}@`);
   return tree;
 }
 

@@ -9,6 +9,10 @@ describe('maskSecrets', () => {
     expect(tree.server.internal_secret).toBe('s');
   });
 
+  it('masks the password of a URL and leaves other URLs whole', () => {
+    expect(maskSecrets({ ingesters: ['http://u:p4ss@h:3100/x', 'http://h:3100', 'https://u@h/'] })).toEqual({ ingesters: [`http://u:${MASK}@h:3100/x`, 'http://h:3100', 'https://u@h/'] });
+  });
+
   it('knows secrets by the key name', () => {
     for (const k of ['secret_access_key', 'internal_secret', 'password', 'basic_auth_password', 'bearer_token', 'api_key']) expect(isSecretKey(k), k).toBe(true);
     for (const k of ['access_key_id', 'bucket', 'max_query_series', 'log_level']) expect(isSecretKey(k), k).toBe(false);

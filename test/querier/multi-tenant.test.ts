@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import type { SelectParams, StreamData } from '../../query/source.js';
 import type { Limits } from '../../src/config/config.js';
 import { MultiTenantLogSource, queryTenants, strictestLimits, tenantSelections, withTenant } from '../../src/querier/multi-tenant.js';
@@ -53,5 +54,14 @@ describe('MultiTenantLogSource', () => {
     for await (const s of src.select(params)) out.push({ ...s.labels });
     expect(out).toEqual([{ app: 'x', from: 'b', __tenant_id__: 'b' }]);
     expect(seen.map((p) => p.matchers)).toEqual([[{ name: 'app', op: '=', value: 'x' }]]);
+  });
+});
+
+describe('querier.multi_tenant_queries_enabled', () => {
+  it('defaults to false, is set by flag or environment, and refuses what is not a boolean', () => {
+    expect(loadConfig([], {}).querier.multiTenantQueriesEnabled).toBe(false);
+    expect(loadConfig(['--querier.multi-tenant-queries-enabled'], {}).querier.multiTenantQueriesEnabled).toBe(true);
+    expect(loadConfig([], { NARVI_QUERIER_MULTI_TENANT_QUERIES_ENABLED: 'true' }).querier.multiTenantQueriesEnabled).toBe(true);
+    expect(() => loadConfig(['--querier.multi-tenant-queries-enabled', 'maybe'], {})).toThrow(/querier\.multi_tenant_queries_enabled/);
   });
 });

@@ -119,6 +119,15 @@ describe('legacy push then legacy query', () => {
     }
   });
 
+  it('takes structured metadata as name/value pairs', async () => {
+    const body = JSON.stringify({ streams: [{ labels: '{app="legacy-md"}', entries: [{ ts: formatRFC3339Nano(T1), line: 'with md', structuredMetadata: [{ name: 'trace_id', value: 't-1' }] }] }] });
+    expect(await legacyPush(body)).toEqual({ status: 204, body: '' });
+    const got = (await getJson(`/loki/api/v1/query_range?query=${encodeURIComponent('{app="legacy-md"} | trace_id="t-1"')}&${range()}`)).json as { data: { result: { values: unknown[][] }[] } };
+    expect(got.data.result[0]!.values.map((v) => v.slice(0, 2))).toEqual([[T1.toString(), 'with md']]);
+    const bad = await legacyPush(JSON.stringify({ streams: [{ labels: '{app="legacy-md"}', entries: [{ ts: formatRFC3339Nano(T1), line: 'x', structuredMetadata: { trace_id: 't' } }] }] }));
+    expect(bad).toEqual({ status: 400, body: 'streams[0].entries[0].structuredMetadata must be an array of {"name": "…", "value": "…"}, got object\n' });
+  });
+
   it('refuses a malformed legacy body with the field at fault, and stores nothing of it', async () => {
     const cases: [string, string][] = [
       ['{"streams":{}}', '"streams" must be an array, got object\n'],
@@ -136,7 +145,7 @@ describe('legacy push then legacy query', () => {
     }
     const badLabels = await legacyPush(legacyBody([{ labels: 'app=bad', entries: [{ ts: formatRFC3339Nano(T1), line: 'x' }] }]));
     expect(badLabels.status).toBe(400);
-    expect((await getJson(`/api/prom/label/app/values?${range()}`)).json).toEqual({ values: ['legacy', 'legacy-gz', 'legacy-pb'] });
+    expect((await getJson(`/api/prom/label/app/values?${range()}`)).json).toEqual({ values: ['legacy', 'legacy-gz', 'legacy-md', 'legacy-pb'] });
   });
 
   it('the v1 push route still refuses the legacy body shape', async () => {
@@ -172,9 +181,9 @@ describe('legacy tail', () => {
 describe('series with match[]={}', () => {
   it('returns every stream in range, as Loki does; {x=~".*"} too; a query still needs a selective matcher', async () => {
     const all = (await getJson(`/loki/api/v1/series?match[]=${encodeURIComponent('{}')}&${range()}`)).json as { data: Record<string, string>[] };
-    expect(all.data.map((l) => l.app).sort()).toEqual(['legacy', 'legacy', 'legacy-gz', 'legacy-pb']);
+    expect(all.data.map((l) => l.app).sort()).toEqual(['legacy', 'legacy', 'legacy-gz', 'legacy-md', 'legacy-pb']);
     const anyEnv = (await getJson(`/loki/api/v1/series?match[]=${encodeURIComponent('{env=~".*"}')}&${range()}`)).json as { data: unknown[] };
-    expect(anyEnv.data).toHaveLength(4);
+    expect(anyEnv.data).toHaveLength(5);
     const q = await getJson(`/loki/api/v1/query_range?query=${encodeURIComponent('{}')}&${range()}`);
     expect(q.status).toBe(400);
   });
