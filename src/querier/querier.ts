@@ -112,8 +112,9 @@ export class Querier {
     try {
       if (limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, limits, expr, params, life);
       const damage = new ChunkDamage(this.countDamage);
-      let source: LogSource;
-      if (tenants) source = this.multiTenantSource(tenants, life, damage); else source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, this.cutoffFor(tenant, limits), this.deletes?.active(tenant), damage);
+      const source: LogSource = tenants
+        ? this.multiTenantSource(tenants, life, damage)
+        : new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, this.cutoffFor(tenant, limits), this.deletes?.active(tenant), damage);
       const result = await evaluate(expr, params, source, {
         maxSeries: limits.maxQuerySeries,
         maxEntries: limits.maxEntriesLimitPerQuery,
