@@ -46,10 +46,13 @@ export function parseLogSelector(text: string): LogSelectorExpr {
   return e;
 }
 
-/** Parses a bare stream selector `{a="b", c=~"x.*"}`, as the series API's `match[]` takes; no pipeline. */
-export function parseSelector(text: string): Matcher[] {
+/**
+ * Parses a bare stream selector `{a="b", c=~"x.*"}`, as the series API's `match[]` takes; no pipeline.
+ * With `anyStreams`, the selector may select every stream (`{}`), as the series API allows.
+ */
+export function parseSelector(text: string, anyStreams = false): Matcher[] {
   const c = new Cursor(text, tokenize(text));
-  const matchers = parseSelectorMatchers(c);
+  const matchers = parseSelectorMatchers(c, anyStreams);
   if (!c.atEnd()) {
     const t = c.peek();
     if (t.type === 'op' && (t.text === '|' || t.text === '|=' || t.text === '!=' || t.text === '|~' || t.text === '!~' || t.text === '|>' || t.text === '!>')) {

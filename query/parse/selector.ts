@@ -63,8 +63,11 @@ function matchesEmpty(m: Matcher, regex: CheckedRegex | undefined): boolean {
   }
 }
 
-/** `{…}`: at least one matcher, and at least one that rejects the empty value, as Loki requires. */
-export function parseSelectorMatchers(c: Cursor): Matcher[] {
+/**
+ * `{…}`: at least one matcher, and at least one that rejects the empty value, as Loki requires of
+ * queries. `anyStreams` lifts that rule for the series API, where `{}` selects every stream, as in Loki.
+ */
+export function parseSelectorMatchers(c: Cursor, anyStreams = false): Matcher[] {
   const open = c.expectOp('{', '{ to start a stream selector like {app="x"}');
   const matchers: Matcher[] = [];
   let selective = false;
@@ -82,6 +85,6 @@ export function parseSelectorMatchers(c: Cursor): Matcher[] {
     if (!c.atOp('}')) c.unexpected(c.peek(), ', or }');
   }
   c.next();
-  if (!selective) c.fail(open.pos, EMPTY_COMPATIBLE_MESSAGE);
+  if (!selective && !anyStreams) c.fail(open.pos, EMPTY_COMPATIBLE_MESSAGE);
   return matchers;
 }

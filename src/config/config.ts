@@ -81,6 +81,8 @@ export interface Config {
     tailMaxConnections: number;
     /** A tail socket whose unsent frames pass this many bytes (a client that does not read) is dropped. */
     tailMaxBufferedBytes: number;
+    /** `X-Scope-OrgID: a|b` reads several tenants in one query, each stream labelled `__tenant_id__` (Loki's setting). */
+    multiTenantQueriesEnabled: boolean;
   };
   compactor: {
     /** Time between runs; 0: runs only when asked (POST /compactor/run). */

@@ -61,6 +61,7 @@ export const DEFAULTS = {
     tail_max_connections: 1000,
     tail_max_buffered_bytes: '4MiB',
     max_concurrent: 4,
+    multi_tenant_queries_enabled: false,
   },
   compactor: {
     compaction_interval: '10m',

@@ -315,6 +315,7 @@ export function validate(r: RawConfig): Config {
       tailMaxConnections: num('querier.tail_max_connections', r.querier.tail_max_connections, 1),
       tailMaxBufferedBytes: bytes('querier.tail_max_buffered_bytes', r.querier.tail_max_buffered_bytes),
       maxConcurrent: num('querier.max_concurrent', r.querier.max_concurrent, 1),
+      multiTenantQueriesEnabled: bool('querier.multi_tenant_queries_enabled', r.querier.multi_tenant_queries_enabled),
       maxOutstandingPerTenant: num('query_scheduler.max_outstanding_requests_per_tenant', r.query_scheduler.max_outstanding_requests_per_tenant),
     },
     compactor: compactorSettings(r.compactor),

@@ -1,4 +1,5 @@
 import { decodePushJsonColumns } from './decode-json.js';
+import { decodeLegacyPushJson } from './decode-legacy-json.js';
 import { decodePushProtoColumns } from './decode-proto.js';
 import { TooManyEntriesError, type DecodedPush } from './entry-columns.js';
 import { DecompressedTooLargeError, inflateBody, InflateError } from './inflate.js';
@@ -71,6 +72,9 @@ function protobufObserver(limits: DecodeLimits): (chunk: Buffer) => void {
 
 type Format = 'protobuf' | 'json';
 
+/** Which JSON body a route takes: Loki's v1 shape, or the legacy one `/api/prom/push` takes. Protobuf is the same for both. */
+export type PushDialect = 'v1' | 'legacy';
+
 function formatOf(contentType: string | undefined): Format {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
@@ -78,13 +82,15 @@ function formatOf(contentType: string | undefined): Format {
   throw new PushBodyError(`unsupported Content-Type ${JSON.stringify(contentType)}: use application/json or application/x-protobuf`);
 }
 
-async function decodeContentEncoding(body: Buffer, encoding: string | undefined, format: Format, limits: DecodeLimits): Promise<Buffer> {
+async function decodeContentEncoding(body: Buffer, encoding: string | undefined, format: Format, limits: DecodeLimits, dialect: PushDialect): Promise<Buffer> {
   const enc = (encoding ?? '').trim().toLowerCase();
   if (enc === '' || enc === 'identity') return body;
   const kind = enc === 'gzip' || enc === 'x-gzip' ? 'gzip' : enc === 'deflate' ? 'deflate' : null;
   if (!kind) throw new PushBodyError(`unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or none`);
   let observe: (chunk: Buffer) => void;
-  if (format === 'json') {
+  // The line counter follows the v1 shape only: a legacy body is judged once decoded.
+  if (format === 'json' && dialect === 'legacy') observe = () => {};
+  else if (format === 'json') {
     const counter = new JsonLineCounter();
     const rate = limits.rate;
     observe = (chunk) => {
@@ -112,8 +118,8 @@ async function decodeContentEncoding(body: Buffer, encoding: string | undefined,
  * Content-Type decides the format, as Loki does: protobuf (snappy-compressed) or JSON. The result holds
  * the entries column-wise with lines left in the (inflated) body: memory proportional to the body.
  */
-export async function decodePushBody(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits): Promise<DecodedPush> {
-  const decoded = await decodeFormat(body, contentType, contentEncoding, limits);
+export async function decodePushBody(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits, dialect: PushDialect = 'v1'): Promise<DecodedPush> {
+  const decoded = await decodeFormat(body, contentType, contentEncoding, limits, dialect);
   limits.charge?.(decoded.columns.count * COLUMN_BYTES_PER_ENTRY);
   return decoded;
 }
@@ -145,9 +151,9 @@ function lookAheadPlainSnappy(raw: Buffer, limits: DecodeLimits): void {
   }
 }
 
-async function decodeFormat(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits): Promise<DecodedPush> {
+async function decodeFormat(body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits, dialect: PushDialect): Promise<DecodedPush> {
   const format = formatOf(contentType);
-  const raw = await decodeContentEncoding(body, contentEncoding, format, limits);
+  const raw = await decodeContentEncoding(body, contentEncoding, format, limits, dialect);
   try {
     if (format === 'protobuf') {
       if (raw === body) lookAheadPlainSnappy(raw, limits);
@@ -175,6 +181,11 @@ async function decodeFormat(body: Buffer, contentType: string | undefined, conte
       }
     }
     try {
+      if (dialect === 'legacy') {
+        // Parsed whole: what JSON.parse holds is charged as about twice the body.
+        limits.charge?.(raw.length * 2);
+        return decodeLegacyPushJson(raw, limits.maxEntries);
+      }
       return await decodePushJsonColumns(raw, limits.maxEntries);
     } catch (err) {
       if (err instanceof TooManyEntriesError) throw err;

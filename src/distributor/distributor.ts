@@ -4,7 +4,7 @@ import type { IngestStreamIn, PushOutcome } from '../ingester/ingester.js';
 import type { IngestStream } from '../model/entry.js';
 import type { Logger } from '../model/logger.js';
 import { nowNs } from '../model/time.js';
-import { decodePushBody, PushBodyError, PushTooLargeError, RateLimitedWhileInflatingError, type DecodeLimits } from './decode-body.js';
+import { decodePushBody, PushBodyError, PushTooLargeError, RateLimitedWhileInflatingError, type DecodeLimits, type PushDialect } from './decode-body.js';
 import type { DecodedPush } from './entry-columns.js';
 import type { InflightReservation } from './inflight-budget.js';
 import type { IngesterClient } from './ingester-client.js';
@@ -25,6 +25,14 @@ export interface PushResponse {
 
 /** Turns a body into streams: Loki's push formats by default, OTLP for /otlp/v1/logs. */
 export type PushDecoder = (body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, limits: DecodeLimits, tenant: Limits) => Promise<DecodedPush>;
+
+/** Loki's v1 push body (JSON or protobuf): the decoder a push uses unless its route names another. */
+const decodeV1: PushDecoder = (body, contentType, contentEncoding, limits) => decodePushBody(body, contentType, contentEncoding, limits);
+
+/** Loki's push body in `dialect` (the legacy /api/prom/push JSON shape, or v1). */
+export function pushDecoder(dialect: PushDialect): PushDecoder {
+  return dialect === 'v1' ? decodeV1 : (body, contentType, contentEncoding, limits) => decodePushBody(body, contentType, contentEncoding, limits, dialect);
+}
 
 // Entries become objects this many at a time; a push of millions of tiny entries is validated and
 // handed to the ingesters slice by slice, so its cost in memory stays proportional to its body.
@@ -75,7 +83,7 @@ export class Distributor {
    * `held` is what the push holds of `distributor.max_inflight_push_bytes`: decoding charges it what it
    * inflates and decodes, and an InflightBudgetError (429) is thrown past the budget. The caller releases it.
    */
-  async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, held?: InflightReservation, decode: PushDecoder = decodePushBody): Promise<PushResponse> {
+  async push(tenant: string, body: Buffer, contentType: string | undefined, contentEncoding: string | undefined, held?: InflightReservation, decode: PushDecoder = decodeV1): Promise<PushResponse> {
     const limits = this.limits.forTenant(tenant);
     let decoded: DecodedPush;
     try {

@@ -9,7 +9,16 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(component: string): Logger;
+  /** The level this logger and its children share, changed at runtime by `POST /log_level`; absent on loggers that cannot change. */
+  level?: LevelSwitch;
 }
+
+/** A level shared by a logger and all its children, so one change reaches every component at once. */
+export interface LevelSwitch {
+  current: Level;
+}
+
+export const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
 
 function fmtValue(v: unknown): string {
   if (v instanceof Error) v = v.message;
@@ -18,10 +27,10 @@ function fmtValue(v: unknown): string {
   return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
 }
 
-export function createLogger(level: Level = 'info', component = 'narvi', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const min = ORDER[level];
+export function createLogger(level: Level | LevelSwitch = 'info', component = 'narvi', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+  const sw: LevelSwitch = typeof level === 'string' ? { current: level } : level;
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[lvl] < min) return;
+    if (ORDER[lvl] < ORDER[sw.current]) return;
     let line = `ts=${new Date().toISOString()} level=${lvl} component=${component} msg=${JSON.stringify(msg)}`;
     if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) line += ` ${k}=${fmtValue(v)}`;
     write(line + '\n');
@@ -31,7 +40,8 @@ export function createLogger(level: Level = 'info', component = 'narvi', write: 
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (c) => createLogger(level, c, write),
+    child: (c) => createLogger(sw, c, write),
+    level: sw,
   };
 }
 

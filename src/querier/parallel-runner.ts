@@ -18,6 +18,9 @@ interface Planned extends AssignedStream {
   bytes: number;
 }
 
+/** A stream a query would read, with its raw size, before it is dealt to a share. */
+export type FoundStream = Omit<Planned, 'index'>;
+
 /**
  * Splits one query's streams across the worker pool: the same streams, in the same order, that
  * StoreLogSource would read, dealt into shares of about equal raw bytes (largest first, to the least
@@ -54,15 +57,12 @@ export class WorkerParallelRunner implements ParallelRunner {
     return this.dispatch<LogPartial>(shares.map((streams) => ({ kind: 'log', streams, req })), req.isolate, signal);
   }
 
-  private async plan(matchers: Matcher[], start: bigint, end: bigint, split: boolean, isolate: boolean): Promise<AssignedStream[][] | null> {
+  /** The streams of this runner's tenant that `matchers` select, in reading order, with their sizes. */
+  async collect(matchers: Matcher[], start: bigint, end: bigint): Promise<FoundStream[]> {
     const mem = new Map<string, StreamSnapshot>();
     for (const s of await this.memory.select(this.tenant, matchers, start, end, 'copy', this.life)) mem.set(canonicalLabels(s.labels), s);
-    const planned: Planned[] = [];
-    let total = 0;
-    const add = (p: Omit<Planned, 'index'>) => {
-      planned.push({ ...p, index: planned.length });
-      total += p.bytes;
-    };
+    const found: FoundStream[] = [];
+    const add = (p: FoundStream) => found.push(p);
     const seen = new Set<string>();
     for (const s of await resolveStreams(this.index, this.tenant, matchers, this.life)) {
       if (this.life?.due()) await this.life.pace();
@@ -80,6 +80,16 @@ export class WorkerParallelRunner implements ParallelRunner {
       const memory = from < end ? livePieces(snap.pieces, from) : [];
       if (memory.length === 0) continue;
       add({ labels: snap.labels, streamId: null, memory, bytes: memBytes(memory), ...(from > start ? { from } : {}), ...this.deletesOf(snap.labels, from, end) });
+    }
+    return found;
+  }
+
+  private async plan(matchers: Matcher[], start: bigint, end: bigint, split: boolean, isolate: boolean): Promise<AssignedStream[][] | null> {
+    const planned: Planned[] = [];
+    let total = 0;
+    for (const p of await this.collect(matchers, start, end)) {
+      planned.push({ ...p, index: planned.length });
+      total += p.bytes;
     }
     if (planned.length === 0) return null;
     const worthSplitting = split && this.pool.size >= 2 && planned.length >= 2 && total >= this.pool.minBytes;

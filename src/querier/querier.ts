@@ -20,6 +20,10 @@ import { livePieces, StoreLogSource } from './store-source.js';
 import { ChunkDamage } from './chunk-damage.js';
 import { QueryWorkerPool } from './workers/pool.js';
 import { volumeSeries, type VolumeSeries } from './volume.js';
+import { MultiTenantLogSource, queryTenants, strictestLimits, TENANT_LABEL, tenantSelections, withTenant } from './multi-tenant.js';
+import type { LogSource } from '../../query/source.js';
+import { MultiTenantParallelRunner } from './multi-tenant-runner.js';
+import { WorkerParallelRunner } from './parallel-runner.js';
 
 /** A request the user can fix (bad LogQL, limits, timeout): the HTTP layer answers 400 with the message. */
 export class BadQueryError extends Error {}
@@ -84,9 +88,10 @@ export class Querier {
     }
   }
 
-  parseMatchers(text: string): Matcher[] {
+  /** `anyStreams`: the selector may select every stream (`{}`), as the series API allows. */
+  parseMatchers(text: string, anyStreams = false): Matcher[] {
     try {
-      return parseSelector(text);
+      return parseSelector(text, anyStreams);
     } catch (err) {
       if (err instanceof ParseError) throw new BadQueryError(err.message);
       throw err;
@@ -98,16 +103,18 @@ export class Querier {
    * aborts (its reason, a QueryCancelledError, is thrown).
    */
   async query(tenant: string, expr: Expr, params: QueryParams, signal?: AbortSignal): Promise<QueryAnswer> {
-    const limits = this.limits.forTenant(tenant);
+    const tenants = queryTenants(tenant);
+    const limits = this.limitsOf(tenant);
     if (params.end - params.start > limits.maxQueryLength) {
       throw new BadQueryError(`the query time range exceeds the limit (query length: ${formatDuration(params.end - params.start)}, limit: ${formatDuration(limits.maxQueryLength)})`);
     }
     const life = this.lifetime(limits, signal);
-    const cutoff = this.cutoffFor(tenant, limits);
     try {
-      if (limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, limits, expr, params, life, cutoff);
+      if (limits.maxQueryBytesRead > 0) await this.checkBytesRead(tenant, limits, expr, params, life);
       const damage = new ChunkDamage(this.countDamage);
-      const source = new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, cutoff, this.deletes?.active(tenant), damage);
+      const source: LogSource = tenants
+        ? this.multiTenantSource(tenants, life, damage)
+        : new StoreLogSource(tenant, this.index, this.store, this.memory, this.pool, life, this.cutoffFor(tenant, limits), this.deletes?.active(tenant), damage);
       const result = await evaluate(expr, params, source, {
         maxSeries: limits.maxQuerySeries,
         maxEntries: limits.maxEntriesLimitPerQuery,
@@ -127,16 +134,39 @@ export class Querier {
     }
   }
 
+  /** Several tenants' streams as one source, each under its own retention and deletes, on the worker pool as one query. */
+  private multiTenantSource(tenants: string[], life: QueryLifetime, damage: ChunkDamage): MultiTenantLogSource {
+    const parts = tenants.map((t) => {
+      const cutoff = this.cutoffFor(t, this.limits.forTenant(t));
+      const deletes = this.deletes?.active(t);
+      return {
+        tenant: t,
+        source: new StoreLogSource(t, this.index, this.store, this.memory, null, life, cutoff, deletes, damage),
+        runner: this.pool ? new WorkerParallelRunner(t, this.index, this.memory, this.pool, life, cutoff, deletes, damage) : null,
+      };
+    });
+    const pool = this.pool;
+    const parallel = pool ? new MultiTenantParallelRunner(parts.map((p) => ({ tenant: p.tenant, runner: p.runner! })), this.index, this.memory, pool, life, damage) : undefined;
+    return new MultiTenantLogSource(parts, parallel);
+  }
+
+  /** A tenant's limits; for several tenants (a|b), the strictest of theirs. */
+  private limitsOf(tenant: string): Limits {
+    const tenants = queryTenants(tenant);
+    return tenants ? strictestLimits(tenants.map((t) => this.limits.forTenant(t))) : this.limits.forTenant(tenant);
+  }
+
   private lifetime(limits: Limits, signal?: AbortSignal): QueryLifetime {
     return new QueryLifetime(limits.queryTimeoutMs, signal);
   }
 
   /** Runs `fn` under the tenant's query timeout and `signal`, as `query` does, with the tenant's retention. */
   private async bounded<T>(tenant: string, signal: AbortSignal | undefined, fn: (life: QueryLifetime, cutoff: StreamCutoff | undefined) => Promise<T>): Promise<T> {
-    const limits = this.limits.forTenant(tenant);
+    const limits = this.limitsOf(tenant);
     const life = this.lifetime(limits, signal);
     try {
-      return await fn(life, this.cutoffFor(tenant, limits));
+      // Several tenants: each part takes its own tenant's cutoff (see streamsInRangeWithin).
+      return await fn(life, queryTenants(tenant) ? undefined : this.cutoffFor(tenant, limits));
     } catch (err) {
       throw life.outcome(err);
     } finally {
@@ -149,8 +179,9 @@ export class Querier {
    * limits.max_query_bytes_read, by the index's chunk sizes and the ingesters' block sizes (as Loki
    * estimates from index stats). The same stream read by two selectors counts twice: it is read twice.
    */
-  private async checkBytesRead(tenant: string, limits: Limits, expr: Expr, params: QueryParams, life: QueryLifetime, cutoff: StreamCutoff | undefined): Promise<void> {
+  private async checkBytesRead(tenant: string, limits: Limits, expr: Expr, params: QueryParams, life: QueryLifetime): Promise<void> {
     let total = 0;
+    const cutoff = queryTenants(tenant) ? undefined : this.cutoffFor(tenant, limits);
     for (const sel of selectorsRead(expr, params)) {
       for (const s of await this.streamsInRangeWithin(tenant, sel.matchers, sel.start, sel.end, life, cutoff)) total += s.bytes;
     }
@@ -176,6 +207,16 @@ export class Querier {
    * that straddles the cutoff counts whole (sizes are known per chunk and per block, not per entry).
    */
   private async streamsInRangeWithin(tenant: string, matchers: Matcher[] | null, start: bigint, end: bigint, life: QueryLifetime, cutoff: StreamCutoff | undefined): Promise<StreamInRange[]> {
+    const tenants = queryTenants(tenant);
+    if (tenants) {
+      // Each tenant's streams under its own retention, labelled with its ID.
+      const all: StreamInRange[] = [];
+      for (const part of tenantSelections(tenants, matchers ?? [])) {
+        const cut = this.cutoffFor(part.tenant, this.limits.forTenant(part.tenant));
+        for (const s of await this.streamsInRangeWithin(part.tenant, matchers ? part.matchers : null, start, end, life, cut)) all.push({ ...s, labels: withTenant(s.labels, part.tenant) });
+      }
+      return all;
+    }
     const out = new Map<string, StreamInRange>();
     const indexed = await resolveStreams(this.index, tenant, matchers ?? [], life);
     for (const s of indexed) {
@@ -212,11 +253,15 @@ export class Querier {
   async labelNames(tenant: string, start: bigint, end: bigint, query?: string, signal?: AbortSignal): Promise<string[]> {
     const streams = await this.streamsInRange(tenant, query ? this.parseMatchers(query) : null, start, end, signal);
     const names = new Set<string>();
-    for (const s of streams) for (const n of Object.keys(s.labels)) names.add(n);
+    // The tenant label is the query's own, not a stored one: names are the tenants' labels merged, as in Loki.
+    for (const s of streams) for (const n of Object.keys(s.labels)) if (n !== TENANT_LABEL || !queryTenants(tenant)) names.add(n);
     return [...names].sort();
   }
 
   async labelValues(tenant: string, name: string, start: bigint, end: bigint, query?: string, signal?: AbortSignal): Promise<string[]> {
+    const tenants = queryTenants(tenant);
+    // The values of the tenant label are the tenants the query names (those its selector lets through), as in Loki.
+    if (tenants && name === TENANT_LABEL) return tenantSelections(tenants, query ? this.parseMatchers(query) : []).map((p) => p.tenant).sort();
     const streams = await this.streamsInRange(tenant, query ? this.parseMatchers(query) : null, start, end, signal);
     const values = new Set<string>();
     for (const s of streams) {
@@ -227,11 +272,29 @@ export class Querier {
   }
 
   volumeRange(tenant: string, matchers: Matcher[], by: string[], start: bigint, end: bigint, step: bigint, signal?: AbortSignal, aggregateBy: 'series' | 'labels' = 'series'): Promise<VolumeSeries[]> {
-    return this.bounded(tenant, signal, (life, cutoff) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, life, cutoff, aggregateBy));
+    const tenants = queryTenants(tenant);
+    if (!tenants) return this.bounded(tenant, signal, (life, cutoff) => volumeSeries(this.index, this.memory, tenant, matchers, by, start, end, step, life, cutoff, aggregateBy));
+    return this.bounded(tenant, signal, async (life) => {
+      // Each tenant's series, grouped again across tenants (by __tenant_id__ too when asked).
+      const merged = new Map<string, VolumeSeries>();
+      const byTenant = by.includes(TENANT_LABEL);
+      for (const part of tenantSelections(tenants, matchers)) {
+        const cut = this.cutoffFor(part.tenant, this.limits.forTenant(part.tenant));
+        for (const s of await volumeSeries(this.index, this.memory, part.tenant, part.matchers, by.filter((n) => n !== TENANT_LABEL), start, end, step, life, cut, aggregateBy)) {
+          const metric = byTenant ? withTenant(s.metric, part.tenant) : s.metric;
+          const key = canonicalLabels(metric);
+          const cur = merged.get(key);
+          if (!cur) merged.set(key, { ...s, metric, values: [...s.values] });
+          else s.values.forEach((v, i) => (cur.values[i] = (cur.values[i] ?? 0) + v));
+        }
+      }
+      return [...merged.values()];
+    });
   }
 
+  /** Streams matching any of `selectors`; `{}` selects every stream, as in Loki's series API. */
   async series(tenant: string, selectors: string[], start: bigint, end: bigint, signal?: AbortSignal): Promise<Labels[]> {
-    const matchers = selectors.map((sel) => this.parseMatchers(sel));
+    const matchers = selectors.map((sel) => this.parseMatchers(sel, true));
     return this.bounded(tenant, signal, async (life, cutoff) => {
       const seen = new Map<string, Labels>();
       for (const m of matchers) {

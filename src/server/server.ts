@@ -18,6 +18,7 @@ import { S3ObjectStore } from '../store/s3-object-store.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { internalRoutes } from './routes/internal.js';
 import { opsRoutes } from './routes/ops.js';
+import { adminRoutes, type ServiceState } from './routes/admin.js';
 import { readBody } from './read-body.js';
 import { pushRoutes } from './routes/push.js';
 import { otlpRoutes } from './routes/otlp.js';
@@ -25,6 +26,7 @@ import { QueryGate } from '../querier/query-gate.js';
 import { queryRoutes } from './routes/query.js';
 import { drilldownRoutes } from './routes/drilldown.js';
 import { tailRoutes } from './routes/tail.js';
+import { legacyRoutes } from './routes/legacy.js';
 import { deleteRoutes } from './routes/delete.js';
 import { DeleteRequests, deleteRequestMetrics, deleteRequestsPath } from '../store/delete-requests.js';
 import websocket from '@fastify/websocket';
@@ -193,6 +195,12 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
     void reply.code(status).type('text/plain').send(err.message + '\n');
   });
 
+  // One debug line per request, as Loki logs them: off by default, switched on at runtime by POST /log_level.
+  app.addHook('onResponse', async (req, reply) => {
+    if (log.level?.current !== 'debug') return;
+    log.debug('request', { method: req.method, path: req.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+  });
+
   // Requests being answered: at stop, connections are ended once none is left (see stop()).
   let inFlight = 0;
   app.addHook('onRequest', async (req, reply) => {
@@ -255,7 +263,9 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
     closers.push(() => querier.close());
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
-    queryRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal });
+    const multiTenant = cfg.querier.multiTenantQueriesEnabled;
+    queryRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal, multiTenant });
+    legacyRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal, multiTenant });
     drilldownRoutes(app, {
       querier,
       gate,
@@ -290,6 +300,20 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
     internalSecret: cfg.server.internalSecret,
   });
 
+  let stoppingNow = false;
+  adminRoutes(app, {
+    raw: cfg.raw,
+    services: () => {
+      const state: ServiceState = stoppingNow ? 'Stopping' : ready ? 'Running' : 'Starting';
+      const out: Record<string, ServiceState> = { server: stoppingNow ? 'Stopping' : 'Running', 'runtime-config': state };
+      for (const [name, on] of Object.entries(want)) if (on) out[name] = state;
+      return out;
+    },
+    level: log.level,
+    logLevelIsAdmin: cfg.authEnabled,
+    internalSecret: cfg.server.internalSecret,
+  });
+
   const address = await app.listen({ host: cfg.server.address, port: cfg.server.port });
   const port = (app.server.address() as { port: number }).port;
   const host = cfg.server.address === '0.0.0.0' || cfg.server.address === '::' ? '127.0.0.1' : cfg.server.address;
@@ -311,6 +335,7 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
     url,
     async stop() {
       ready = false;
+      stoppingNow = true;
       stopping.abort(serverStopping());
       const closing = app.close();
       // A connection kept alive by a client that has left (or never sends again) would hold close() up

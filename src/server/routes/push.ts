@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import type { Distributor } from '../../distributor/distributor.js';
+import { pushDecoder, type Distributor } from '../../distributor/distributor.js';
+import type { PushDialect } from '../../distributor/decode-body.js';
 import { InflightBudgetError, type InflightBudget } from '../../distributor/inflight-budget.js';
 import type { Logger } from '../../model/logger.js';
 import { readBody } from '../read-body.js';
@@ -27,7 +28,7 @@ export interface PushRouteDeps {
  * before a byte of it is buffered, and what the push holds of the budget is given back however it ends.
  */
 export function pushRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
-  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+  const handler = (dialect: PushDialect) => async (req: FastifyRequest, reply: FastifyReply) => {
     const stream = req.body as IncomingMessage | undefined;
     const tenant = tenantOf(req, reply, deps.authEnabled);
     if (tenant === null) return reply;
@@ -38,7 +39,7 @@ export function pushRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
     try {
       const body = stream ? await readBody(stream, req.headers['content-length'], deps.bodyLimit, (n) => held.charge(n)) : Buffer.alloc(0);
       reply.raw.once('finish', () => releaseAfterBigBody(body.length));
-      const res = await deps.distributor.push(tenant, body, req.headers['content-type'], req.headers['content-encoding'] as string | undefined, held);
+      const res = await deps.distributor.push(tenant, body, req.headers['content-type'], req.headers['content-encoding'] as string | undefined, held, pushDecoder(dialect));
       if (res.status === 204) return reply.code(204).send();
       if (res.retryAfterSeconds !== undefined) void reply.header('retry-after', String(res.retryAfterSeconds));
       return reply.code(res.status).type('text/plain').send(res.message + '\n');
@@ -62,7 +63,8 @@ export function pushRoutes(app: FastifyInstance, deps: PushRouteDeps): void {
     // The body stays a stream here: the handler reads it once it knows the push may take the bytes.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    scope.post('/loki/api/v1/push', handler);
-    scope.post('/api/prom/push', handler);
+    scope.post('/loki/api/v1/push', handler('v1'));
+    // Loki 1.x clients: the same protobuf, and the legacy JSON body (labels as a string, entries of ts/line).
+    scope.post('/api/prom/push', handler('legacy'));
   });
 }

@@ -11,7 +11,7 @@ import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { clientGone, QueryCancelledError, QueryTimeoutError } from '../../querier/query-lifetime.js';
 import { alignToStep, instantParams, limitParam, queryRangeParams, rangeParams, requireQuery } from '../query-params.js';
 import { RequestParams } from '../request-params.js';
-import { tenantOf } from '../tenant.js';
+import { queryTenant } from '../query-tenants.js';
 
 export interface QueryRouteDeps {
   querier: Querier;
@@ -23,6 +23,8 @@ export interface QueryRouteDeps {
   log: Logger;
   /** Aborted when the server begins to stop: queries still running end at once (503). */
   stopping?: AbortSignal;
+  /** querier.multi_tenant_queries_enabled: `X-Scope-OrgID: a|b` queries several tenants at once. */
+  multiTenant?: boolean;
 }
 
 export const NOT_READY = 'not ready: the server is still replaying its WAL; retry shortly\n';
@@ -102,7 +104,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   const gated = <T>(tenant: string, fn: () => Promise<T>): Promise<T> => (deps.gate ? deps.gate.run(tenant, fn) : fn());
   const route = (path: string, handler: Handler) => {
     const h = async (req: FastifyRequest, reply: FastifyReply) => {
-      const tenant = tenantOf(req, reply, deps.authEnabled);
+      const tenant = queryTenant(req, reply, deps.authEnabled, deps.multiTenant === true);
       if (tenant === null) return reply;
       if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
       const { signal, done } = requestSignal(reply, deps.stopping);
@@ -144,7 +146,7 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   });
 
   app.get('/loki/api/v1/label/:name/values', async (req, reply) => {
-    const tenant = tenantOf(req, reply, deps.authEnabled);
+    const tenant = queryTenant(req, reply, deps.authEnabled, deps.multiTenant === true);
     if (tenant === null) return reply;
     if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
     const p = new RequestParams(req);

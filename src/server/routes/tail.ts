@@ -5,7 +5,8 @@ import type { LogSelectorExpr } from '../../../query/ast.js';
 import type { Labels } from '../../model/labels.js';
 import type { Logger } from '../../model/logger.js';
 import { canonicalLabels } from '../../model/labels.js';
-import { nowNs, parseTimestamp } from '../../model/time.js';
+import { formatRFC3339Nano, nowNs, parseTimestamp } from '../../model/time.js';
+import { withRegexp } from '../legacy-regexp.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { clientGone, QueryCancelledError, serverStopping } from '../../querier/query-lifetime.js';
 import { limitParam, requireQuery } from '../query-params.js';
@@ -19,8 +20,14 @@ const MAX_DELAY_SECONDS = 5;
 const BATCH = 1000;
 
 interface Frame {
-  streams: { stream: Labels; values: [string, string][] }[];
+  streams: ({ stream: Labels; values: [string, string][] } | LegacyStream)[];
   dropped_entries: null;
+}
+
+/** A stream in Loki's legacy tail frames (`/api/prom/tail`): labels as text, entries with RFC3339Nano times. */
+interface LegacyStream {
+  labels: string;
+  entries: { ts: string; line: string }[];
 }
 
 export interface TailRouteDeps {
@@ -52,8 +59,9 @@ interface TailRequest {
 }
 
 /** The tail's parameters, or a BadQueryError: checked before the upgrade so a bad query is an HTTP 400. */
-function tailRequest(querier: Querier, p: RequestParams): TailRequest {
-  const parsed = querier.parse(requireQuery(p));
+function tailRequest(querier: Querier, p: RequestParams, legacy: boolean): TailRequest {
+  // The legacy route still takes Loki 1.x's `regexp` parameter, a |~ filter added to the query.
+  const parsed = querier.parse(legacy ? withRegexp(requireQuery(p), p.get('regexp')) : requireQuery(p));
   if (parsed.kind !== 'log') throw new BadQueryError('tail needs a log query (a stream selector with an optional pipeline), not a metric query');
   const limit = limitParam(p, 100);
   const d = Number(p.get('delay_for') ?? '0');
@@ -99,12 +107,12 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
     return null;
   };
 
-  const preValidation = async (req: FastifyRequest, reply: FastifyReply) => {
+  const preValidation = (legacy: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const tenant = tenantOf(req, reply, deps.authEnabled);
     if (tenant === null) return reply;
     if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
     try {
-      tailRequest(deps.querier, new RequestParams(req));
+      tailRequest(deps.querier, new RequestParams(req), legacy);
     } catch (err) {
       if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
       throw err;
@@ -115,14 +123,14 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
     if (refused) return reply.code(429).type('text/plain').send(refused + '\n');
     return undefined;
   };
-  app.get('/loki/api/v1/tail', { websocket: true, preValidation }, (socket: WebSocket, req) => {
+  const tail = (legacy: boolean) => (socket: WebSocket, req: FastifyRequest) => {
     const fail = (msg: string) => {
       socket.close(1008, msg.slice(0, 120));
     };
     const t = deps.authEnabled ? String(req.headers['x-scope-orgid']) : 'fake';
     let tr: TailRequest;
     try {
-      tr = tailRequest(deps.querier, new RequestParams(req));
+      tr = tailRequest(deps.querier, new RequestParams(req), legacy);
     } catch (err) {
       return fail(err instanceof Error ? err.message : String(err));
     }
@@ -172,8 +180,9 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
       for (const e of entries) {
         const key = canonicalLabels(e.labels);
         let s = byStream.get(key);
-        if (!s) byStream.set(key, (s = { stream: e.labels, values: [] }));
-        s.values.push([e.ts.toString(), e.line]);
+        if (!s) byStream.set(key, (s = legacy ? { labels: key, entries: [] } : { stream: e.labels, values: [] }));
+        if ('entries' in s) s.entries.push({ ts: formatRFC3339Nano(e.ts), line: e.line });
+        else s.values.push([e.ts.toString(), e.line]);
         bytes += e.line.length + 40;
         if (bytes >= FRAME_BYTES && !flush()) return false;
       }
@@ -240,5 +249,7 @@ export function tailRoutes(app: FastifyInstance, deps: TailRouteDeps): void {
       if (!closed) timer = setTimeout(() => void poll(false), POLL_MS);
     };
     void poll(true);
-  });
+  };
+  app.get('/loki/api/v1/tail', { websocket: true, preValidation: preValidation(false) }, tail(false));
+  app.get('/api/prom/tail', { websocket: true, preValidation: preValidation(true) }, tail(true));
 }
