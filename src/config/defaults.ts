@@ -71,6 +71,12 @@ export const DEFAULTS = {
     lease_duration: '1m',
     delete_request_cancel_period: '24h',
   },
+  pattern_ingester: {
+    enabled: true,
+    max_clusters: 300,
+    max_streams: 10000,
+    retain_for: '3h',
+  },
   query_scheduler: {
     max_outstanding_requests_per_tenant: 256,
   },

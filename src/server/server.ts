@@ -41,6 +41,9 @@ import { Compactor } from '../compactor/compactor.js';
 import { FsLeaseBackend, Lease, LEASE_KEY, S3LeaseBackend } from '../compactor/lease.js';
 import { compactorMetrics } from '../compactor/metrics.js';
 import { compactorRoutes } from './routes/compactor.js';
+import { patternRoutes } from './routes/patterns.js';
+import { LocalPatternSource, RemotePatternSource } from '../querier/pattern-source.js';
+import { patternsEnabled } from '../config/pattern-ingester.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
 const COMPONENTS = {
@@ -253,6 +256,8 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
     await app.register(websocket);
     const gate = new QueryGate(cfg.querier.maxConcurrent, cfg.querier.maxOutstandingPerTenant);
     queryRoutes(app, { querier, gate, authEnabled: cfg.authEnabled, isReady, log: log.child('querier'), stopping: stopping.signal });
+    const patterns = ingester ? new LocalPatternSource(ingester.patterns) : cfg.querier.ingesters.length > 0 ? new RemotePatternSource(cfg.querier.ingesters, cfg.server.internalSecret) : new LocalPatternSource(null);
+    patternRoutes(app, { enabled: patternsEnabled(cfg), source: patterns, authEnabled: cfg.authEnabled, isReady, log: log.child('patterns'), stopping: stopping.signal });
     tailRoutes(app, {
       querier,
       authEnabled: cfg.authEnabled,
