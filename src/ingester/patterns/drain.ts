@@ -1,4 +1,4 @@
-import { joinTokens, tokenize, type Tokens } from './tokenize.js';
+import { joinTokens, tokenize, Tokens } from './tokenize.js';
 
 /**
  * A Drain log-pattern miner for one stream (He et al., "Drain: An Online Log Parsing Approach with Fixed
@@ -30,6 +30,8 @@ export interface DrainOptions {
 export const DRAIN_DEFAULTS: DrainOptions = { maxClusters: 300, depth: 4, simTh: 0.3, maxChildren: 15, maxLineBytes: 3000, maxTokens: 80 };
 
 export const PARAM = '<_>';
+/** Clusters one line is compared with at most (those of its leaf matched or made last). */
+export const MAX_CANDIDATES = 64;
 /** Sample resolution: counts are kept per 10 s, as Loki's pattern ingester keeps them. */
 export const BUCKET_MS = 10_000;
 
@@ -56,8 +58,12 @@ export class Cluster {
   /** Bucket start times (ms, ascending) and the lines counted in each. */
   readonly times: number[] = [];
   readonly counts: number[] = [];
+  /** How many of `words` are `<_>`. */
+  params = 0;
+  /** Neighbours in the recency list (newer, older). */
+  newer: Cluster | null = null;
+  older: Cluster | null = null;
   constructor(
-    readonly id: number,
     readonly words: string[],
     readonly glue: Uint8Array,
     readonly level: string,
@@ -107,14 +113,6 @@ export class Cluster {
   }
 }
 
-function hasDigit(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) return true;
-  }
-  return false;
-}
-
 /** A copy that does not keep the whole line alive (V8 slices of 13+ characters point into their parent). */
 function own(s: string): string {
   return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
@@ -123,63 +121,100 @@ function own(s: string): string {
 export type TrainOutcome = 'matched' | 'created' | 'skipped';
 
 export class Drain {
-  /** Insertion order is recency order: a match re-inserts its cluster, eviction takes the first. */
-  private clusters = new Map<number, Cluster>();
+  /** Recency list: `newest` is the last cluster matched or made, `oldest` the next to evict. */
+  private newest: Cluster | null = null;
+  private oldest: Cluster | null = null;
+  private count = 0;
   private trees = new Map<string, LevelTree>();
-  private nextId = 1;
-  private readonly tokens: Tokens = { words: [], glue: [] };
+  private readonly tokens: Tokens;
   private readonly leafDepth: number;
+  /** Words of the cluster search returned that equal the line's (beside its `<_>`). */
+  private bestSame = 0;
 
   constructor(readonly opts: DrainOptions = DRAIN_DEFAULTS) {
     if (opts.depth < 3) throw new Error('drain depth must be at least 3');
     this.leafDepth = opts.depth - 2;
+    this.tokens = new Tokens(opts.maxTokens);
   }
 
   get size(): number {
-    return this.clusters.size;
+    return this.count;
   }
 
-  all(): IterableIterator<Cluster> {
-    return this.clusters.values();
+  /** Clusters, most recently used first. */
+  *all(): IterableIterator<Cluster> {
+    for (let c = this.newest; c; c = c.older) yield c;
+  }
+
+  private unlink(c: Cluster): void {
+    if (c.newer) c.newer.older = c.older;
+    else this.newest = c.older;
+    if (c.older) c.older.newer = c.newer;
+    else this.oldest = c.newer;
+    c.newer = c.older = null;
+  }
+
+  private pushNewest(c: Cluster): void {
+    c.older = this.newest;
+    c.newer = null;
+    if (this.newest) this.newest.newer = c;
+    this.newest = c;
+    this.oldest ??= c;
   }
 
   /** Puts a line into its cluster and counts it in the 10 s bucket of `tsMs`. */
   train(line: string, tsMs: number, level = ''): TrainOutcome {
     if (line.length > this.opts.maxLineBytes) return 'skipped';
     const tk = this.tokens;
-    if (!tokenize(line, this.opts.maxTokens, tk) || tk.words.length === 0) return 'skipped';
-    const bucket = tsMs - (((tsMs % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
+    if (!tokenize(line, tk) || tk.count === 0) return 'skipped';
+    const bucketMs = bucketOf(tsMs);
     let tree = this.trees.get(level);
     if (!tree) this.trees.set(level, (tree = []));
-    const found = this.search(tree, tk.words);
+    const found = this.search(tree, tk);
     if (found) {
-      const w = found.words;
-      for (let i = 0; i < w.length; i++) if (w[i] !== tk.words[i] && w[i] !== PARAM) w[i] = PARAM;
-      found.count(bucket);
-      this.clusters.delete(found.id);
-      this.clusters.set(found.id, found);
+      // Some constant differs from the line: it becomes <_> (when all matched, search already knows).
+      if (this.bestSame !== found.words.length - found.params) {
+        const w = found.words;
+        for (let i = 0; i < w.length; i++) {
+          if (w[i] !== PARAM && !tk.is(i, w[i]!)) {
+            w[i] = PARAM;
+            found.params++;
+          }
+        }
+      }
+      found.count(bucketMs);
+      // The leaf's list ends with the clusters matched last: the ones search looks at first.
+      const list = found.leaf.clusters!;
+      if (list[list.length - 1] !== found) {
+        list.splice(list.indexOf(found), 1);
+        list.push(found);
+      }
+      if (this.newest !== found) {
+        this.unlink(found);
+        this.pushNewest(found);
+      }
       return 'matched';
     }
-    if (this.clusters.size >= this.opts.maxClusters) {
-      const oldest = this.clusters.values().next().value;
-      if (oldest) this.evict(oldest);
-    }
-    const leaf = this.leafFor(tree, tk.words);
-    const c = new Cluster(this.nextId++, tk.words.map(own), Uint8Array.from(tk.glue), level, leaf);
+    if (this.count >= this.opts.maxClusters && this.oldest) this.evict(this.oldest);
+    const leaf = this.leafFor(tree, tk);
+    const words = tk.words();
+    for (let i = 0; i < words.length; i++) words[i] = own(words[i]!);
+    const c = new Cluster(words, tk.glue.slice(0, tk.count), level, leaf);
     (leaf.clusters ??= []).push(c);
-    c.count(bucket);
-    this.clusters.set(c.id, c);
+    c.count(bucketMs);
+    this.pushNewest(c);
+    this.count++;
     return 'created';
   }
 
-  private search(tree: LevelTree, words: string[]): Cluster | null {
-    const n = words.length;
+  private search(tree: LevelTree, tk: Tokens): Cluster | null {
+    const n = tk.count;
     let node = tree[n];
     if (!node) return null;
     let depth = 1;
     for (let i = 0; i < n; i++) {
       if (depth >= this.leafDepth || depth === n) break;
-      const next: Node | undefined = node.children?.get(words[i]!) ?? node.children?.get(PARAM);
+      const next: Node | undefined = node.children?.get(tk.word(i)) ?? node.children?.get(PARAM);
       if (!next) return null;
       node = next;
       depth++;
@@ -189,41 +224,53 @@ export class Drain {
     let best: Cluster | null = null;
     let bestSim = -1;
     let bestParams = -1;
-    for (const c of candidates) {
+    // Work per line is bounded: the MAX_CANDIDATES clusters of this leaf used last are compared, no more.
+    const stop = Math.max(0, candidates.length - MAX_CANDIDATES);
+    for (let k = candidates.length - 1; k >= stop; k--) {
+      const c = candidates[k]!;
+      // Not even every constant word equal could reach the threshold or beat the best so far: skip it,
+      // or stop comparing once the words left could no longer get it there.
+      const need = (bestSim > this.opts.simTh ? bestSim : this.opts.simTh) * n - 1e-9; // ε: ties still count
+      let left = n - c.params;
+      if (left < need) continue;
       let same = 0;
-      let params = 0;
       const w = c.words;
-      for (let i = 0; i < n; i++) {
-        if (w[i] === PARAM) params++;
-        else if (w[i] === words[i]) same++;
+      for (let i = 0; i < n && same + left >= need; i++) {
+        const word = w[i]!;
+        if (word === PARAM) continue;
+        left--;
+        if (tk.is(i, word)) same++;
       }
+      if (same + left < need) continue;
+      const params = c.params;
       const sim = same / n;
       if (sim > bestSim || (sim === bestSim && params > bestParams)) {
         best = c;
         bestSim = sim;
         bestParams = params;
+        this.bestSame = same;
       }
     }
     return bestSim >= this.opts.simTh ? best : null;
   }
 
-  /** The leaf a new cluster of `words` hangs from, creating the path (Drain's tree update). */
-  private leafFor(tree: LevelTree, words: string[]): Node {
-    const n = words.length;
+  /** The leaf a new cluster of these tokens hangs from, creating the path (Drain's tree update). */
+  private leafFor(tree: LevelTree, tk: Tokens): Node {
+    const n = tk.count;
     let node = (tree[n] ??= new Node(null, String(n)));
     let depth = 1;
     const max = this.opts.maxChildren;
     for (let i = 0; i < n; i++) {
       if (depth >= this.leafDepth || depth >= n) break;
-      const tok = words[i]!;
+      const tok = tk.word(i);
       const existing = node.children?.get(tok);
       if (existing) node = existing;
-      else if (hasDigit(tok)) node = node.child(PARAM);
+      else if (tk.hasDigit(i)) node = node.child(PARAM);
       else {
         const size = node.children?.size ?? 0;
         const hasParam = node.children?.has(PARAM) ?? false;
-        if (hasParam) node = size < max ? node.child(tok) : node.child(PARAM);
-        else node = size + 1 < max ? node.child(tok) : node.child(PARAM);
+        if (hasParam) node = size < max ? node.child(own(tok)) : node.child(PARAM);
+        else node = size + 1 < max ? node.child(own(tok)) : node.child(PARAM);
       }
       depth++;
     }
@@ -231,7 +278,8 @@ export class Drain {
   }
 
   private evict(c: Cluster): void {
-    this.clusters.delete(c.id);
+    this.unlink(c);
+    this.count--;
     const leaf = c.leaf;
     if (leaf.clusters) {
       const i = leaf.clusters.indexOf(c);
@@ -252,8 +300,8 @@ export class Drain {
 
   /** Drops counts older than `cutoffMs`, and clusters left with none; returns the clusters kept. */
   prune(cutoffMs: number): number {
-    for (const c of [...this.clusters.values()]) if (c.dropBefore(cutoffMs)) this.evict(c);
-    return this.clusters.size;
+    for (const c of [...this.all()]) if (c.dropBefore(cutoffMs)) this.evict(c);
+    return this.count;
   }
 
   /** Tree nodes held (for tests of the memory bound). */
@@ -266,4 +314,9 @@ export class Drain {
     for (const tree of this.trees.values()) for (const root of tree) if (root) walk(root);
     return n;
   }
+}
+
+/** The 10 s bucket (its start, ms) of a time in ms. */
+export function bucketOf(ms: number): number {
+  return ms - (((ms % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Drain, DRAIN_DEFAULTS, PARAM } from '../../../src/ingester/patterns/drain.js';
-import { joinTokens, tokenize, type Tokens } from '../../../src/ingester/patterns/tokenize.js';
+import { Drain, DRAIN_DEFAULTS, MAX_CANDIDATES, PARAM } from '../../../src/ingester/patterns/drain.js';
+import { joinTokens, tokenize, Tokens } from '../../../src/ingester/patterns/tokenize.js';
 
 const T0 = 1_700_000_000_000; // a multiple of 10 s
 
@@ -13,9 +13,9 @@ function train(d: Drain, lines: string[], ts = T0): void {
 }
 
 describe('tokenize', () => {
-  const tk = (line: string, max = 80): Tokens | null => {
-    const out: Tokens = { words: [], glue: [] };
-    return tokenize(line, max, out) ? out : null;
+  const tk = (line: string, max = 80): { words: string[]; glue: number[] } | null => {
+    const out = new Tokens(max);
+    return tokenize(line, out) ? { words: out.words(), glue: [...out.glue.subarray(0, out.count)] } : null;
   };
 
   it('splits on runs of spaces and tabs, and key=value into a key= token and a glued value', () => {
@@ -24,6 +24,15 @@ describe('tokenize', () => {
     // `=x`, `x=` stay whole; only the first '=' splits.
     expect(tk('=x x= a=b=c')).toEqual({ words: ['=x', 'x=', 'a=', 'b=c'], glue: [0, 0, 0, 1] });
     expect(tk('')).toEqual({ words: [], glue: [] });
+    expect(tk('   ')).toEqual({ words: [], glue: [] });
+  });
+
+  it('splits a JSON line after each colon and before each comma, glued', () => {
+    expect(tk('{"a":1,"msg":"x y","t":"12:30"}')).toEqual({
+      words: ['{"a":', '1', ',"msg":', '"x', 'y"', ',"t":', '"12:', '30"}'],
+      glue: [0, 1, 1, 1, 0, 1, 1, 1],
+    });
+    expect(tk('{ "a": 1 }')).toEqual({ words: ['{', '"a":', '1', '}'], glue: [0, 0, 0, 0] });
   });
 
   it('refuses a line past the token limit, counting a key=value pair as two', () => {
@@ -31,10 +40,19 @@ describe('tokenize', () => {
     expect(tk('a b c d', 3)).toBeNull();
     expect(tk('a b=c', 3)).not.toBeNull();
     expect(tk('a b c=d', 3)).toBeNull();
+    expect(tk('{"a":1,"b":2}', 3)).toBeNull();
   });
 
-  it('joins tokens back with spaces except where glued', () => {
+  it('compares a token with a word without slicing it, and finds digits', () => {
+    const t = new Tokens(8);
+    tokenize('user bob7 in', t);
+    expect([t.is(0, 'user'), t.is(0, 'use'), t.is(0, 'users'), t.is(1, 'bob7')]).toEqual([true, false, false, true]);
+    expect([t.hasDigit(0), t.hasDigit(1)]).toEqual([false, true]);
+  });
+
+  it('joins tokens back with spaces except where glued, one <_> for a glued run', () => {
     expect(joinTokens(['ts=', PARAM, 'msg=', 'x'], [0, 1, 0, 1])).toBe('ts=<_> msg=x');
+    expect(joinTokens(['{"t":', PARAM, PARAM, PARAM, ',"a":', PARAM, PARAM], [0, 1, 1, 1, 1, 0, 0])).toBe('{"t":<_>,"a": <_> <_>');
   });
 });
 
@@ -165,5 +183,27 @@ describe('Drain', () => {
     expect(c!.times).toEqual([T0 + 60_000]);
     expect(d.prune(T0 + 70_000)).toBe(0);
     expect(d.nodeCount()).toBe(0);
+  });
+  it('mines JSON lines by their keys', () => {
+    const d = new Drain();
+    train(d, [
+      '{"ts":"2024-05-01T10:00:01Z","level":"info","msg":"order created","id":17}',
+      '{"ts":"2024-05-01T10:00:02Z","level":"info","msg":"order created","id":18}',
+      '{"ts":"2024-05-01T10:00:03Z","level":"info","msg":"order shipped","id":19}',
+    ]);
+    // The hour and minute are the same in all three lines: only the seconds vary.
+    expect(patterns(d)).toEqual(['{"ts":"2024-05-01T10:00:<_>,"level":"info","msg":"order <_>,"id":<_>']);
+  });
+
+  it('compares a line with at most MAX_CANDIDATES clusters of its leaf, those used last', () => {
+    const d = new Drain({ ...DRAIN_DEFAULTS, maxClusters: 1000 });
+    // Same length, same first token, nothing else alike (similarity 1/4 < 0.3): each its own cluster.
+    for (let i = 0; i < MAX_CANDIDATES + 1; i++) d.train(`x a${'q'.repeat(i)} b${'q'.repeat(i)} c${'q'.repeat(i)}`, T0);
+    expect(d.size).toBe(MAX_CANDIDATES + 1);
+    // The first one is now out of reach: a copy of it starts another cluster…
+    expect(d.train('x a b c', T0)).toBe('created');
+    // …while the last one made is found.
+    const last = 'q'.repeat(MAX_CANDIDATES);
+    expect(d.train(`x a${last} b${last} c${last}`, T0)).toBe('matched');
   });
 });
