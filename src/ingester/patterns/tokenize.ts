@@ -56,6 +56,7 @@ export function tokenize(line: string, out: Tokens): boolean {
   let k = 0;
   const n = line.length;
   if (n > 0 && line.charCodeAt(0) === 123) return tokenizeJson(line, out);
+  if (line.indexOf('\t') < 0) return tokenizeSpaces(line, out);
   let i = 0;
   for (;;) {
     let c = 0;
@@ -84,6 +85,46 @@ export function tokenize(line: string, out: Tokens): boolean {
       ends[k] = i;
       glue[k++] = 0;
     }
+  }
+  out.count = k;
+  return true;
+}
+
+/** Lines without tabs (nearly all): words found with indexOf, which scans natively, not a char at a time. */
+function tokenizeSpaces(line: string, out: Tokens): boolean {
+  const { starts, ends, glue, max } = out;
+  let k = 0;
+  const n = line.length;
+  let i = 0;
+  let nextEq = -1; // the first '=' at or after i, n when none
+  while (i < n) {
+    if (line.charCodeAt(i) === 32) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let end = line.indexOf(' ', i);
+    if (end < 0) end = n;
+    if (nextEq < start) {
+      nextEq = line.indexOf('=', start);
+      if (nextEq < 0) nextEq = n;
+    }
+    // `key=value` with a plain key: split after '='; `=x`, `x=` stay whole.
+    if (nextEq > start && nextEq < end - 1) {
+      if (k + 2 > max) return false;
+      starts[k] = start;
+      ends[k] = nextEq + 1;
+      glue[k++] = 0;
+      starts[k] = nextEq + 1;
+      ends[k] = end;
+      glue[k++] = 1;
+    } else {
+      if (k + 1 > max) return false;
+      starts[k] = start;
+      ends[k] = end;
+      glue[k++] = 0;
+    }
+    i = end + 1;
   }
   out.count = k;
   return true;
