@@ -6,24 +6,26 @@ import { loadConfig } from '../../src/config/load.js';
 import { patternsEnabled } from '../../src/config/pattern-ingester.js';
 
 describe('pattern_ingester settings', () => {
-  it('defaults to on, 300 patterns per stream, 10000 streams, 3h of counts', () => {
+  it('defaults to off (as Loki), 300 patterns per stream, 10000 streams, 3h of counts', () => {
     const cfg = loadConfig([], {});
-    expect(cfg.patternIngester).toEqual({ enabled: true, maxClusters: 300, maxStreams: 10_000, retainForMs: 3 * 3_600_000 });
-    expect(patternsEnabled(cfg)).toBe(true);
+    expect(cfg.patternIngester).toEqual({ enabled: false, maxClusters: 300, maxStreams: 10_000, retainForMs: 3 * 3_600_000 });
+    expect(patternsEnabled(cfg)).toBe(false);
+    expect(patternsEnabled(loadConfig(['--pattern-ingester.enabled'], {}))).toBe(true);
   });
 
   it('takes Loki\'s YAML block, flags and environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'narvi-pattern-cfg-'));
     try {
       const file = join(dir, 'c.yaml');
-      writeFileSync(file, 'pattern_ingester:\n  enabled: false\n  max_clusters: 50\n');
+      writeFileSync(file, 'pattern_ingester:\n  enabled: true\n  max_clusters: 50\n');
       const fromFile = loadConfig(['--config.file', file], {});
-      expect(patternsEnabled(fromFile)).toBe(false);
+      expect(patternsEnabled(fromFile)).toBe(true);
       expect(fromFile.patternIngester.maxClusters).toBe(50);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    expect(patternsEnabled(loadConfig(['--pattern-ingester.enabled=false'], {}))).toBe(false);
+    expect(patternsEnabled(loadConfig(['--pattern-ingester.enabled=true'], {}))).toBe(true);
+    expect(patternsEnabled(loadConfig([], { NARVI_PATTERN_INGESTER_ENABLED: 'true' }))).toBe(true);
     expect(loadConfig(['--pattern-ingester.retain-for', '1h'], { NARVI_PATTERN_INGESTER_MAX_STREAMS: '20' }).patternIngester).toMatchObject({ retainForMs: 3_600_000, maxStreams: 20 });
   });
 

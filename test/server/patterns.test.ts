@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function start(args: string[] = [], dataDir?: string): Promise<RunningServer> {
-  const s = await startServer({ args, dataDir });
+  const s = await startServer({ args: ['--pattern-ingester.enabled=true', ...args], dataDir });
   running.push(s);
   return s;
 }
@@ -147,18 +147,21 @@ describe('GET /loki/api/v1/patterns', () => {
     }
   });
 
-  it('answers 404 as Loki does without a pattern ingester when pattern_ingester.enabled is false', async () => {
-    const s = await start(['--pattern-ingester.enabled=false']);
-    await pushShapes(s.url);
-    const r = await patterns(s.url, range(0, 180_000, '60s'));
-    expect(r.status).toBe(404);
-    expect(r.body).toContain('pattern_ingester.enabled');
+  it('answers 404 as Loki does without a pattern ingester when pattern_ingester.enabled is false (the default)', async () => {
+    for (const args of [[], ['--pattern-ingester.enabled=false']]) {
+      const s = await startServer({ args });
+      running.push(s);
+      await pushShapes(s.url);
+      const r = await patterns(s.url, range(0, 180_000, '60s'));
+      expect(r.status).toBe(404);
+      expect(r.body).toContain('pattern_ingester.enabled');
+    }
   });
 
   it('reads the ingesters from a querier in another process', async () => {
     const ingester = await start(['--target', 'ingester']);
     const distributor = await start(['--target', 'distributor', '--distributor.ingesters', ingester.url]);
-    const querier = await startServer({ dataDir: ingester.dataDir, args: ['--target', 'querier', '--querier.ingesters', ingester.url] });
+    const querier = await startServer({ dataDir: ingester.dataDir, args: ['--pattern-ingester.enabled=true', '--target', 'querier', '--querier.ingesters', ingester.url] });
     // Shares the ingester's data directory: stopped here, not removed twice.
     try {
       await pushShapes(distributor.url);
