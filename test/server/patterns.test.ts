@@ -173,6 +173,24 @@ describe('GET /loki/api/v1/patterns', () => {
           { pattern: C, level: 'error', samples: [[BASE_S + 120, 2]] },
         ],
       });
+      // The ingester's internal door checks what it is asked.
+      const ask = (body: string, tenant = 'fake') => fetch(`${ingester.url}/internal/ingester/patterns`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-scope-orgid': tenant }, body });
+      const good = { matchers: [{ name: 'job', op: '=', value: 'web' }], start: BASE_MS, end: BASE_MS + 180_000, step: 60_000 };
+      const ok = await ask(JSON.stringify(good));
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { series: { pattern: string; samples: number[][] }[] }).series[0]).toEqual({ pattern: A, level: 'info', samples: [[BASE_MS, 2], [BASE_MS + 60_000, 1], [BASE_MS + 120_000, 3]] });
+      const bad: [string, RegExp][] = [
+        ['{', /malformed internal patterns query/],
+        [JSON.stringify({ ...good, matchers: [{ name: 'job', op: '==', value: 'x' }] }), /each matcher is/],
+        [JSON.stringify({ ...good, step: 0 }), /"step" must be more than 0/],
+        [JSON.stringify({ ...good, start: '1' }), /"start" must be an integer number of milliseconds/],
+        [JSON.stringify({ ...good, tenant: 'other' }), /must be the same/],
+      ];
+      for (const [body, message] of bad) {
+        const r = await ask(body);
+        expect(r.status, body).toBe(400);
+        expect(await r.text()).toMatch(message);
+      }
     } finally {
       await querier.kill();
     }
