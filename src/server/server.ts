@@ -44,6 +44,7 @@ import { compactorRoutes } from './routes/compactor.js';
 import { patternRoutes } from './routes/patterns.js';
 import { LocalPatternSource, RemotePatternSource } from '../querier/pattern-source.js';
 import { patternsEnabled } from '../config/pattern-ingester.js';
+import { patternMetrics } from '../ingester/patterns/metrics.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
 const COMPONENTS = {
@@ -234,6 +235,7 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
 
   if (want.ingester) {
     ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'), overrides);
+    if (ingester.patterns) patternMetrics(registry, ingester.patterns);
     if (!want.distributor || !want.querier) internalRoutes(app, { ingester, limits: overrides, internalSecret: cfg.server.internalSecret, isReady, stopping: stopping.signal });
   }
   if (want.distributor) {

@@ -116,6 +116,13 @@ describe('GET /loki/api/v1/patterns', () => {
       ],
     });
     expect((await patterns(s.url, { ...range(0, 180_000, '60s'), query: '{job="none"}' })).json).toEqual({ status: 'success', data: [] });
+
+    // What the miner holds: 3 streams; A and C in app a, A and B in app b, A in batch; all 13 lines (4 + 7 + 2) mined.
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/^narvi_pattern_ingester_streams 3$/m);
+    expect(metrics).toMatch(/^narvi_pattern_ingester_patterns 5$/m);
+    expect(metrics).toMatch(/^narvi_pattern_ingester_lines_total 13$/m);
+    expect(metrics).toMatch(/^narvi_pattern_ingester_lines_skipped_total 0$/m);
   });
 
   it('keeps tenants apart when auth is enabled', async () => {

@@ -41,8 +41,9 @@ export class PatternStore {
   private streams = new Map<string, StreamPatterns>();
   private timer: NodeJS.Timeout | null = null;
   private readonly drainOpts: DrainOptions;
-  /** Lines skipped (too long, too many tokens), for tests and metrics. */
+  /** Lines skipped (too long, too many tokens, empty) and lines mined, for metrics. */
   skipped = 0;
+  mined = 0;
 
   constructor(readonly opts: PatternStoreOptions) {
     this.drainOpts = { ...DRAIN_DEFAULTS, ...opts.drain, maxClusters: opts.maxClusters };
@@ -104,6 +105,7 @@ export class PatternStore {
       const md = e.metadata?.detected_level;
       const level = md !== undefined && LEVELS.has(md) ? md : streamLevel;
       if (s.drain.train(e.line.toString('utf8'), bucket, level) === 'skipped') this.skipped++;
+      else this.mined++;
     }
   }
 
