@@ -200,6 +200,7 @@ export class Drain {
     const words = tk.words();
     for (let i = 0; i < words.length; i++) words[i] = own(words[i]!);
     const c = new Cluster(words, tk.glue.slice(0, tk.count), level, leaf);
+    for (const w of words) if (w === PARAM) c.params++; // a line may hold a literal <_>
     (leaf.clusters ??= []).push(c);
     c.count(bucketMs);
     this.pushNewest(c);

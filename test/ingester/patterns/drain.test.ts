@@ -206,4 +206,13 @@ describe('Drain', () => {
     const last = 'q'.repeat(MAX_CANDIDATES);
     expect(d.train(`x a${last} b${last} c${last}`, T0)).toBe('matched');
   });
+  it('takes a literal <_> in a line as a variable already', () => {
+    const d = new Drain();
+    d.train('value <_> set now', T0);
+    expect([...d.all()][0]!.params).toBe(1);
+    d.train('value 7 set now', T0);
+    d.train('value 8 set later', T0);
+    expect(patterns(d)).toEqual(['value <_> set <_>']);
+    expect([...d.all()][0]!.params).toBe(2);
+  });
 });
