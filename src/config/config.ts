@@ -1,6 +1,7 @@
 import type { Matcher } from '../../query/ast.js';
 import type { RawConfig, Target } from './defaults.js';
 import type { OtlpConfig } from './otlp-config.js';
+import type { PatternIngesterConfig } from './pattern-ingester.js';
 
 /** The validated, typed server configuration: durations in nanoseconds, sizes in bytes. */
 export interface Config {
@@ -100,6 +101,8 @@ export interface Config {
     /** A delete request can be cancelled this long after it was received; only then may the compactor process it. */
     deleteRequestCancelPeriodMs: number;
   };
+  /** Log patterns mined at ingest for GET /loki/api/v1/patterns (see ingester/patterns/). */
+  patternIngester: PatternIngesterConfig;
   limits: Limits;
   /** The per-tenant overrides file (limits.per_tenant_override_config, or runtime_config.file); '' = none. */
   runtimeConfig: { file: string; periodMs: number };

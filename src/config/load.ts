@@ -5,6 +5,7 @@ import { ParseError } from '../../query/parse-error.js';
 import { parseSelector } from '../../query/parser.js';
 import { DELETION_MODES, type Config, type RetentionRule } from './config.js';
 import { resolveInflightPushBudget, resolveUnflushedBudget } from './memory-budget.js';
+import { patternIngesterSettings } from './pattern-ingester.js';
 import { DEFAULTS, TARGETS, type RawConfig, type Target } from './defaults.js';
 import { expandEnv } from './expand-env.js';
 import { readConfigDoc, type IgnoredSetting } from './loki-compat.js';
@@ -319,6 +320,7 @@ export function validate(r: RawConfig): Config {
       maxOutstandingPerTenant: num('query_scheduler.max_outstanding_requests_per_tenant', r.query_scheduler.max_outstanding_requests_per_tenant),
     },
     compactor: compactorSettings(r.compactor),
+    patternIngester: patternIngesterSettings(r.pattern_ingester),
     limits: {
       rejectOldSamples: bool('limits.reject_old_samples', l.reject_old_samples),
       rejectOldSamplesMaxAge: dur('limits.reject_old_samples_max_age', l.reject_old_samples_max_age),

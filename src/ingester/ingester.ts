@@ -16,6 +16,7 @@ import { BLOCK_LEVEL, REPLAY_BLOCK_LEVEL, Stream, type AppendResult, type Closed
 import { Wal } from './wal.js';
 import { decodeRecordSpans, encodeCheckpointRecord, encodePushRecord, RECORD_CHECKPOINT, type CheckpointRecord, type PushRecordSpans } from './wal-record.js';
 import { fixedLimits, type TenantLimits } from '../config/overrides.js';
+import { PatternStore } from './patterns/pattern-store.js';
 
 /** A validated stream as the distributor hands it over. */
 export interface IngestStreamIn {
@@ -112,6 +113,8 @@ export class Ingester {
   private replayFlushes = 0;
   /** Streams whose labels object this process has written (see flushChunk). */
   private labelsStored = new WeakSet<Stream>();
+  /** Log patterns of the lines pushed here (pattern_ingester.enabled), for GET /loki/api/v1/patterns. */
+  readonly patterns: PatternStore | null;
 
   constructor(
     private cfg: Config,
@@ -121,7 +124,10 @@ export class Ingester {
     private log: Logger,
     /** Each tenant's limits (the overrides file applied); omitted, cfg.limits for every tenant. */
     private limits: TenantLimits = fixedLimits(cfg.limits),
-  ) {}
+  ) {
+    const p = cfg.patternIngester;
+    this.patterns = p?.enabled ? new PatternStore({ maxClusters: p.maxClusters, maxStreams: p.maxStreams, retainForMs: p.retainForMs }) : null;
+  }
 
   private get settings() {
     const i = this.cfg.ingester;
@@ -130,6 +136,7 @@ export class Ingester {
 
   /** Replays the WAL, then opens it for appends and starts the flush loop. Resolves when ready to serve. */
   async start(): Promise<void> {
+    this.patterns?.start();
     const ic = this.cfg.ingester;
     if (ic.wal.enabled) {
       this.wal = Wal.create(`${this.cfg.storage.path}/wal`, { sync: ic.wal.sync, syncIntervalMs: ic.wal.syncIntervalMs, segmentSize: ic.wal.segmentSize }, this.log.child('wal'));
@@ -343,6 +350,8 @@ export class Ingester {
           this.tooFarBehind(outcome, r.tooFarBehind, p.canonical);
         }
         this.unflushed += p.s.memoryBytes - before;
+        // Only what was accepted (not duplicates of it) is counted, once the push is durable.
+        if (this.patterns && accepted.length > 0) this.patterns.observe(tenant, p.canonical, p.s.labels, accepted, now);
         outcome.accepted += accepted.length;
         for (const e of accepted) outcome.acceptedBytes += e.line.length + metadataBytes(e.metadata);
       }
@@ -634,6 +643,7 @@ export class Ingester {
    * start's replay short; with it off, every chunk is flushed so nothing held in memory is lost.
    */
   async stop(): Promise<void> {
+    this.patterns?.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     if (this.flushing) await this.flushing.catch(() => undefined);

@@ -17,7 +17,7 @@ function timeParam(p: RequestParams, name: string, dflt: bigint): bigint {
   }
 }
 
-function durationParam(p: RequestParams, name: string): bigint | undefined {
+export function durationParam(p: RequestParams, name: string): bigint | undefined {
   const v = p.get(name);
   if (v === undefined) return undefined;
   try {

@@ -45,6 +45,10 @@ import { Compactor } from '../compactor/compactor.js';
 import { FsLeaseBackend, Lease, LEASE_KEY, S3LeaseBackend } from '../compactor/lease.js';
 import { compactorMetrics } from '../compactor/metrics.js';
 import { compactorRoutes } from './routes/compactor.js';
+import { patternRoutes } from './routes/patterns.js';
+import { LocalPatternSource, RemotePatternSource } from '../querier/pattern-source.js';
+import { patternsEnabled } from '../config/pattern-ingester.js';
+import { patternMetrics } from '../ingester/patterns/metrics.js';
 
 /** What a target runs. `all` is every component in one process on the embedded store. */
 const COMPONENTS = {
@@ -241,6 +245,7 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
 
   if (want.ingester) {
     ingester = new Ingester(cfg, store!, index!, ingesterMetrics(registry), log.child('ingester'), overrides);
+    if (ingester.patterns) patternMetrics(registry, ingester.patterns);
     if (!want.distributor || !want.querier) internalRoutes(app, { ingester, limits: overrides, internalSecret: cfg.server.internalSecret, isReady, stopping: stopping.signal });
   }
   if (want.distributor) {
@@ -275,9 +280,10 @@ async function startComponents(cfg: Config, log: Logger): Promise<RunningNarvi> 
       stopping: stopping.signal,
       limits: (tenant) => overrides.forTenant(tenant),
       rawLimits: cfg.raw.limits as unknown as Record<string, unknown>,
-      // True once a patterns endpoint is registered (the pattern miner, when pattern_ingester.enabled).
-      patternIngesterEnabled: () => app.hasRoute({ method: 'GET', url: '/loki/api/v1/patterns' }),
+      patternIngesterEnabled: () => patternsEnabled(cfg),
     });
+    const patterns = ingester ? new LocalPatternSource(ingester.patterns) : cfg.querier.ingesters.length > 0 ? new RemotePatternSource(cfg.querier.ingesters, cfg.server.internalSecret) : new LocalPatternSource(null);
+    patternRoutes(app, { enabled: patternsEnabled(cfg), source: patterns, authEnabled: cfg.authEnabled, isReady, log: log.child('patterns'), stopping: stopping.signal });
     tailRoutes(app, {
       querier,
       authEnabled: cfg.authEnabled,

@@ -54,6 +54,8 @@ describe("Loki's stock single-binary config", () => {
     expect(cfg.server.logLevel).toBe('debug');
     expect(cfg.authEnabled).toBe(false);
     expect(cfg.storage.backend).toBe('filesystem');
+    // Loki's pattern_ingester.enabled is narvi's too.
+    expect(cfg.patternIngester.enabled).toBe(true);
     expect(ignored.map((i) => i.key)).toEqual([
       'server.grpc_listen_port',
       'server.grpc_server_max_concurrent_streams',
@@ -65,7 +67,7 @@ describe("Loki's stock single-binary config", () => {
       'limits_config.metric_aggregation_enabled',
       'limits_config.enable_multi_variant_queries',
       'schema_config',
-      'pattern_ingester',
+      'pattern_ingester.metric_aggregation',
       'ruler',
       'frontend',
     ]);

@@ -27,6 +27,17 @@ export interface InternalRouteDeps {
   stopping?: AbortSignal;
 }
 
+/** Throws unless `matchers` is a list of {name, op, value} as Matcher has them. */
+function checkMatchers(matchers: unknown): asserts matchers is Matcher[] {
+  if (!Array.isArray(matchers)) throw new Error('"matchers" must be an array');
+  for (const m of matchers as unknown[]) {
+    const mm = m as Partial<Matcher> | null;
+    if (typeof mm !== 'object' || mm === null || typeof mm.name !== 'string' || typeof mm.value !== 'string' || !['=', '!=', '=~', '!~'].includes(mm.op as string)) {
+      throw new Error(`each matcher is {"name": string, "op": "=" | "!=" | "=~" | "!~", "value": string}, got ${JSON.stringify(m).slice(0, 200)}`);
+    }
+  }
+}
+
 /**
  * The ingester's door for distributors and queriers in other processes (`--target ingester`; `all` does
  * not serve it). It is as strict as the public API: the shared secret (or a loopback peer), the tenant in
@@ -100,13 +111,7 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
     let match: ReturnType<typeof selectorPredicate>;
     try {
       q = JSON.parse((req.body as Buffer).toString('utf8')) as typeof q;
-      if (!Array.isArray(q.matchers)) throw new Error('"matchers" must be an array');
-      for (const m of q.matchers as unknown[]) {
-        const mm = m as Partial<Matcher> | null;
-        if (typeof mm !== 'object' || mm === null || typeof mm.name !== 'string' || typeof mm.value !== 'string' || !['=', '!=', '=~', '!~'].includes(mm.op as string)) {
-          throw new Error(`each matcher is {"name": string, "op": "=" | "!=" | "=~" | "!~", "value": string}, got ${JSON.stringify(m).slice(0, 200)}`);
-        }
-      }
+      checkMatchers(q.matchers);
       start = BigInt(q.start);
       end = BigInt(q.end);
       match = selectorPredicate(q.matchers);
@@ -143,5 +148,27 @@ export function internalRoutes(app: FastifyInstance, deps: InternalRouteDeps): v
       parts.push(head, labels, mid, chunk);
     }
     return reply.type('application/octet-stream').send(Buffer.concat(parts));
+  });
+  // A querier in another process asks for the log patterns mined here; see querier/pattern-source.ts.
+  app.post('/internal/ingester/patterns', async (req, reply) => {
+    const tenant = gate(req, reply);
+    if (tenant === null) return reply;
+    const store = ingester.patterns;
+    if (!store) return reply.code(404).type('text/plain').send('pattern ingester is not enabled (pattern_ingester.enabled is false)\n');
+    let q: { tenant?: unknown; matchers: Matcher[]; start: number; end: number; step: number };
+    let match: ReturnType<typeof selectorPredicate>;
+    try {
+      q = JSON.parse((req.body as Buffer).toString('utf8')) as typeof q;
+      checkMatchers(q.matchers);
+      for (const k of ['start', 'end', 'step'] as const) if (!Number.isSafeInteger(q[k])) throw new Error(`"${k}" must be an integer number of milliseconds`);
+      if (q.step <= 0) throw new Error('"step" must be more than 0');
+      match = selectorPredicate(q.matchers);
+    } catch (err) {
+      return reply.code(400).type('text/plain').send(`malformed internal patterns query: ${(err as Error).message}\n`);
+    }
+    if (q.tenant !== undefined && q.tenant !== tenant) {
+      return reply.code(400).type('text/plain').send(`internal patterns query for tenant ${JSON.stringify(String(q.tenant).slice(0, 200))} sent with X-Scope-OrgID ${JSON.stringify(tenant)}: they must be the same\n`);
+    }
+    return { series: store.query(tenant, match, q.start, q.end, q.step) };
   });
 }
