@@ -34,7 +34,7 @@ describe('GET /config', () => {
   });
 
   it('mode=diff prints only what differs from the defaults; mode=defaults the defaults; a bad mode is a 400', async () => {
-    const s = await server({ args: ['--limits.max-query-series', '42'] });
+    const s = await server({ args: ['--limits.max-query-series', '42'], decorations: true });
     const diff = YAML.parse(await (await fetch(`${s.url}/config?mode=diff`)).text()) as Record<string, Record<string, unknown>>;
     // The test harness sets the listen address, port and path; nothing else but the one flag.
     expect(diff).toEqual({
