@@ -241,7 +241,13 @@ export class MetadataReader {
 
   at(p: number, len: number): { metadata: Record<string, string>; bytes: number } {
     const buf = this.buf;
-    if (this.last && len === this.len && buf.compare(buf, this.start, this.start + len, p, p + len) === 0) return this.last;
+    if (this.last && len === this.len) {
+      // A byte loop: for a few dozen bytes, cheaper than Buffer#compare's argument checks.
+      const q = this.start;
+      let i = 0;
+      while (i < len && buf[q + i] === buf[p + i]) i++;
+      if (i === len) return this.last;
+    }
     const metadata = Object.freeze(JSON.parse(buf.toString('utf8', p, p + len)) as Record<string, string>);
     this.start = p;
     this.len = len;
