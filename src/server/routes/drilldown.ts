@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { LogSelectorExpr } from '../../../query/ast.js';
 import type { Limits } from '../../config/config.js';
 import type { Logger } from '../../model/logger.js';
@@ -6,14 +6,14 @@ import { VERSION } from '../../model/version.js';
 import { detectedFieldValues, detectFields } from '../../querier/detected-fields.js';
 import { detectLabels } from '../../querier/detected-labels.js';
 import { sampleFields } from '../../querier/field-sample.js';
-import { TooManyOutstandingError, type QueryGate } from '../../querier/query-gate.js';
+import type { QueryGate } from '../../querier/query-gate.js';
 import { QueryLifetime } from '../../querier/query-lifetime.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { publishedLimits } from '../drilldown-limits.js';
 import { rangeParams, requireQuery } from '../query-params.js';
 import { RequestParams } from '../request-params.js';
 import { tenantOf } from '../tenant.js';
-import { NOT_READY, queryErrorReply, requestSignal } from './query.js';
+import { queryRoute } from './query-route.js';
 
 export interface DrilldownRouteDeps {
   querier: Querier;
@@ -65,27 +65,7 @@ function logQueryParam(querier: Querier, p: RequestParams): LogSelectorExpr {
 export function drilldownRoutes(app: FastifyInstance, deps: DrilldownRouteDeps): void {
   const { querier } = deps;
   const gated = <T>(tenant: string, fn: () => Promise<T>): Promise<T> => (deps.gate ? deps.gate.run(tenant, fn) : fn());
-  const route = (path: string, handler: (p: RequestParams, tenant: string, signal: AbortSignal, req: FastifyRequest) => Promise<unknown>) => {
-    const h = async (req: FastifyRequest, reply: FastifyReply) => {
-      const tenant = tenantOf(req, reply, deps.authEnabled);
-      if (tenant === null) return reply;
-      if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
-      const { signal, done } = requestSignal(reply, deps.stopping);
-      try {
-        return await handler(new RequestParams(req), tenant, signal, req);
-      } catch (err) {
-        const answered = queryErrorReply(reply, err);
-        if (answered) return answered;
-        if (err instanceof TooManyOutstandingError) return reply.code(429).type('text/plain').send(err.message + '\n');
-        deps.log.error('drilldown request failed', { path, err: (err as Error).message });
-        return reply.code(500).type('text/plain').send(`query failed: ${(err as Error).message}\n`);
-      } finally {
-        done();
-      }
-    };
-    app.get(path, h);
-    app.post(path, h);
-  };
+  const route = queryRoute(app, deps, 'drilldown request failed');
 
   route('/loki/api/v1/detected_labels', async (p, tenant, signal) => {
     const { start, end } = rangeParams(p);

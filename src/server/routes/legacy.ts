@@ -1,15 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { LogSelectorExpr } from '../../../query/ast.js';
 import type { Logger } from '../../model/logger.js';
 import { formatRFC3339Nano } from '../../model/time.js';
 import { canonicalLabels } from '../../model/labels.js';
 import { toLokiStats } from '../../../query/result-json.js';
-import { TooManyOutstandingError, type QueryGate } from '../../querier/query-gate.js';
+import type { QueryGate } from '../../querier/query-gate.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { queryRangeParams, rangeParams, requireQuery } from '../query-params.js';
-import { RequestParams } from '../request-params.js';
-import { NOT_READY, queryErrorReply, requestSignal } from './query.js';
-import { queryTenant } from '../query-tenants.js';
+import { queryRoute } from './query-route.js';
 import { withRegexp } from '../legacy-regexp.js';
 
 export interface LegacyRouteDeps {
@@ -23,7 +21,6 @@ export interface LegacyRouteDeps {
   stopping?: AbortSignal;
 }
 
-type Handler = (p: RequestParams, tenant: string, signal: AbortSignal, req: FastifyRequest) => Promise<unknown>;
 
 /**
  * Loki's pre-v1 read API under `/api/prom/…`, for old clients: log queries answer
@@ -33,27 +30,7 @@ type Handler = (p: RequestParams, tenant: string, signal: AbortSignal, req: Fast
 export function legacyRoutes(app: FastifyInstance, deps: LegacyRouteDeps): void {
   const { querier } = deps;
   const gated = <T>(tenant: string, fn: () => Promise<T>): Promise<T> => (deps.gate ? deps.gate.run(tenant, fn) : fn());
-  const route = (path: string, handler: Handler) => {
-    const h = async (req: FastifyRequest, reply: FastifyReply) => {
-      const tenant = queryTenant(req, reply, deps.authEnabled, deps.multiTenant);
-      if (tenant === null) return reply;
-      if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
-      const { signal, done } = requestSignal(reply, deps.stopping);
-      try {
-        return await handler(new RequestParams(req), tenant, signal, req);
-      } catch (err) {
-        const answered = queryErrorReply(reply, err);
-        if (answered) return answered;
-        if (err instanceof TooManyOutstandingError) return reply.code(429).type('text/plain').send(err.message + '\n');
-        deps.log.error('query failed', { path, err: (err as Error).message });
-        return reply.code(500).type('text/plain').send(`query failed: ${(err as Error).message}\n`);
-      } finally {
-        done();
-      }
-    };
-    app.get(path, h);
-    app.post(path, h);
-  };
+  const route = queryRoute(app, deps, 'query failed');
 
   route('/api/prom/query', async (p, tenant, signal) => {
     const expr = querier.parse(withRegexp(requireQuery(p), p.get('regexp')));

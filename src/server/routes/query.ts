@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { isLogExpr } from '../../../query/ast.js';
 import { ParseError } from '../../../query/parse-error.js';
 import { parseExpr } from '../../../query/parser.js';
@@ -6,12 +6,11 @@ import { printExpr } from '../../../query/printer.js';
 import { toLokiData } from '../../../query/result-json.js';
 import type { Labels } from '../../model/labels.js';
 import type { Logger } from '../../model/logger.js';
-import { TooManyOutstandingError, type QueryGate } from '../../querier/query-gate.js';
+import type { QueryGate } from '../../querier/query-gate.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
-import { clientGone, QueryCancelledError, QueryTimeoutError } from '../../querier/query-lifetime.js';
 import { alignToStep, instantParams, limitParam, queryRangeParams, rangeParams, requireQuery } from '../query-params.js';
 import { RequestParams } from '../request-params.js';
-import { queryTenant } from '../query-tenants.js';
+import { queryRoute } from './query-route.js';
 
 export interface QueryRouteDeps {
   querier: Querier;
@@ -25,44 +24,6 @@ export interface QueryRouteDeps {
   stopping?: AbortSignal;
   /** querier.multi_tenant_queries_enabled: `X-Scope-OrgID: a|b` queries several tenants at once. */
   multiTenant?: boolean;
-}
-
-export const NOT_READY = 'not ready: the server is still replaying its WAL; retry shortly\n';
-
-type Handler = (p: RequestParams, tenant: string, signal: AbortSignal) => Promise<unknown>;
-
-/**
- * A signal for one request's query: aborted when its client goes away before the answer was sent (nobody
- * would read it) or when the server stops. Call `done` once the request is answered.
- */
-export function requestSignal(reply: FastifyReply, stopping?: AbortSignal): { signal: AbortSignal; done: () => void } {
-  const ctl = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) ctl.abort(clientGone());
-  };
-  const onStop = () => ctl.abort(stopping?.reason);
-  reply.raw.on('close', onClose);
-  if (stopping?.aborted) onStop();
-  else stopping?.addEventListener('abort', onStop, { once: true });
-  return {
-    signal: ctl.signal,
-    done: () => {
-      reply.raw.off('close', onClose);
-      stopping?.removeEventListener('abort', onStop);
-    },
-  };
-}
-
-/** The HTTP answer for a query that failed: 400 for what the user can fix, Loki's 504 past the timeout. */
-export function queryErrorReply(reply: FastifyReply, err: unknown): FastifyReply | null {
-  if (err instanceof BadQueryError) return reply.code(400).type('text/plain').send(err.message + '\n');
-  if (err instanceof QueryTimeoutError) return reply.code(504).type('text/plain').send(err.message + '\n');
-  if (err instanceof QueryCancelledError) {
-    // The server is stopping (or the client left): this connection has no next request to wait for, and
-    // a kept-alive socket would hold the server's close up.
-    return reply.code(err.status).header('connection', 'close').type('text/plain').send(err.message + '\n');
-  }
-  return null;
 }
 
 /**
@@ -99,30 +60,12 @@ function byVolume<T>(bytes: (g: T) => number, name: (g: T) => string): (a: T, b:
 }
 
 /** The Loki read API: each route answers JSON on success, 400 plain text for what the user can fix. */
+export { NOT_READY, queryErrorReply, requestSignal } from './query-route.js';
+
 export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
   const { querier } = deps;
   const gated = <T>(tenant: string, fn: () => Promise<T>): Promise<T> => (deps.gate ? deps.gate.run(tenant, fn) : fn());
-  const route = (path: string, handler: Handler) => {
-    const h = async (req: FastifyRequest, reply: FastifyReply) => {
-      const tenant = queryTenant(req, reply, deps.authEnabled, deps.multiTenant === true);
-      if (tenant === null) return reply;
-      if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
-      const { signal, done } = requestSignal(reply, deps.stopping);
-      try {
-        return await handler(new RequestParams(req), tenant, signal);
-      } catch (err) {
-        const answered = queryErrorReply(reply, err);
-        if (answered) return answered;
-        if (err instanceof TooManyOutstandingError) return reply.code(429).type('text/plain').send(err.message + '\n');
-        deps.log.error('query failed', { path, err: (err as Error).message });
-        return reply.code(500).type('text/plain').send(`query failed: ${(err as Error).message}\n`);
-      } finally {
-        done();
-      }
-    };
-    app.get(path, h);
-    app.post(path, h);
-  };
+  const route = queryRoute(app, deps, 'query failed');
 
   route('/loki/api/v1/query_range', async (p, tenant, signal) => {
     const expr = querier.parse(requireQuery(p));
@@ -145,23 +88,10 @@ export function queryRoutes(app: FastifyInstance, deps: QueryRouteDeps): void {
     return { status: 'success', data: await querier.labelNames(tenant, start, end, p.get('query'), signal) };
   });
 
-  app.get('/loki/api/v1/label/:name/values', async (req, reply) => {
-    const tenant = queryTenant(req, reply, deps.authEnabled, deps.multiTenant === true);
-    if (tenant === null) return reply;
-    if (!deps.isReady()) return reply.code(503).type('text/plain').send(NOT_READY);
-    const p = new RequestParams(req);
-    const { signal, done } = requestSignal(reply, deps.stopping);
-    try {
-      const { start, end } = rangeParams(p);
-      const name = (req.params as { name: string }).name;
-      return { status: 'success', data: await querier.labelValues(tenant, name, start, end, p.get('query'), signal) };
-    } catch (err) {
-      const answered = queryErrorReply(reply, err);
-      if (answered) return answered;
-      throw err;
-    } finally {
-      done();
-    }
+  route('/loki/api/v1/label/:name/values', async (p, tenant, signal, req) => {
+    const { start, end } = rangeParams(p);
+    const name = (req.params as { name: string }).name;
+    return { status: 'success', data: await querier.labelValues(tenant, name, start, end, p.get('query'), signal) };
   });
 
   route('/loki/api/v1/series', async (p, tenant, signal) => {
