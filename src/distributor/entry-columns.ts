@@ -97,10 +97,9 @@ export class EntryColumns {
       const s = this.start[p]![o]!;
       const l = this.len[p]![o]!;
       const line = l & SPILLED ? this.spill.subarray(s, s + (l & ~SPILLED)) : this.source.subarray(s, s + l);
-      const e: IngestEntry = { ts: this.wide?.get(i) ?? this.ts[p]![o]!, line };
-      const md = this.metadata?.get(i);
-      if (md) e.metadata = md;
-      out[i - from] = e;
+      // The metadata slot is part of the object from the start: detected_level, added to nearly every entry
+      // later, then fills it instead of growing each object a property store.
+      out[i - from] = { ts: this.wide?.get(i) ?? this.ts[p]![o]!, line, metadata: this.metadata?.get(i) };
     }
     return out;
   }

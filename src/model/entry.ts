@@ -26,10 +26,21 @@ export interface IngestStream {
 }
 
 /** Bytes of an entry's structured metadata as limits count them: every name and value, in UTF-8. */
+// The size of the last frozen metadata object measured: entries share a few frozen objects (detected_level,
+// an OTLP resource's attributes), and every entry is measured on its way in.
+let lastFrozen: object | null = null;
+let lastFrozenBytes = 0;
+
 export function metadataBytes(md: Record<string, string> | undefined | null): number {
   if (!md) return 0;
+  if (md === lastFrozen) return lastFrozenBytes;
+  const frozen = Object.isFrozen(md);
   let n = 0;
   for (const k in md) n += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(md[k]!, 'utf8');
+  if (frozen) {
+    lastFrozen = md;
+    lastFrozenBytes = n;
+  }
   return n;
 }
 
