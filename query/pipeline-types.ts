@@ -18,6 +18,11 @@ export interface PipelineEntry {
   hasError(): boolean;
   /** The final label set: the very `stream` object passed to runEntries when nothing changed it. */
   labels(): Labels;
+  /**
+   * The entry's structured metadata object as the batch holds it (null for none). Entries sharing one
+   * (decoded runs share a frozen object) have the same labels when no stage changes labels.
+   */
+  metadata(): Record<string, string> | null;
 }
 
 /**

@@ -211,6 +211,11 @@ class EntryOut implements PipelineEntry {
   labels(): Labels {
     return this.view.labels.labels();
   }
+
+  metadata(): Record<string, string> | null {
+    const v = this.view;
+    return v.ctx!.batch.metadata?.[v.index] ?? null;
+  }
 }
 
 class CompiledPipeline implements Pipeline {

@@ -69,6 +69,9 @@ export class RangeAccumulator {
   private fastTargets = new Map<string, Target>();
   private lastLabels: Labels | undefined;
   private lastTarget: Target | undefined;
+  /** The target of the last entry's metadata object, when no stage changes labels (see entry). */
+  private lastMetadata: Record<string, string> | null = null;
+  private lastMetadataTarget: Target | undefined;
   /** The stream's field scanner, when its lines can skip the pipeline (see feedScanned). */
   private scanner: FieldScanner | null = null;
 
@@ -106,6 +109,7 @@ export class RangeAccumulator {
     this.fastTargets = new Map();
     this.lastLabels = undefined;
     this.lastTarget = undefined;
+    this.lastMetadataTarget = undefined;
     // A lone hinted parser feeding `by` groups, with samples of 1 or the line's bytes (see feedScanned).
     const scans = this.fastBy !== null && !this.unwrap && this.kind !== 'samples' && !this.pipeline.preservesLabels && !hasErrorLabel(labels);
     this.scanner = scans ? this.pipeline.fieldScanner : null;
@@ -216,6 +220,16 @@ export class RangeAccumulator {
         let t = this.fastTargets.get(key);
         if (t === undefined) this.fastTargets.set(key, (t = this.targetFor(e.labels())));
         target = t;
+      } else if (this.pipeline.preservesLabels && !e.hasError()) {
+        // No stage changes labels: an entry's are its stream's plus its metadata, so entries sharing a
+        // metadata object (detected_level runs) share a target without building their label set.
+        const md = e.metadata();
+        if (md === this.lastMetadata && this.lastMetadataTarget !== undefined) target = this.lastMetadataTarget;
+        else {
+          target = this.targetFor(e.labels());
+          this.lastMetadata = md;
+          this.lastMetadataTarget = target;
+        }
       } else {
         const l = e.labels();
         if (l === this.lastLabels) target = this.lastTarget!;

@@ -188,3 +188,35 @@ describe('structured metadata joins the label set without a parser', () => {
     expect(vectorOf(r)).toEqual([['{app="m"}', 22]]);
   });
 });
+
+describe('metric queries over entries sharing metadata objects (detected_level runs)', () => {
+  // Shared frozen objects, as the ingester and the chunk decoder hand out, interleaved with distinct ones
+  // and entries without metadata; a pipeline of line filters only (no stage changes labels).
+  const info = Object.freeze({ detected_level: 'info' });
+  const error = Object.freeze({ detected_level: 'error' });
+  const entries = Array.from({ length: 40 }, (_, i) => {
+    const metadata = i % 10 === 9 ? undefined : i % 7 === 3 ? error : i % 13 === 5 ? { detected_level: 'info' } : info;
+    return { ts: sec(i % 10) + BigInt(i), line: i % 4 === 0 ? `skip ${i}` : `keep ${i}`, ...(metadata ? { metadata } : {}) };
+  });
+  const source = () => new MemorySource([{ labels: { app: 'm' }, entries }], 4);
+
+  it('counts each (stream, metadata) series exactly, with and without a label filter and by()', async () => {
+    const kept = entries.filter((e) => e.line.startsWith('keep'));
+    const count = (pred: (e: (typeof entries)[number]) => boolean) => kept.filter(pred).length;
+    const byLevel = await evaluate(parseExpr('sum by (detected_level) (count_over_time({app="m"} |= "keep" [1m]))'), AT10, source());
+    expect(vectorOf(byLevel).sort()).toEqual(
+      [
+        ['{}', count((e) => !e.metadata)],
+        ['{detected_level="error"}', count((e) => e.metadata?.detected_level === 'error')],
+        ['{detected_level="info"}', count((e) => e.metadata?.detected_level === 'info')],
+      ].sort(),
+    );
+    const series = await evaluate(parseExpr('count_over_time({app="m"} |= "keep" | detected_level!="error" [1m])'), AT10, source());
+    expect(vectorOf(series).sort()).toEqual(
+      [
+        ['{app="m"}', count((e) => !e.metadata)],
+        ['{app="m", detected_level="info"}', count((e) => e.metadata?.detected_level === 'info')],
+      ].sort(),
+    );
+  });
+});
