@@ -1,4 +1,4 @@
-import { isTree, type SettingsTree, type Tree } from '../model/settings-tree.js';
+import { isTree, setPath, type SettingsTree, type Tree } from '../model/settings-tree.js';
 import { closestName } from '../model/closest-name.js';
 import { finishLoki, hasRulesBelow, LOKI_RULES, ruleNamesBelow, type LokiOut } from './loki-names.js';
 
@@ -41,7 +41,7 @@ export function readConfigDoc(file: Tree, schema: SettingsTree): ConfigFileReadi
         return;
       }
       setBy.set(path, { key, value });
-      setLeaf(doc, path, value);
+      setPath(doc, path, value);
     },
     problem: (m) => problems.push(m),
     warn: (reason) => ignored.push({ key, reason }),
@@ -99,14 +99,4 @@ function unknownKey(key: string, lokiPrefix: string, narviPrefix: string | null,
   const head = `unknown setting ${JSON.stringify(key)}`;
   if (guess !== undefined) return `${head}; did you mean ${JSON.stringify(lokiPrefix ? `${lokiPrefix}.${guess}` : guess)}?`;
   return `${head}; ${lokiPrefix ? `"${lokiPrefix}" has` : 'the top level has'}: ${[...names].sort().join(', ')}`;
-}
-
-function setLeaf(tree: Tree, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let cur = tree;
-  for (const p of parts.slice(0, -1)) {
-    if (!isTree(cur[p])) cur[p] = {};
-    cur = cur[p] as Tree;
-  }
-  cur[parts[parts.length - 1]!] = value;
 }

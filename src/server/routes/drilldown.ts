@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { LogSelectorExpr } from '../../../query/ast.js';
 import type { Limits } from '../../config/config.js';
-import type { Logger } from '../../model/logger.js';
 import { VERSION } from '../../model/version.js';
 import { detectedFieldValues, detectFields } from '../../querier/detected-fields.js';
 import { detectLabels } from '../../querier/detected-labels.js';
 import { sampleFields } from '../../querier/field-sample.js';
-import type { QueryGate } from '../../querier/query-gate.js';
 import { QueryLifetime } from '../../querier/query-lifetime.js';
 import { BadQueryError, type Querier } from '../../querier/querier.js';
 import { publishedLimits } from '../drilldown-limits.js';
@@ -14,14 +12,9 @@ import { rangeParams, requireQuery } from '../query-params.js';
 import { RequestParams } from '../request-params.js';
 import { tenantOf } from '../tenant.js';
 import { queryRoute } from './query-route.js';
+import type { QueryRouteDeps } from './query.js';
 
-export interface DrilldownRouteDeps {
-  querier: Querier;
-  gate?: QueryGate;
-  authEnabled: boolean;
-  isReady: () => boolean;
-  log: Logger;
-  stopping?: AbortSignal;
+export interface DrilldownRouteDeps extends QueryRouteDeps {
   /** The tenant's effective limits. */
   limits: (tenant: string) => Limits;
   /** The `limits` section as written (defaults, file, flags), for settings published as they are. */
