@@ -5,72 +5,77 @@
  */
 import { varintSize, writeVarint } from './varint.js';
 
-export type MetadataPairs = ([string, string][] | null)[];
+/** Each entry's column bytes: one shared buffer per distinct metadata object, NO_METADATA for none. */
+export type EncodedMetadata = Buffer[];
+
+const NO_METADATA: Buffer = Buffer.from([0]);
+/** Distinct metadata objects a decoded block keeps for reuse: a block of all-different metadata stays bounded. */
+const SEEN_LIMIT = 64;
 
 function fail(problem: string): never {
   throw new RangeError(`encodeBlock: ${problem}`);
 }
 
-/** The pairs of each entry (null for none) and the column's size in bytes; 0 bytes when no entry has any. */
-export function sizeMetadata(metadata: (Record<string, string> | null | undefined)[], count: number): { pairs: MetadataPairs; bytes: number } {
-  const pairs: MetadataPairs = new Array(count);
+/**
+ * Each entry's column bytes and the column's size; 0 bytes when no entry has any. A metadata object is
+ * encoded once however many entries hold it (detected_level, an OTLP resource's attributes are shared).
+ */
+export function sizeMetadata(metadata: (Record<string, string> | null | undefined)[], count: number): { pairs: EncodedMetadata; bytes: number } {
+  const out: EncodedMetadata = new Array(count);
+  const seen = new Map<object, Buffer>();
   let bytes = 0;
   let any = false;
-  // Runs of entries sharing one metadata object (detected_level, an OTLP resource's attributes) are sized once.
-  let prev: Record<string, string> | null | undefined;
-  let prevPairs: [string, string][] | null = null;
-  let prevSize = 1;
+  let prev: Record<string, string> | null | undefined = null;
+  let prevEnc = NO_METADATA;
   for (let i = 0; i < count; i++) {
     const m = metadata[i];
-    if (i > 0 && m === prev) {
-      pairs[i] = prevPairs;
-      bytes += prevSize;
-      continue;
+    let enc: Buffer;
+    if (!m) enc = NO_METADATA;
+    else if (m === prev) enc = prevEnc;
+    else {
+      enc = seen.get(m) ?? encodeOne(m, i);
+      seen.set(m, enc);
     }
-    const p = m ? Object.entries(m) : [];
-    let size = varintSize(p.length);
-    for (const [k, v] of p) {
-      if (typeof v !== 'string') fail(`metadata value for "${k}" at entry ${i} must be a string, got ${typeof v}`);
-      const kl = Buffer.byteLength(k, 'utf8');
-      const vl = Buffer.byteLength(v, 'utf8');
-      size += varintSize(kl) + kl + varintSize(vl) + vl;
-      any = true;
-    }
-    pairs[i] = p.length > 0 ? p : null;
-    bytes += size;
+    out[i] = enc;
+    bytes += enc.length;
+    if (enc !== NO_METADATA) any = true;
     prev = m;
-    prevPairs = pairs[i]!;
-    prevSize = size;
+    prevEnc = enc;
   }
-  return { pairs, bytes: any ? bytes : 0 };
+  return { pairs: out, bytes: any ? bytes : 0 };
+}
+
+/** One entry's metadata as column bytes: a varint pair count, then varint-length-prefixed names and values. */
+function encodeOne(m: Record<string, string>, i: number): Buffer {
+  const pairs = Object.entries(m);
+  if (pairs.length === 0) return NO_METADATA;
+  let size = varintSize(pairs.length);
+  for (const [k, v] of pairs) {
+    if (typeof v !== 'string') fail(`metadata value for "${k}" at entry ${i} must be a string, got ${typeof v}`);
+    const kl = Buffer.byteLength(k, 'utf8');
+    const vl = Buffer.byteLength(v, 'utf8');
+    size += varintSize(kl) + kl + varintSize(vl) + vl;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let p = writeVarint(buf, 0, pairs.length);
+  for (const [k, v] of pairs) {
+    p = writeVarint(buf, p, Buffer.byteLength(k, 'utf8'));
+    p += buf.write(k, p, 'utf8');
+    p = writeVarint(buf, p, Buffer.byteLength(v, 'utf8'));
+    p += buf.write(v, p, 'utf8');
+  }
+  return buf;
 }
 
 /** Writes the column sized by sizeMetadata at `pos`; returns the position after it. */
-export function writeMetadata(buf: Buffer, pos: number, pairs: MetadataPairs): number {
+export function writeMetadata(buf: Buffer, pos: number, pairs: EncodedMetadata): number {
   let p = pos;
-  let prev: [string, string][] | null | undefined;
-  let prevStart = 0;
-  for (const entry of pairs) {
-    if (entry === prev && entry) {
-      // The same pairs as the entry before (see sizeMetadata): copy its bytes.
-      const len = p - prevStart;
-      buf.copyWithin(p, prevStart, p);
-      prevStart = p;
-      p += len;
-      continue;
-    }
-    prev = entry;
-    prevStart = p;
-    p = writeVarint(buf, p, entry ? entry.length : 0);
-    if (!entry) continue;
-    for (const [k, v] of entry) {
-      const kl = Buffer.byteLength(k, 'utf8');
-      p = writeVarint(buf, p, kl);
-      p += buf.write(k, p, kl, 'utf8');
-      const vl = Buffer.byteLength(v, 'utf8');
-      p = writeVarint(buf, p, vl);
-      p += buf.write(v, p, vl, 'utf8');
-    }
+  for (const enc of pairs) {
+    const n = enc.length;
+    // A byte loop for the usual few dozen bytes: cheaper than set()'s call.
+    if (n <= 48) for (let k = 0; k < n; k++) buf[p + k] = enc[k]!;
+    else buf.set(enc, p);
+    p += n;
   }
   return p;
 }
@@ -109,6 +114,7 @@ export function decodeMetadata(
   let prev: Record<string, string> | null = null;
   let prevStart = 0;
   let prevEnd = 0;
+  const seen = new Map<string, Record<string, string>>();
   for (let i = 0; i < count; i++) {
     const at = p;
     const pairs = readLen('pair count', i);
@@ -126,6 +132,15 @@ export function decodeMetadata(
       out[i] = prev;
       continue;
     }
+    // Not the entry before's: maybe one seen earlier in the block (levels alternate).
+    const key = buf.toString('latin1', at, p);
+    const known = seen.get(key);
+    if (known) {
+      out[i] = prev = known;
+      prevStart = at;
+      prevEnd = p;
+      continue;
+    }
     const stop = p;
     p = first;
     const m: Record<string, string> = {};
@@ -138,6 +153,7 @@ export function decodeMetadata(
     }
     p = stop;
     out[i] = prev = Object.freeze(m);
+    if (seen.size < SEEN_LIMIT) seen.set(key, prev);
     prevStart = at;
     prevEnd = stop;
   }

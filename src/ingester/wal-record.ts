@@ -236,6 +236,8 @@ export class MetadataReader {
   private start = 0;
   private len = 0;
   private last: { metadata: Record<string, string>; bytes: number } | null = null;
+  /** Distinct metadata met in this record, by their bytes (bounded: a record of all-different ones stays small). */
+  private readonly seen = new Map<string, { metadata: Record<string, string>; bytes: number }>();
 
   constructor(private readonly buf: Buffer) {}
 
@@ -248,10 +250,17 @@ export class MetadataReader {
       while (i < len && buf[q + i] === buf[p + i]) i++;
       if (i === len) return this.last;
     }
-    const metadata = Object.freeze(JSON.parse(buf.toString('utf8', p, p + len)) as Record<string, string>);
+    // Not the entry before's: maybe one seen earlier in the record (levels alternate).
+    const key = buf.toString('latin1', p, p + len);
+    let found = this.seen.get(key);
+    if (!found) {
+      const metadata = Object.freeze(JSON.parse(buf.toString('utf8', p, p + len)) as Record<string, string>);
+      found = { metadata, bytes: metadataBytes(metadata) };
+      if (this.seen.size < 64) this.seen.set(key, found);
+    }
     this.start = p;
     this.len = len;
-    this.last = { metadata, bytes: metadataBytes(metadata) };
-    return this.last;
+    this.last = found;
+    return found;
   }
 }

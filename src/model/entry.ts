@@ -26,21 +26,20 @@ export interface IngestStream {
 }
 
 /** Bytes of an entry's structured metadata as limits count them: every name and value, in UTF-8. */
-// The size of the last frozen metadata object measured: entries share a few frozen objects (detected_level,
-// an OTLP resource's attributes), and every entry is measured on its way in.
-let lastFrozen: object | null = null;
-let lastFrozenBytes = 0;
+// Sizes of frozen metadata objects, which cannot change: entries share a few of them (detected_level, an
+// OTLP resource's attributes), and every entry is measured on its way in.
+const frozenSizes = new WeakMap<object, number>();
 
 export function metadataBytes(md: Record<string, string> | undefined | null): number {
   if (!md) return 0;
-  if (md === lastFrozen) return lastFrozenBytes;
   const frozen = Object.isFrozen(md);
+  if (frozen) {
+    const known = frozenSizes.get(md);
+    if (known !== undefined) return known;
+  }
   let n = 0;
   for (const k in md) n += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(md[k]!, 'utf8');
-  if (frozen) {
-    lastFrozen = md;
-    lastFrozenBytes = n;
-  }
+  if (frozen) frozenSizes.set(md, n);
   return n;
 }
 
