@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-const ALL = ['chunk-codec', 'ingest', 'ingest-memory', 'wal-replay', 'query', 'query-lifetime', 'agent', 'compaction'];
+const ALL = ['chunk-codec', 'ingest', 'ingest-memory', 'wal-replay', 'query', 'query-lifetime', 'agent', 'compaction', 'patterns'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length > 0 ? wanted : ALL;
 let failed = 0;
