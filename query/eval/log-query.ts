@@ -110,6 +110,9 @@ export async function collectCandidates(expr: LogSelectorExpr, ctx: EvalContext)
     let seq = (stream.index ?? position++) * SEQ_PER_STREAM;
     let lastLabels: Labels | undefined;
     let lastKey = '';
+    // When no stage changes labels, an entry's label set is its stream's plus its metadata object: one set
+    // per object (decoded entries share frozen ones, e.g. per detected_level), so one canonical key each.
+    const byMetadata = new Map<object | null, Labels>();
     for await (const batch of stream.batches) {
       await ctx.pace();
       const n = batch.count;
@@ -148,7 +151,14 @@ export async function collectCandidates(expr: LogSelectorExpr, ctx: EvalContext)
             stats.totalPostFilterLines++;
             return;
           }
-          offer(i, e.line, e.labels());
+          if (!pipeline.preservesLabels || e.hasError()) return offer(i, e.line, e.labels());
+          const md = e.metadata();
+          let labels = byMetadata.get(md);
+          if (labels === undefined) {
+            labels = e.labels();
+            if (byMetadata.size < 256) byMetadata.set(md, labels);
+          }
+          offer(i, e.line, labels);
         });
       if (shared && heap.full) shared.publish(heap.top.rel);
       refreshBound();

@@ -211,6 +211,15 @@ describe('metric queries over entries sharing metadata objects (detected_level r
         ['{detected_level="info"}', count((e) => e.metadata?.detected_level === 'info')],
       ].sort(),
     );
+    const logs = streamsOf(await evaluate(parseExpr('{app="m"} |= "keep"'), LOG, source()));
+    const linesOf = (pred: (e: (typeof entries)[number]) => boolean) => kept.filter(pred).map((e) => e.line);
+    expect(logs.map(([l, lines]) => [l, [...lines].sort()]).sort()).toEqual(
+      [
+        ['{app="m"}', linesOf((e) => !e.metadata).sort()],
+        ['{app="m", detected_level="error"}', linesOf((e) => e.metadata?.detected_level === 'error').sort()],
+        ['{app="m", detected_level="info"}', linesOf((e) => e.metadata?.detected_level === 'info').sort()],
+      ].sort(),
+    );
     const series = await evaluate(parseExpr('count_over_time({app="m"} |= "keep" | detected_level!="error" [1m])'), AT10, source());
     expect(vectorOf(series).sort()).toEqual(
       [
