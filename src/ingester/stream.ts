@@ -5,7 +5,7 @@ import { sameMetadata, type IngestEntry } from '../model/entry.js';
 import type { Labels } from '../model/labels.js';
 import { Head } from './head.js';
 import { memBlockInfo, type MemoryPiece } from './memory-piece.js';
-import { entriesOfSpan, MetadataReader, type PushStreamSpan } from './wal-record.js';
+import { entriesOfSpan, type PushStreamSpan } from './wal-record.js';
 
 export interface StreamSettings {
   blockSize: number;
@@ -203,14 +203,13 @@ export class Stream {
       return;
     }
     this.version++;
-    const metadata = span.hasMetadata ? new MetadataReader(buf) : null;
     let p = span.start;
     let left = span.count;
     const blockSize = this.settings.blockSize;
     while (left > 0) {
       if (this.head.count === 0 && this.blocks.length === 0) this.chunkStartedAt = nowMs;
       const before = this.head.count;
-      p = this.head.appendWalEntries(buf, p, left, blockSize, span.lastTs, metadata);
+      p = this.head.appendWalEntries(buf, p, left, blockSize, span.lastTs, span.metadata);
       left -= this.head.count - before;
       if (this.head.rawBytes >= blockSize) this.cutBlock();
     }

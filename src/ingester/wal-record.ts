@@ -129,8 +129,11 @@ export interface PushStreamSpan {
   lastTs: bigint;
   /** Every timestamp above the one before it. */
   ascending: boolean;
-  /** Some entry carries structured metadata (already checked to parse, so a bad one fails the record at decode). */
-  hasMetadata: boolean;
+  /**
+   * The record's metadata reader when some entry carries structured metadata (null otherwise). Decoding
+   * already parsed every value with it (a bad one fails the record there), so reading them again hits its cache.
+   */
+  metadata: MetadataReader | null;
 }
 
 export interface PushRecordSpans {
@@ -199,14 +202,14 @@ export function decodeRecordSpans(buf: Buffer): PushRecordSpans | CheckpointReco
     }
     const firstTs = count > 0 ? buf.readBigInt64LE(start) : 0n;
     const lastTs = count > 0 ? buf.readBigInt64LE(last) : 0n;
-    streams.push({ canonical, count, start, firstTs, lastTs, ascending, hasMetadata });
+    streams.push({ canonical, count, start, firstTs, lastTs, ascending, metadata: hasMetadata ? metadata : null });
   }
   return { type: RECORD_PUSH, tenant, buf, streams };
 }
 
 /** A span's entries as objects (lines are views into the record), for the cases the fast path does not take. */
 export function entriesOfSpan(buf: Buffer, span: PushStreamSpan): IngestEntry[] {
-  const metadata = span.hasMetadata ? new MetadataReader(buf) : null;
+  const metadata = span.metadata;
   const entries: IngestEntry[] = [];
   let p = span.start;
   for (let i = 0; i < span.count; i++) {

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { SampleExpr } from '../../query/ast.js';
 import { QueryEvalError } from '../../query/engine.js';
 import { tokenize } from '../../query/lexer.js';
-import { ParseError, parseExpr, parseLogSelector, parseSelector } from '../../query/parser.js';
+import { parseExpr, parseLogSelector, parseSelector } from '../../query/parser.js';
+import { parseErrorOf } from './parse-error-of.js';
 import { tokenLabel } from '../../query/parse/token-name.js';
 import { instantQuery } from './eval/helpers.js';
 import { MemorySource, sec, type MemStream } from './eval/memory-source.js';
@@ -106,15 +107,6 @@ const PARSE_CASES: Case[] = [
   { q: '{a="b"} ! "x"', loki: 'syntax error: unexpected IDENTIFIER', narvi: 'did you mean != or !~?' },
 ];
 
-function parseErrorOf(run: () => unknown): ParseError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ParseError);
-    return e as ParseError;
-  }
-  throw new Error('expected a parse error');
-}
 
 describe('token names as Loki prints them', () => {
   it('follows the lexer: keywords by text, called functions by token name, the rest IDENTIFIER', () => {

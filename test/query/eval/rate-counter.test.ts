@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SampleExpr } from '../../../query/ast.js';
-import { ParseError } from '../../../query/parse-error.js';
 import { parseExpr } from '../../../query/parser.js';
+import { parseFails } from '../parse-error-of.js';
 import { MemorySource, sec } from './memory-source.js';
 import { instantQuery, matrixOf, rangeQuery, vectorOf } from './helpers.js';
 
@@ -112,15 +112,7 @@ describe('rate_counter extrapolation', () => {
 });
 
 describe('rate_counter validation', () => {
-  const fails = (text: string): ParseError => {
-    try {
-      parseExpr(text);
-    } catch (e) {
-      if (e instanceof ParseError) return e;
-      throw e;
-    }
-    throw new Error(`expected ${text} to fail`);
-  };
+  const fails = parseFails;
 
   it('requires unwrap, with Loki wording', () => {
     const e = fails('rate_counter({app="c"}[1m])');

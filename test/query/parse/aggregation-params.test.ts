@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RangeAggregationExpr, VectorAggregationExpr } from '../../../query/ast.js';
-import { ParseError } from '../../../query/parse-error.js';
 import { parseExpr } from '../../../query/parser.js';
+import { parseFails } from '../parse-error-of.js';
 
 /** The numeric first argument of topk/bottomk/approx_topk and quantile_over_time, checked with Loki's wording. */
 
-function parseFails(text: string): ParseError {
-  try {
-    parseExpr(text);
-  } catch (e) {
-    if (e instanceof ParseError) return e;
-    throw e;
-  }
-  throw new Error(`expected ${text} to fail`);
-}
 
 const R = 'rate({a="b"}[1m])';
 const U = '{a="b"} | unwrap x [1m]';

@@ -1,24 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { LiteralExpr } from '../../../query/ast.js';
 import { tokenize } from '../../../query/lexer.js';
-import { ParseError } from '../../../query/parse-error.js';
 import { goParseFloat } from '../../../query/parse/go-float.js';
 import { readNumberLiteral, scanGoNumber } from '../../../query/parse/number-literal.js';
 import { parseExpr } from '../../../query/parser.js';
+import { parseFails } from '../parse-error-of.js';
 
 /** Number literals follow Go: text/scanner ends the literal, strconv.ParseFloat gives its value. */
 
 const value = (text: string) => (parseExpr(text) as LiteralExpr).value;
 
-function parseFails(text: string): ParseError {
-  try {
-    parseExpr(text);
-  } catch (e) {
-    if (e instanceof ParseError) return e;
-    throw e;
-  }
-  throw new Error(`expected ${text} to fail`);
-}
 
 describe('number literals in queries', () => {
   it.each([
